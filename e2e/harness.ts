@@ -1,0 +1,87 @@
+/**
+ * Shared browser-test plumbing: serve dist/ with the app's headers, launch
+ * Debian's Chromium through playwright-core, and use a persistent profile
+ * (a real on-disk OPFS, as a user has) in a fresh temporary directory.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { startServer } from '../scripts/serve.mjs';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+export const OUTPUT = join(process.cwd(), 'e2e', 'output');
+
+export interface App {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function serveApp(): Promise<App> {
+  const server = await startServer({ root: 'dist', port: 0 });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    server,
+    url: `http://localhost:${port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  profile: string;
+  /** Closes the browser but keeps the profile (for restart tests). */
+  close(): Promise<void>;
+  /** Closes the browser and deletes the profile. */
+  dispose(): Promise<void>;
+}
+
+export function newProfile(): string {
+  return mkdtempSync(join(tmpdir(), 'mnemo-profile-'));
+}
+
+export async function launch(profile = newProfile(), options: { offline?: boolean } = {}): Promise<Browser> {
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    args: ARGS,
+    headless: true,
+    viewport: { width: 1280, height: 860 },
+    offline: options.offline ?? false,
+  });
+  return {
+    context,
+    profile,
+    close: () => context.close(),
+    dispose: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens the app and waits until `window.mnemo` is connected. */
+export async function openApp(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+  await page.goto(url);
+  await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
+  return page;
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(OUTPUT, { recursive: true });
+  return join(OUTPUT, `${name}.png`);
+}

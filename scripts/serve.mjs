@@ -1,0 +1,81 @@
+// Serves the built app (dist/) on a fixed localhost port with the
+// cross-origin isolation headers the app relies on. Used by `npm start` and
+// by the browser tests (which pick a free port).
+import { createReadStream, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.pdf': 'application/pdf',
+};
+
+export const HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'X-Content-Type-Options': 'nosniff',
+};
+
+export function startServer({ root = 'dist', port = 4173, host = '127.0.0.1' } = {}) {
+  const base = resolve(root);
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    let path = normalize(join(base, decodeURIComponent(url.pathname)));
+    if (!path.startsWith(base)) {
+      res.writeHead(403).end();
+      return;
+    }
+    let stat;
+    try {
+      stat = statSync(path);
+      if (stat.isDirectory()) {
+        path = join(path, 'index.html');
+        stat = statSync(path);
+      }
+    } catch {
+      // Unknown paths without an extension are app routes: serve the shell.
+      if (extname(url.pathname)) {
+        res.writeHead(404, HEADERS).end('not found');
+        return;
+      }
+      path = join(base, 'index.html');
+      stat = statSync(path);
+    }
+    const type = TYPES[extname(path)] ?? 'application/octet-stream';
+    const immutable = path.includes(`${join(base, 'assets')}`);
+    res.writeHead(200, {
+      ...HEADERS,
+      'Content-Type': type,
+      'Content-Length': stat.size,
+      'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') res.end();
+    else createReadStream(path).pipe(res);
+  });
+  return new Promise((resolveStart, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolveStart(server));
+  });
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const port = Number(process.env.PORT ?? 4173);
+  const server = await startServer({ port });
+  const address = server.address();
+  console.log(`Mnemo is running at http://localhost:${typeof address === 'object' && address ? address.port : port}/`);
+}

@@ -1,0 +1,51 @@
+// `npm test`: installs what the browser tests need (Debian Chromium, sqlite3
+// CLI), typechecks, builds, runs the Node unit tests and the browser tests,
+// and ends with one line "N passed, N failed" totalled over every runner.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+
+const steps = [];
+let passed = 0;
+let failed = 0;
+
+function run(label, command, args, env = {}) {
+  console.log(`\n▶ ${label}`);
+  const result = spawnSync(command, args, { stdio: 'inherit', env: { ...process.env, ...env } });
+  const ok = result.status === 0;
+  steps.push({ label, ok });
+  return ok;
+}
+
+function countVitest(file, label) {
+  if (!existsSync(file)) {
+    console.log(`${label}: no report was written`);
+    failed += 1;
+    return;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.numPassedTests;
+  failed += report.numFailedTests + (report.numRuntimeErrors ?? 0);
+  // A file that fails to load runs no test yet must count as a failure.
+  const brokenFiles = report.testResults.filter((r) => r.status === 'failed' && r.assertionResults.length === 0).length;
+  failed += brokenFiles;
+  console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed${brokenFiles ? `, ${brokenFiles} files failed to load` : ''}`);
+}
+
+rmSync('test-results', { recursive: true, force: true });
+mkdirSync('test-results', { recursive: true });
+
+if (!run('Install browser dependencies', 'node', ['scripts/ensure-chromium.mjs'])) failed += 1;
+if (!run('Typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])) failed += 1;
+if (!run('Build', 'npx', ['vite', 'build', '--logLevel', 'warn'])) failed += 1;
+
+run('Unit tests (Node, in-memory SQLite)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
+countVitest('test-results/unit.json', 'unit');
+
+run('Browser tests (headless Chromium, real OPFS)', 'npx', [
+  'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/e2e.json',
+], { MNEMO_SKIP_BUILD: '1' });
+countVitest('test-results/e2e.json', 'browser');
+
+for (const step of steps) if (!step.ok) console.log(`step failed: ${step.label}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 && steps.every((s) => s.ok) ? 0 : 1);

@@ -1,0 +1,186 @@
+import { ContextProvider } from '@lit/context';
+import { LitElement, css, html, nothing } from 'lit';
+import type { MnemoClient } from '../client';
+import type { DatabaseInfo } from '../shared/api';
+import type { Scope } from '../shared/models';
+import { mnemoContext, scopeContext } from './context';
+import { controls } from './styles';
+import './mn-chats';
+import './mn-data';
+import './mn-documents';
+import './mn-memories';
+
+const VIEWS = [
+  { id: 'chats', label: 'Chats' },
+  { id: 'memories', label: 'Memories' },
+  { id: 'documents', label: 'Documents' },
+  { id: 'data', label: 'Data' },
+] as const;
+type ViewId = (typeof VIEWS)[number]['id'];
+
+const SCOPE_KEY = 'mnemo.scope';
+
+function savedScope(): Scope {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(SCOPE_KEY) ?? 'null') as Scope | null;
+    if (parsed && typeof parsed.userId === 'string' && typeof parsed.spaceId === 'string' && parsed.userId && parsed.spaceId) return parsed;
+  } catch {
+    // A damaged saved value falls back to the default scope.
+  }
+  return { userId: 'local', spaceId: 'default' };
+}
+
+/** The application shell: navigation, scope switcher, storage status. */
+export class MnApp extends LitElement {
+  static override properties = {
+    client: { attribute: false },
+    view: { state: true },
+    info: { state: true },
+    failure: { state: true },
+    scope: { state: true },
+  };
+
+  declare client: MnemoClient | undefined;
+  declare view: ViewId;
+  declare info: DatabaseInfo | undefined;
+  declare failure: string | undefined;
+  declare scope: Scope;
+  private readonly clientProvider = new ContextProvider(this, { context: mnemoContext });
+  private readonly scopeProvider = new ContextProvider(this, { context: scopeContext });
+
+  constructor() {
+    super();
+    this.view = (location.hash.slice(1) as ViewId) || 'chats';
+    if (!VIEWS.some((v) => v.id === this.view)) this.view = 'chats';
+    this.scope = savedScope();
+    this.scopeProvider.setValue(this.scope);
+    window.addEventListener('hashchange', () => {
+      const next = location.hash.slice(1) as ViewId;
+      if (VIEWS.some((v) => v.id === next)) this.view = next;
+    });
+  }
+
+  static override styles = [
+    controls,
+    css`
+      :host {
+        display: grid;
+        grid-template-rows: auto auto 1fr;
+        min-height: 100vh;
+      }
+      header {
+        display: flex;
+        align-items: center;
+        gap: 1rem;
+        padding: 0.6rem 1rem;
+        background: var(--mn-surface);
+        border-bottom: 1px solid var(--mn-border);
+        flex-wrap: wrap;
+      }
+      h1 {
+        font-size: 1.2rem;
+        margin: 0;
+        letter-spacing: 0.02em;
+      }
+      nav {
+        display: flex;
+        gap: 0.25rem;
+        flex-wrap: wrap;
+      }
+      nav a {
+        padding: 0.4rem 0.75rem;
+        border-radius: 8px;
+        color: var(--mn-text);
+        text-decoration: none;
+      }
+      nav a[aria-current='page'] {
+        background: var(--mn-accent);
+        color: var(--mn-accent-text);
+      }
+      .status {
+        margin-left: auto;
+        font-size: 0.8rem;
+      }
+      .banner {
+        background: var(--mn-warn-bg);
+        color: var(--mn-warn-text);
+        padding: 0.5rem 1rem;
+      }
+      main {
+        padding: 1rem;
+        min-width: 0;
+      }
+      form.scope input {
+        width: 7rem;
+      }
+    `,
+  ];
+
+  override updated(changed: Map<string, unknown>): void {
+    if (changed.has('client') && this.client) {
+      this.clientProvider.setValue(this.client);
+      this.client.info().then(
+        (info) => (this.info = info),
+        (error: unknown) => (this.failure = String((error as { message?: string }).message ?? error)),
+      );
+    }
+  }
+
+  private switchScope(event: SubmitEvent): void {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const userId = String(data.get('userId') ?? '').trim();
+    const spaceId = String(data.get('spaceId') ?? '').trim();
+    if (!userId || !spaceId) return;
+    this.scope = { userId, spaceId };
+    localStorage.setItem(SCOPE_KEY, JSON.stringify(this.scope));
+    this.scopeProvider.setValue(this.scope);
+  }
+
+  private renderView() {
+    if (this.failure) return html`<p class="card error" role="alert">Mnemo could not open its database: ${this.failure}</p>`;
+    if (!this.client) return html`<p class="muted" aria-live="polite">Opening the database…</p>`;
+    switch (this.view) {
+      case 'memories':
+        return html`<mn-memories></mn-memories>`;
+      case 'documents':
+        return html`<mn-documents></mn-documents>`;
+      case 'data':
+        return html`<mn-data></mn-data>`;
+      default:
+        return html`<mn-chats></mn-chats>`;
+    }
+  }
+
+  override render() {
+    const info = this.info;
+    return html`
+      <header>
+        <h1>Mnemo</h1>
+        <nav aria-label="Views">
+          ${VIEWS.map(
+            (v) => html`<a href="#${v.id}" aria-current=${v.id === this.view ? 'page' : nothing}>${v.label}</a>`,
+          )}
+        </nav>
+        <form class="scope row" @submit=${this.switchScope} aria-label="Scope">
+          <label>User <input name="userId" .value=${this.scope.userId} required maxlength="256" /></label>
+          <label>Space <input name="spaceId" .value=${this.scope.spaceId} required maxlength="256" /></label>
+          <button class="secondary" type="submit">Switch</button>
+        </form>
+        <span class="status muted" data-testid="storage-status">
+          ${info ? html`${info.storage === 'opfs' ? 'Saved on this device' : 'In memory'} · ${info.vfs}` : nothing}
+        </span>
+      </header>
+      ${info?.warning ? html`<div class="banner" role="alert">${info.warning}</div>` : nothing}
+      <main>${this.renderView()}</main>
+    `;
+  }
+}
+
+customElements.define('mn-app', MnApp);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mn-app': MnApp;
+  }
+}

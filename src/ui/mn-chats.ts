@@ -1,0 +1,336 @@
+import { Task } from '@lit/task';
+import { css, html, nothing } from 'lit';
+import { unsafeHTML } from 'lit/directives/unsafe-html.js';
+import type { Conversation, Message, MessageRole, Page, Session } from '../shared/models';
+import { MESSAGE_ROLES } from '../shared/models';
+import { renderMarkdown } from './markdown';
+import { controls, errorText } from './styles';
+import { formatTime, MnView } from './view';
+
+const PAGE_SIZE = 100;
+
+/** Sessions → conversations → messages, with forms to add each. */
+export class MnChats extends MnView {
+  static override properties = {
+    ...MnView.properties,
+    sessionId: { state: true },
+    conversationId: { state: true },
+    messagePage: { state: true },
+    error: { state: true },
+  };
+
+  declare sessionId: string | null;
+  declare conversationId: string | null;
+  declare messagePage: number;
+  declare error: string | null;
+
+  constructor() {
+    super();
+    this.sessionId = null;
+    this.conversationId = null;
+    this.messagePage = 0;
+    this.error = null;
+  }
+
+  static override styles = [
+    controls,
+    css`
+      .layout {
+        display: grid;
+        grid-template-columns: minmax(12rem, 1fr) minmax(12rem, 1fr) minmax(0, 3fr);
+        gap: 1rem;
+        align-items: start;
+      }
+      @media (max-width: 760px) {
+        .layout {
+          grid-template-columns: 1fr;
+        }
+      }
+      li button.pick {
+        width: 100%;
+        text-align: left;
+        background: transparent;
+        color: var(--mn-text);
+        border: 1px solid transparent;
+        padding: 0.45rem 0.5rem;
+      }
+      li button.pick[aria-current='true'] {
+        background: var(--mn-surface-2);
+        border-color: var(--mn-border);
+      }
+      form {
+        margin-top: 0.75rem;
+      }
+      form input[name='name'],
+      form input[name='title'] {
+        flex: 1;
+      }
+      .messages {
+        display: flex;
+        flex-direction: column;
+        gap: 0.6rem;
+      }
+      article {
+        border: 1px solid var(--mn-border);
+        border-radius: var(--mn-radius);
+        padding: 0.5rem 0.75rem;
+        background: var(--mn-surface);
+      }
+      article[data-role='user'] {
+        background: var(--mn-surface-2);
+      }
+      article header {
+        display: flex;
+        gap: 0.5rem;
+        align-items: baseline;
+        justify-content: space-between;
+      }
+      .role {
+        font-weight: 600;
+        text-transform: capitalize;
+      }
+      .content :is(p, pre) {
+        margin: 0.3rem 0;
+        overflow-wrap: anywhere;
+      }
+      .content pre {
+        overflow-x: auto;
+        background: var(--mn-surface-2);
+        padding: 0.5rem;
+        border-radius: 6px;
+      }
+      textarea {
+        width: 100%;
+        box-sizing: border-box;
+        min-height: 4rem;
+      }
+    `,
+  ];
+
+  private readonly sessions = new Task(this, {
+    task: async ([, scopeKey]) => {
+      if (!scopeKey) return undefined;
+      return this.space!.sessions.list({ pageSize: 200 });
+    },
+    args: () => [this.revision, this.scope && `${this.scope.userId}/${this.scope.spaceId}`] as const,
+  });
+
+  private readonly conversations = new Task(this, {
+    task: async ([, sessionId]): Promise<Page<Conversation> | undefined> => {
+      if (!sessionId) return undefined;
+      return this.space!.conversations.list({ sessionId, pageSize: 200 });
+    },
+    args: () => [this.revision, this.sessionId] as const,
+  });
+
+  private readonly messages = new Task(this, {
+    task: async ([, conversationId, page]): Promise<Page<Message> | undefined> => {
+      if (!conversationId) return undefined;
+      const first = await this.space!.messages.page(conversationId, { page: 1, pageSize: PAGE_SIZE });
+      const last = Math.max(1, Math.ceil(first.total / PAGE_SIZE));
+      // Page 0 means "the newest page", where a chat is usually read.
+      const wanted = page === 0 ? last : Math.min(page, last);
+      return wanted === 1 ? first : this.space!.messages.page(conversationId, { page: wanted, pageSize: PAGE_SIZE });
+    },
+    args: () => [this.revision, this.conversationId, this.messagePage] as const,
+  });
+
+  private async run(action: () => Promise<unknown>): Promise<boolean> {
+    this.error = null;
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      this.error = errorText(error);
+      return false;
+    }
+  }
+
+  private async createSession(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const name = String(new FormData(form).get('name') ?? '').trim();
+    if (!name) return;
+    await this.run(async () => {
+      const session: Session = await this.space!.sessions.create({ name });
+      this.sessionId = session.id;
+      this.conversationId = null;
+      form.reset();
+    });
+  }
+
+  private async createConversation(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const title = String(new FormData(form).get('title') ?? '').trim();
+    if (!this.sessionId) return;
+    await this.run(async () => {
+      const conversation = await this.space!.conversations.create({ sessionId: this.sessionId!, title: title || null });
+      this.conversationId = conversation.id;
+      this.messagePage = 0;
+      form.reset();
+    });
+  }
+
+  private async addMessage(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const form = event.target as HTMLFormElement;
+    const data = new FormData(form);
+    const content = String(data.get('content') ?? '');
+    const role = String(data.get('role') ?? 'user') as MessageRole;
+    if (!this.conversationId || !content.trim()) return;
+    const ok = await this.run(() => this.space!.messages.add({ conversationId: this.conversationId!, role, content }));
+    if (ok) {
+      (form.elements.namedItem('content') as HTMLTextAreaElement).value = '';
+      this.messagePage = 0;
+    }
+  }
+
+  private async deleteSession(id: string): Promise<void> {
+    if (!confirm('Delete this session with all its conversations, messages and documents?')) return;
+    await this.run(() => this.space!.sessions.delete(id));
+    if (this.sessionId === id) {
+      this.sessionId = null;
+      this.conversationId = null;
+    }
+  }
+
+  private async deleteMessage(id: string): Promise<void> {
+    await this.run(() => this.space!.messages.delete(id));
+  }
+
+  private renderSessions() {
+    return html`<section class="card" aria-labelledby="sessions-h">
+      <h2 id="sessions-h">Sessions</h2>
+      ${this.sessions.render({
+        pending: () => html`<p class="muted">Loading…</p>`,
+        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+        complete: (page) =>
+          page && page.items.length
+            ? html`<ul class="plain" data-testid="sessions">
+                ${page.items.map(
+                  (s) => html`<li class="row">
+                    <button
+                      class="pick"
+                      aria-current=${s.id === this.sessionId ? 'true' : 'false'}
+                      @click=${() => {
+                        this.sessionId = s.id;
+                        this.conversationId = null;
+                      }}
+                    >
+                      ${s.name}
+                    </button>
+                  </li>`,
+                )}
+              </ul>`
+            : html`<p class="muted">No sessions yet.</p>`,
+      })}
+      <form class="row" @submit=${this.createSession} aria-label="New session">
+        <label class="sr-only" for="session-name">Session name</label>
+        <input id="session-name" name="name" placeholder="New session name" required maxlength="200" />
+        <button type="submit">Add</button>
+      </form>
+      ${this.sessionId
+        ? html`<p><button class="danger" @click=${() => this.deleteSession(this.sessionId!)}>Delete session</button></p>`
+        : nothing}
+    </section>`;
+  }
+
+  private renderConversations() {
+    if (!this.sessionId) return html`<section class="card"><h2>Conversations</h2><p class="muted">Pick a session.</p></section>`;
+    return html`<section class="card" aria-labelledby="conversations-h">
+      <h2 id="conversations-h">Conversations</h2>
+      ${this.conversations.render({
+        pending: () => html`<p class="muted">Loading…</p>`,
+        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+        complete: (page) =>
+          page && page.items.length
+            ? html`<ul class="plain" data-testid="conversations">
+                ${page.items.map(
+                  (c) => html`<li>
+                    <button
+                      class="pick"
+                      aria-current=${c.id === this.conversationId ? 'true' : 'false'}
+                      @click=${() => {
+                        this.conversationId = c.id;
+                        this.messagePage = 0;
+                      }}
+                    >
+                      ${c.title ?? 'Untitled'} <span class="meta">${c.status}</span>
+                    </button>
+                  </li>`,
+                )}
+              </ul>`
+            : html`<p class="muted">No conversations in this session.</p>`,
+      })}
+      <form class="row" @submit=${this.createConversation} aria-label="New conversation">
+        <label class="sr-only" for="conversation-title">Conversation title</label>
+        <input id="conversation-title" name="title" placeholder="New conversation title" maxlength="200" />
+        <button type="submit">Add</button>
+      </form>
+    </section>`;
+  }
+
+  private renderMessages() {
+    if (!this.conversationId) return html`<section class="card"><h2>Messages</h2><p class="muted">Pick a conversation.</p></section>`;
+    return html`<section class="card" aria-labelledby="messages-h">
+      <h2 id="messages-h">Messages</h2>
+      ${this.messages.render({
+        pending: () => html`<p class="muted">Loading…</p>`,
+        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+        complete: (page) => {
+          if (!page) return nothing;
+          return html`
+            ${page.total > page.pageSize
+              ? html`<div class="row" role="navigation" aria-label="Message pages">
+                  <button class="secondary" ?disabled=${!page.hasPrev} @click=${() => (this.messagePage = page.page - 1)}>Older</button>
+                  <span class="meta">Page ${page.page} of ${Math.ceil(page.total / page.pageSize)} · ${page.total} messages</span>
+                  <button class="secondary" ?disabled=${!page.hasNext} @click=${() => (this.messagePage = page.page + 1)}>Newer</button>
+                </div>`
+              : nothing}
+            <div class="messages" data-testid="messages" role="log" aria-live="polite">
+              ${page.items.length === 0 ? html`<p class="muted">No messages yet.</p>` : nothing}
+              ${page.items.map(
+                (m) => html`<article data-role=${m.role} data-id=${m.id}>
+                  <header>
+                    <span class="role">${m.role}</span>
+                    <span class="row"><time datetime=${new Date(m.createdAt).toISOString()}>${formatTime(m.createdAt)}</time>
+                      <button class="secondary" aria-label="Delete message" @click=${() => this.deleteMessage(m.id)}>✕</button></span>
+                  </header>
+                  <div class="content">${unsafeHTML(renderMarkdown(m.content))}</div>
+                </article>`,
+              )}
+            </div>
+          `;
+        },
+      })}
+      <form @submit=${this.addMessage} aria-label="New message">
+        <label class="sr-only" for="message-content">Message</label>
+        <textarea id="message-content" name="content" placeholder="Write a message (Markdown)" required></textarea>
+        <div class="row">
+          <label>Role
+            <select name="role">
+              ${MESSAGE_ROLES.map((r) => html`<option value=${r}>${r}</option>`)}
+            </select>
+          </label>
+          <button type="submit">Send</button>
+        </div>
+      </form>
+    </section>`;
+  }
+
+  override render() {
+    return html`
+      ${this.error ? html`<p class="card error" role="alert">${this.error}</p>` : nothing}
+      <div class="layout">${this.renderSessions()} ${this.renderConversations()} ${this.renderMessages()}</div>
+    `;
+  }
+}
+
+customElements.define('mn-chats', MnChats);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mn-chats': MnChats;
+  }
+}

@@ -1,0 +1,166 @@
+import { Task } from '@lit/task';
+import { css, html, nothing } from 'lit';
+import type { TableCounts } from '../shared/api';
+import { controls, errorText } from './styles';
+import { formatBytes, MnView } from './view';
+
+const LABELS: Record<keyof TableCounts, string> = {
+  spaces: 'Spaces',
+  agents: 'Agents',
+  sessions: 'Sessions',
+  conversations: 'Conversations',
+  messages: 'Messages',
+  memories: 'Memories',
+  longTermMemories: 'Long-term memories',
+  shortTermMemories: 'Short-term memories',
+  vectorEntries: 'Vector entries',
+  contents: 'Documents',
+  chunks: 'Document chunks',
+  settings: 'Settings',
+  agentExecutions: 'Agent executions',
+};
+
+/** Database statistics, health and maintenance. */
+export class MnData extends MnView {
+  static override properties = { ...MnView.properties, notice: { state: true } };
+  declare notice: string | null;
+
+  constructor() {
+    super();
+    this.notice = null;
+  }
+
+  static override styles = [
+    controls,
+    css`
+      .grid {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
+        gap: 1rem;
+      }
+      table {
+        border-collapse: collapse;
+        width: 100%;
+      }
+      th,
+      td {
+        text-align: left;
+        padding: 0.25rem 0.4rem;
+        border-bottom: 1px solid var(--mn-border);
+      }
+      td.n {
+        text-align: right;
+        font-variant-numeric: tabular-nums;
+      }
+      .ok {
+        color: var(--mn-ok);
+      }
+      meter {
+        width: 100%;
+      }
+    `,
+  ];
+
+  private readonly data = new Task(this, {
+    task: async () => {
+      const client = this.client!;
+      const [stats, health, path] = await Promise.all([client.stats(), client.healthCheck(), client.getDatabasePath()]);
+      return { stats, health, path };
+    },
+    args: () => [this.revision, this.client] as const,
+  });
+
+  private async cleanup(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const days = Number(new FormData(event.target as HTMLFormElement).get('days'));
+    if (!confirm(`Delete conversations with no activity in the last ${days} days?`)) return;
+    try {
+      const result = await this.client!.cleanupOldConversations(days);
+      this.notice = `Removed ${result.conversations} conversations and ${result.messages} messages.`;
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  private async clearAll(): Promise<void> {
+    if (!confirm('Delete ALL data in every space? This cannot be undone.')) return;
+    try {
+      await this.client!.clearAll({ confirm: true });
+      this.notice = 'All data was deleted.';
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  override render() {
+    return this.data.render({
+      pending: () => html`<p class="muted">Loading statistics…</p>`,
+      error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
+      complete: ({ stats, health, path }) => html`
+        ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
+        <div class="grid">
+          <section class="card" aria-labelledby="totals-h">
+            <h2 id="totals-h">Totals</h2>
+            <table data-testid="totals">
+              <tbody>
+                ${(Object.keys(LABELS) as Array<keyof TableCounts>).map(
+                  (key) => html`<tr><th scope="row">${LABELS[key]}</th><td class="n" data-key=${key}>${stats.totals[key]}</td></tr>`,
+                )}
+                <tr><th scope="row">Unique users</th><td class="n">${stats.uniqueUsers}</td></tr>
+                <tr><th scope="row">Messages today</th><td class="n">${stats.messagesToday}</td></tr>
+                <tr><th scope="row">Active users (${stats.activeWindowDays} days)</th><td class="n">${stats.activeUsers}</td></tr>
+              </tbody>
+            </table>
+          </section>
+          <section class="card" aria-labelledby="storage-h">
+            <h2 id="storage-h">Storage</h2>
+            <p>Database file: <strong>${formatBytes(stats.fileSizeBytes)}</strong></p>
+            <p class="meta">${path.path}</p>
+            ${stats.storage.quota
+              ? html`<label>Origin storage: ${formatBytes(stats.storage.usage)} of ${formatBytes(stats.storage.quota)}
+                    <meter min="0" max=${stats.storage.quota} value=${stats.storage.usage ?? 0}></meter></label>`
+              : html`<p class="muted">Storage estimate unavailable.</p>`}
+            <p>Persistent storage: ${stats.storage.persisted === null ? 'unknown' : stats.storage.persisted ? 'granted' : 'not granted'}</p>
+          </section>
+          <section class="card" aria-labelledby="health-h">
+            <h2 id="health-h">Health</h2>
+            <p data-testid="health" class=${health.ok ? 'ok' : 'error'}>${health.ok ? 'Healthy' : 'Problems found'}</p>
+            <ul>
+              <li>Integrity: ${health.quickCheck.join(', ')}</li>
+              <li>Foreign-key violations: ${health.foreignKeyViolations}</li>
+              <li>Schema version: ${health.schemaVersion} (app ${health.latestVersion})</li>
+              <li>VFS: ${health.vfs}, journal: ${health.journalMode}</li>
+            </ul>
+          </section>
+          <section class="card" aria-labelledby="per-space-h">
+            <h2 id="per-space-h">Per space</h2>
+            <table>
+              <thead><tr><th>User / space</th><th>Messages</th><th>Memories</th><th>Documents</th></tr></thead>
+              <tbody>
+                ${stats.perSpace.map(
+                  (s) => html`<tr><td>${s.userId} / ${s.name}</td><td class="n">${s.counts.messages}</td><td class="n">${s.counts.memories}</td><td class="n">${s.counts.contents}</td></tr>`,
+                )}
+              </tbody>
+            </table>
+          </section>
+          <section class="card" aria-labelledby="maint-h">
+            <h2 id="maint-h">Maintenance</h2>
+            <form class="row" @submit=${this.cleanup}>
+              <label>Remove conversations idle for <input name="days" type="number" min="1" value="90" required style="width:5rem" /> days</label>
+              <button type="submit" class="secondary">Clean up</button>
+            </form>
+            <p><button class="danger" @click=${this.clearAll}>Delete all data…</button></p>
+          </section>
+        </div>
+      `,
+    });
+  }
+}
+
+customElements.define('mn-data', MnData);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mn-data': MnData;
+  }
+}

@@ -1,0 +1,95 @@
+import { css } from 'lit';
+
+/** Controls shared by every view. */
+export const controls = css`
+  :host {
+    display: block;
+  }
+  button,
+  input,
+  select,
+  textarea {
+    font: inherit;
+    color: inherit;
+  }
+  button {
+    background: var(--mn-accent);
+    color: var(--mn-accent-text);
+    border: 1px solid transparent;
+    border-radius: 8px;
+    padding: 0.45rem 0.9rem;
+    cursor: pointer;
+  }
+  button.secondary {
+    background: var(--mn-surface-2);
+    color: var(--mn-text);
+    border-color: var(--mn-border);
+  }
+  button.danger {
+    background: transparent;
+    color: var(--mn-danger);
+    border-color: var(--mn-danger);
+  }
+  button:disabled {
+    opacity: 0.55;
+    cursor: default;
+  }
+  input,
+  select,
+  textarea {
+    background: var(--mn-surface);
+    border: 1px solid var(--mn-border);
+    border-radius: 8px;
+    padding: 0.45rem 0.6rem;
+    min-width: 0;
+  }
+  :focus-visible {
+    outline: 3px solid var(--mn-focus);
+    outline-offset: 2px;
+  }
+  .card {
+    background: var(--mn-surface);
+    border: 1px solid var(--mn-border);
+    border-radius: var(--mn-radius);
+    padding: 0.9rem;
+  }
+  .muted {
+    color: var(--mn-muted);
+  }
+  .row {
+    display: flex;
+    gap: 0.5rem;
+    align-items: center;
+    flex-wrap: wrap;
+  }
+  .error {
+    color: var(--mn-danger);
+  }
+  h2 {
+    font-size: 1.1rem;
+    margin: 0 0 0.6rem;
+  }
+  ul.plain {
+    list-style: none;
+    margin: 0;
+    padding: 0;
+  }
+  .sr-only {
+    position: absolute;
+    width: 1px;
+    height: 1px;
+    overflow: hidden;
+    clip: rect(0 0 0 0);
+    white-space: nowrap;
+  }
+  time,
+  .meta {
+    font-size: 0.8rem;
+    color: var(--mn-muted);
+  }
+`;
+
+export function errorText(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  return 'Something went wrong';
+}

@@ -1,0 +1,78 @@
+import { ContextConsumer } from '@lit/context';
+import { LitElement } from 'lit';
+import type { MnemoClient, ScopedClient } from '../client';
+import type { Scope } from '../shared/models';
+import { mnemoContext, scopeContext } from './context';
+
+/**
+ * Base of the data views: the shared client and scope from context, and a
+ * `revision` that increases after every committed write, so tasks keyed on it
+ * reload (also for writes made in other tabs).
+ */
+export class MnView extends LitElement {
+  static override properties = { revision: { state: true } };
+  declare revision: number;
+  private unsubscribe: (() => Promise<void>) | undefined;
+
+  protected readonly clientContext = new ContextConsumer(this, {
+    context: mnemoContext,
+    subscribe: true,
+    callback: (client) => this.listen(client),
+  });
+  protected readonly scopeContext = new ContextConsumer(this, { context: scopeContext, subscribe: true });
+
+  constructor() {
+    super();
+    this.revision = 0;
+  }
+
+  get client(): MnemoClient | undefined {
+    return this.clientContext.value;
+  }
+
+  get scope(): Scope | undefined {
+    return this.scopeContext.value;
+  }
+
+  /** The scoped handle for the current scope. */
+  get space(): ScopedClient | undefined {
+    const client = this.client;
+    const scope = this.scope;
+    return client && scope ? client.space(scope) : undefined;
+  }
+
+  private async listen(client: MnemoClient | undefined): Promise<void> {
+    if (!client) return;
+    await this.unsubscribe?.();
+    this.unsubscribe = await client.onChange(() => {
+      this.revision += 1;
+    });
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    void this.unsubscribe?.();
+    this.unsubscribe = undefined;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    if (this.client && !this.unsubscribe) void this.listen(this.client);
+  }
+}
+
+export function formatTime(ms: number): string {
+  return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return 'unknown';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -1,0 +1,221 @@
+/**
+ * A thin synchronous layer over one sqlite-wasm connection: cached prepared
+ * statements, nested transactions through savepoints, and one place where
+ * SQLite errors become Mnemo error codes. Every repository talks to SQLite
+ * through this and nothing else.
+ */
+import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { MnemoFailure, type ErrorCode } from '../../shared/errors';
+
+export type SqlValue = string | number | null | bigint | Uint8Array;
+export type Params = readonly SqlValue[] | Record<string, SqlValue>;
+export type Row = Record<string, SqlValue>;
+
+const SQLITE_BUSY = 5;
+const SQLITE_LOCKED = 6;
+const SQLITE_NOMEM = 7;
+const SQLITE_READONLY = 8;
+const SQLITE_IOERR = 10;
+const SQLITE_CORRUPT = 11;
+const SQLITE_FULL = 13;
+const SQLITE_CANTOPEN = 14;
+const SQLITE_CONSTRAINT = 19;
+const SQLITE_NOTADB = 26;
+
+/**
+ * Maps a SQLite failure to an error code and a message that names the kind of
+ * failure only: SQLite's own text can quote SQL, so it never leaves the worker.
+ */
+export function toFailure(error: unknown, context: string): MnemoFailure {
+  if (error instanceof MnemoFailure) return error;
+  const rc = sqliteCode(error);
+  const text = error instanceof Error ? error.message : '';
+  const primary = rc & 0xff;
+  let code: ErrorCode = 'QUERY_FAILED';
+  let reason = 'query failed';
+  if (primary === SQLITE_CONSTRAINT) {
+    if (/UNIQUE|PRIMARY KEY/i.test(text)) {
+      code = 'CONFLICT';
+      reason = 'a row with the same key already exists';
+    } else if (/FOREIGN KEY/i.test(text)) {
+      code = 'NOT_FOUND';
+      reason = 'a referenced row does not exist';
+    } else if (/NOT NULL/i.test(text)) {
+      code = 'INVALID_INPUT';
+      reason = 'a required field is missing';
+    } else if (/CHECK/i.test(text)) {
+      code = 'INVALID_INPUT';
+      reason = `a value is out of range (${checkedColumn(text)})`;
+    } else {
+      code = 'INVALID_INPUT';
+      reason = 'a constraint failed';
+    }
+  } else if (primary === SQLITE_FULL) {
+    code = 'QUOTA_EXCEEDED';
+    reason = 'storage is full';
+  } else if (primary === SQLITE_BUSY || primary === SQLITE_LOCKED) {
+    code = 'LOCKED';
+    reason = 'the database is locked';
+  } else if (primary === SQLITE_NOTADB) {
+    code = 'ENCRYPTED';
+    reason = 'the file is not a readable database (encrypted or not SQLite)';
+  } else if (primary === SQLITE_CORRUPT) {
+    reason = 'the database file is corrupt';
+  } else if (primary === SQLITE_READONLY) {
+    reason = 'the database is read-only';
+  } else if (primary === SQLITE_IOERR || primary === SQLITE_CANTOPEN) {
+    reason = 'storage I/O failed';
+  } else if (primary === SQLITE_NOMEM) {
+    reason = 'out of memory';
+  } else if (/quota|QuotaExceeded/i.test(text)) {
+    code = 'QUOTA_EXCEEDED';
+    reason = 'storage quota exceeded';
+  }
+  return new MnemoFailure(code, `${context}: ${reason}`);
+}
+
+function hasParams(params: Params | undefined): params is Params {
+  if (params === undefined) return false;
+  return Array.isArray(params) ? params.length > 0 : Object.keys(params).length > 0;
+}
+
+function sqliteCode(error: unknown): number {
+  if (typeof error === 'object' && error !== null && 'resultCode' in error) {
+    const rc = (error as { resultCode: unknown }).resultCode;
+    if (typeof rc === 'number') return rc;
+  }
+  return 0;
+}
+
+/** The column a CHECK constraint guards, taken from the constraint text (column names are schema, not data). */
+function checkedColumn(text: string): string {
+  const match = /CHECK constraint failed:\s*([a-z_]+)/i.exec(text);
+  return match?.[1] ?? 'check';
+}
+
+export class Sql {
+  readonly raw: Database;
+  readonly sqlite3: Sqlite3Static;
+  private readonly statements = new Map<string, PreparedStatement>();
+  private depth = 0;
+
+  constructor(sqlite3: Sqlite3Static, db: Database) {
+    this.sqlite3 = sqlite3;
+    this.raw = db;
+  }
+
+  private statement(sql: string): PreparedStatement {
+    let stmt = this.statements.get(sql);
+    if (!stmt) {
+      stmt = this.raw.prepare(sql);
+      this.statements.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Runs a statement and returns the number of rows it changed. */
+  run(sql: string, params?: Params): number {
+    const stmt = this.statement(sql);
+    try {
+      if (hasParams(params)) stmt.bind(params as never);
+      stmt.stepReset();
+    } finally {
+      stmt.reset(true);
+    }
+    return this.raw.changes();
+  }
+
+  get<T = Row>(sql: string, params?: Params): T | undefined {
+    const stmt = this.statement(sql);
+    try {
+      if (hasParams(params)) stmt.bind(params as never);
+      return stmt.step() ? (stmt.get({}) as T) : undefined;
+    } finally {
+      stmt.reset(true);
+    }
+  }
+
+  all<T = Row>(sql: string, params?: Params): T[] {
+    const stmt = this.statement(sql);
+    const rows: T[] = [];
+    try {
+      if (hasParams(params)) stmt.bind(params as never);
+      while (stmt.step()) rows.push(stmt.get({}) as T);
+    } finally {
+      stmt.reset(true);
+    }
+    return rows;
+  }
+
+  value<T extends SqlValue = SqlValue>(sql: string, params?: Params): T | undefined {
+    const stmt = this.statement(sql);
+    try {
+      if (hasParams(params)) stmt.bind(params as never);
+      return stmt.step() ? (stmt.get(0) as T) : undefined;
+    } finally {
+      stmt.reset(true);
+    }
+  }
+
+  /** Runs many bindings of one statement (the caller wraps it in a transaction). */
+  runEach(sql: string, rows: Iterable<Params>): number {
+    const stmt = this.statement(sql);
+    let changes = 0;
+    for (const params of rows) {
+      try {
+        if (hasParams(params)) stmt.bind(params as never);
+        stmt.stepReset();
+        changes += this.raw.changes();
+      } finally {
+        stmt.reset(true);
+      }
+    }
+    return changes;
+  }
+
+  /** Multi-statement SQL without parameters (migrations, pragmas). */
+  exec(sql: string): void {
+    this.raw.exec(sql);
+  }
+
+  get inTransaction(): boolean {
+    return this.depth > 0;
+  }
+
+  /**
+   * Runs `fn` in a transaction: the outermost call uses BEGIN IMMEDIATE so a
+   * write never upgrades a read lock midway; nested calls use savepoints so an
+   * inner failure rolls back only its own part when the caller catches it.
+   */
+  tx<T>(fn: () => T): T {
+    const name = `sp${this.depth}`;
+    const outer = this.depth === 0;
+    this.raw.exec(outer ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${name}`);
+    this.depth += 1;
+    try {
+      const result = fn();
+      this.depth -= 1;
+      this.raw.exec(outer ? 'COMMIT' : `RELEASE ${name}`);
+      return result;
+    } catch (error) {
+      this.depth -= 1;
+      try {
+        this.raw.exec(outer ? 'ROLLBACK' : `ROLLBACK TO ${name}; RELEASE ${name}`);
+      } catch {
+        // A failed COMMIT may already have ended the transaction; the original error matters.
+      }
+      throw error;
+    }
+  }
+
+  /** Drops cached statements, e.g. before a migration changes the schema. */
+  clearStatements(): void {
+    for (const stmt of this.statements.values()) stmt.finalize();
+    this.statements.clear();
+  }
+
+  close(): void {
+    this.clearStatements();
+    this.raw.close();
+  }
+}

@@ -1,0 +1,66 @@
+import type { Page, Scope, Space } from '../../shared/models';
+import type { Sql } from '../engine/sql';
+import { notFound, paginate, type PageArgs } from './common';
+
+const COLUMNS = 'user_id AS userId, space_id AS spaceId, name, created_at AS createdAt, updated_at AS updatedAt';
+const NOT_GLOBAL = "NOT (user_id = '' AND space_id = '')";
+
+export class SpacesRepo {
+  constructor(private readonly sql: Sql) {}
+
+  /** Creates the space row if it does not exist yet; scoped writes call this first. */
+  ensure(scope: Scope, now: number): void {
+    this.sql.run(
+      'INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [scope.userId, scope.spaceId, scope.spaceId, now, now],
+    );
+  }
+
+  create(scope: Scope, name: string, now: number): Space {
+    const changed = this.sql.run(
+      'INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING',
+      [scope.userId, scope.spaceId, name, now, now],
+    );
+    if (changed === 0) this.rename(scope, name, now);
+    return this.get(scope);
+  }
+
+  get(scope: Scope): Space {
+    const row = this.sql.get<Space>(`SELECT ${COLUMNS} FROM spaces WHERE user_id = ? AND space_id = ? AND ${NOT_GLOBAL}`, [
+      scope.userId,
+      scope.spaceId,
+    ]);
+    return row ?? notFound('space');
+  }
+
+  list(args: PageArgs & { userId?: string }): Page<Space> {
+    const where = args.userId === undefined ? NOT_GLOBAL : `${NOT_GLOBAL} AND user_id = ?`;
+    const params = args.userId === undefined ? [] : [args.userId];
+    return paginate<Space, Space>(
+      this.sql,
+      args,
+      {
+        count: `SELECT count(*) FROM spaces WHERE ${where}`,
+        select: `SELECT ${COLUMNS} FROM spaces WHERE ${where} ORDER BY user_id, space_id`,
+        params,
+      },
+      (row) => row,
+    );
+  }
+
+  rename(scope: Scope, name: string, now: number): Space {
+    const changed = this.sql.run(`UPDATE spaces SET name = ?, updated_at = ? WHERE user_id = ? AND space_id = ? AND ${NOT_GLOBAL}`, [
+      name,
+      now,
+      scope.userId,
+      scope.spaceId,
+    ]);
+    if (changed === 0) notFound('space');
+    return this.get(scope);
+  }
+
+  /** Deletes the space; foreign keys cascade to everything in it. */
+  delete(scope: Scope): boolean {
+    return this.sql.run(`DELETE FROM spaces WHERE user_id = ? AND space_id = ? AND ${NOT_GLOBAL}`, [scope.userId, scope.spaceId]) > 0;
+  }
+}

@@ -1,0 +1,126 @@
+import { describe, expect, test } from 'vitest';
+import { openDatabase } from '../../src/worker/engine/database';
+import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
+import { APPLICATION_ID, bundledMigrations, migrate, migrationsFromFiles, sha256Hex, type Migration } from '../../src/worker/engine/migrations';
+import { loadSqlite } from '../../src/worker/engine/sqlite';
+import { errorOf, openTest } from './helpers';
+
+async function freshDriver() {
+  return createMemoryDriver(await loadSqlite());
+}
+
+function schemaDump(sql: { all: <T>(q: string) => T[] }): string {
+  return JSON.stringify(sql.all("SELECT type, name, sql FROM sqlite_schema ORDER BY type, name"));
+}
+
+describe('migrations', () => {
+  test('a fresh database reaches the latest version with history, application_id and user_version', async () => {
+    const migrations = await bundledMigrations();
+    const { sql, core } = await openTest();
+    const latest = migrations.at(-1)!.version;
+    expect(core.schemaVersion).toBe(latest);
+    const rows = sql.all<{ version: number; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+    expect(rows.map((r) => r.version)).toEqual(migrations.map((m) => m.version));
+    expect(rows.map((r) => r.checksum)).toEqual(migrations.map((m) => m.checksum));
+    expect(Number(sql.value('PRAGMA user_version'))).toBe(latest);
+    expect(Number(sql.value('PRAGMA application_id'))).toBe(APPLICATION_ID);
+    expect(Number(sql.value('PRAGMA foreign_keys'))).toBe(1);
+  });
+
+  test('opening again applies nothing', async () => {
+    const driver = await freshDriver();
+    const migrations = await bundledMigrations();
+    const first = openDatabase(driver, 'db', migrations);
+    await driver.writeFile('db', driver.readFile('db', first.sql.raw));
+    first.sql.close();
+    const second = openDatabase(driver, 'db', migrations);
+    expect(second.migration.applied).toEqual([]);
+    second.sql.close();
+  });
+
+  test('a failing migration leaves schema and data exactly as they were', async () => {
+    const base = await bundledMigrations();
+    const driver = await freshDriver();
+    const opened = openDatabase(driver, 'db', base);
+    opened.sql.exec("INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES ('u', 's', 'n', 1, 1)");
+    const before = { schema: schemaDump(opened.sql), bytes: driver.readFile('db', opened.sql.raw) };
+    const brokenSql =
+      "CREATE TABLE extra (id TEXT); INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES ('x', 'y', 'z', 1, 1); SELECT * FROM no_such_table;";
+    const broken: Migration[] = [...base, { version: base.length + 1, name: 'broken', sql: brokenSql, checksum: await sha256Hex(brokenSql) }];
+    let error: unknown;
+    try {
+      migrate(opened.sql, broken);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED' });
+    expect((error as Error).message).toContain(`${String(base.length + 1).padStart(4, '0')}_broken`);
+    expect(schemaDump(opened.sql)).toBe(before.schema);
+    expect(Number(opened.sql.value('SELECT count(*) FROM spaces'))).toBe(2);
+    expect(Number(opened.sql.value('SELECT max(version) FROM schema_migrations'))).toBe(base.length);
+    expect(driver.readFile('db', opened.sql.raw)).toEqual(before.bytes);
+    opened.sql.close();
+  });
+
+  test('an edited, already-applied migration is reported', async () => {
+    const base = await bundledMigrations();
+    const driver = await freshDriver();
+    const opened = openDatabase(driver, 'db', base);
+    await driver.writeFile('db', driver.readFile('db', opened.sql.raw));
+    opened.sql.close();
+    const edited = base.map((m, i) => (i === 0 ? { ...m, sql: `${m.sql}\n-- edited`, checksum: 'changed' } : m));
+    let error: unknown;
+    try {
+      openDatabase(driver, 'db', edited);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED' });
+    expect((error as Error).message).toMatch(/0001_init was changed after it was applied/);
+  });
+
+  test('a database from a newer app version is refused and its bytes stay identical', async () => {
+    const base = await bundledMigrations();
+    const driver = await freshDriver();
+    const opened = openDatabase(driver, 'db', base);
+    const future = base.length + 5;
+    opened.sql.exec(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (${future}, 'future', 'x', 1); PRAGMA user_version = ${future};`);
+    const bytes = driver.readFile('db', opened.sql.raw);
+    opened.sql.close();
+    await driver.writeFile('db', bytes);
+    let error: unknown;
+    try {
+      openDatabase(driver, 'db', base);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'MIGRATION_FAILED' });
+    expect((error as Error).message).toMatch(new RegExp(`schema version ${future} is newer than this app supports`));
+    expect(driver.readFile('db')).toEqual(bytes);
+  });
+
+  test('a database of another application is refused', async () => {
+    const driver = await freshDriver();
+    const raw = driver.open('other');
+    raw.exec('PRAGMA application_id = 1234; CREATE TABLE t (x)');
+    const bytes = driver.sqlite3.capi.sqlite3_js_db_export(raw.pointer!);
+    raw.close();
+    await driver.writeFile('other', bytes);
+    expect(() => openDatabase(driver, 'other', [])).toThrow(/another application/);
+  });
+
+  test('migration files must be numbered without gaps', async () => {
+    await expect(migrationsFromFiles({ '/m/0001_a.sql': '', '/m/0003_c.sql': '' })).rejects.toThrow(/without gaps/);
+    await expect(migrationsFromFiles({ '/m/1_a.sql': '' })).rejects.toThrow(/NNNN_name/);
+  });
+
+  test('initDatabase switches files and the API reports the open file', async () => {
+    const { mnemo } = await openTest();
+    await mnemo.space({ userId: 'u', spaceId: 's' }).sessions.create({ name: 'in first' });
+    const info = await mnemo.initDatabase('second');
+    expect(info.name).toBe('second');
+    expect((await mnemo.getDatabasePath()).path).toBe('memory:second.sqlite3');
+    expect((await mnemo.space({ userId: 'u', spaceId: 's' }).sessions.list()).total).toBe(0);
+    expect((await errorOf(mnemo.initDatabase('../escape'))).code).toBe('INVALID_INPUT');
+  });
+});
