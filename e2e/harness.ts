@@ -30,7 +30,7 @@ export interface App {
 }
 
 export async function serveApp(): Promise<App> {
-  const server = await startServer({ root: 'dist', port: 0 });
+  const server = await startServer({ root: process.env.MNEMO_DIST ?? 'dist', port: 0 });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

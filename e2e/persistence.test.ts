@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { launch, openApp, serveApp, type App } from './harness';
 
@@ -80,8 +80,9 @@ describe('persistence in real OPFS', () => {
 
 describe('the database lives in the worker', () => {
   test('the UI bundle does not contain sqlite-wasm; the worker bundle does', () => {
-    const assets = join(process.cwd(), 'dist', 'assets');
-    const html = readFileSync(join(process.cwd(), 'dist', 'index.html'), 'utf8');
+    const dist = resolve(process.env.MNEMO_DIST ?? 'dist');
+    const assets = join(dist, 'assets');
+    const html = readFileSync(join(dist, 'index.html'), 'utf8');
     const entry = /src="\/assets\/([^"]+\.js)"/.exec(html)?.[1];
     expect(entry).toBeTruthy();
     const entryCode = readFileSync(join(assets, entry!), 'utf8');

@@ -24,11 +24,26 @@ const TYPES = {
   '.pdf': 'application/pdf',
 };
 
+// Content-Security-Policy: why each directive is there is in docs/decisions.md
+// ("Hostile input and CSP"). Kept identical to CROSS_ORIGIN_HEADERS in
+// src/vite/index.ts (e2e/xss.test.ts checks).
 export const HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
   'Cross-Origin-Resource-Policy': 'same-origin',
   'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' https: data:",
+    "connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
 };
 
 export function startServer({ root = 'dist', port = 4173, host = '127.0.0.1' } = {}) {

@@ -1,22 +1,26 @@
 /**
- * The library entry: `openMnemo()` starts the database worker once per
- * database name and returns a typed client. Every method returns a Promise;
- * failures reject with plain `{ code, message }` objects.
+ * The library entry: `openMnemo()` starts this tab's database worker once per
+ * database name and returns a typed client. The workers of all tabs elect one
+ * owner of the file and forward calls to it, so every tab sees the same data.
+ * Every method returns a Promise; failures reject with plain `{ code, message }`
+ * objects.
  */
 import * as Comlink from 'comlink';
 import type { Listener, MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
+import type { MnemoError } from '../shared/errors';
 import type { Scope } from '../shared/models';
 import type { MnemoService } from '../worker/core';
 import type { WorkerEntry } from '../worker/main';
+import type { Notice, Ownership } from '../worker/router';
 
 export type { MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
 export type * from '../shared/models';
+export type { Ownership } from '../worker/router';
 export { ERROR_CODES, isMnemoError, type ErrorCode, type MnemoError } from '../shared/errors';
 
 /**
  * The client side of a worker API: every method returns a Promise and
- * namespaces are reached synchronously (`client.spaces.list()`), which is how
- * Comlink resolves call paths.
+ * namespaces are reached synchronously (`client.spaces.list()`).
  */
 export type Async<T> = T extends (...args: infer A) => infer R
   ? (...args: A) => Promise<Awaited<R>>
@@ -26,102 +30,128 @@ export type Async<T> = T extends (...args: infer A) => infer R
 
 export type ScopedClient = Async<Omit<ScopedApi, 'scope'>>;
 
+type Unsubscribe = () => Promise<void>;
+
 export type MnemoClient = Async<Omit<MnemoService, 'space' | 'subscribe' | 'unsubscribe'>> & {
-  /** A handle bound to one scope. Usable at once: calls wait for the handle to be ready. */
+  /** A handle bound to one scope, usable at once; the scope is checked by the database on every call. */
   space(scope: Scope): ScopedClient;
-  /** Receives progress and change events; resolves to a function that unsubscribes. */
-  subscribe(listener: Listener): Promise<() => Promise<void>>;
+  /** Receives progress and change events of every tab's writes; resolves to a function that unsubscribes. */
+  subscribe(listener: Listener): Promise<Unsubscribe>;
   /** Receives progress of long work (uploads, imports, embedding, backups). */
-  onProgress(callback: (progress: Progress) => void): Promise<() => Promise<void>>;
-  /** Receives a notice after each committed write. */
-  onChange(callback: (change: Extract<MnemoEvent, { type: 'change' }>) => void): Promise<() => Promise<void>>;
-  /** Stops the worker; the client is unusable afterwards. */
+  onProgress(callback: (progress: Progress) => void): Promise<Unsubscribe>;
+  /** Receives a notice after each committed write, whichever tab made it. */
+  onChange(callback: (change: Extract<MnemoEvent, { type: 'change' }>) => void): Promise<Unsubscribe>;
+  /** Which tab's worker holds the database file, and whether it is this one. */
+  ownership(): Promise<Ownership>;
+  /** Called whenever the owner changes (another tab took over). */
+  onOwnership(callback: (ownership: Ownership) => void): Promise<Unsubscribe>;
+  /** Leaves the database (an owner hands it to another tab) and stops the worker. */
+  close(): Promise<void>;
+  /** Stops the worker at once; calls still waiting fail with LOCKED. */
   terminate(): Promise<void>;
+  /** Calls of this client not answered yet (the app waits for 0 before reloading into an update). */
+  pendingCalls(): number;
 };
 
-/**
- * A stand-in for a remote object that is still being fetched: property reads
- * build a path, a call awaits the target and applies the path to it.
- */
-function deferred<T>(target: Promise<unknown>, path: string[] = []): T {
-  const apply = async (args: unknown[]) => {
-    let value: unknown = await target;
-    for (const key of path.slice(0, -1)) value = (value as Record<string, unknown>)[key];
-    const method = (value as Record<string, (...a: unknown[]) => unknown>)[path.at(-1)!]!;
-    return method(...args);
-  };
+type Invoke = (path: string[], args: unknown[]) => Promise<unknown>;
+
+/** A stand-in for the remote API: property reads build a method path, a call sends it. */
+function remote<T>(invoke: Invoke, path: string[] = []): T {
   return new Proxy(function () {}, {
     get(_fn, key) {
-      // Not thenable: awaiting a handle must give the handle itself.
-      if (key === 'then' || typeof key === 'symbol') return undefined;
-      return deferred(target, [...path, key]);
+      // Not thenable: awaiting a handle must give the handle itself. Framework probes
+      // (Lit's `_$litDirective$`, `toJSON`) are not API names either.
+      if (key === 'then' || typeof key === 'symbol' || key.startsWith('_$') || key === 'toJSON') return undefined;
+      return remote(invoke, [...path, key]);
     },
     apply(_fn, _this, args) {
-      return apply(args);
+      return invoke(path, args);
     },
   }) as T;
 }
 
 const clients = new Map<string, Promise<MnemoClient>>();
 
-function start(options: OpenOptions): Promise<MnemoClient> {
-  return (async () => {
-    const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module', name: 'mnemo-db' });
-    const entry = Comlink.wrap<WorkerEntry>(worker);
-    try {
-      await entry.open(options);
-    } catch (error) {
-      worker.terminate();
-      throw error;
-    }
-    const remote = entry.mnemo as unknown as Async<MnemoService>;
-    const subscribe = async (listener: Listener) => {
-      const id = await remote.subscribe(Comlink.proxy(listener));
-      return async () => {
-        await remote.unsubscribe(id);
-      };
+async function start(options: OpenOptions): Promise<MnemoClient> {
+  const key = options.name ?? 'mnemo';
+  const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module', name: 'mnemo-db' });
+  const entry = Comlink.wrap<WorkerEntry>(worker);
+  const receivers = new Set<(notice: Notice) => void>();
+  await entry.listen(
+    Comlink.proxy((notice: Notice) => {
+      for (const receive of receivers) {
+        try {
+          receive(notice);
+        } catch (error) {
+          console.error('mnemo: a listener failed', error);
+        }
+      }
+    }),
+  );
+  try {
+    await entry.open(options);
+  } catch (error) {
+    worker.terminate();
+    throw error;
+  }
+
+  // A stopped worker never answers: calls still waiting, or made later, fail instead of hanging.
+  const waiting = new Set<(error: MnemoError) => void>();
+  let stopped: MnemoError | null = null;
+  const stop = (message: string) => {
+    if (stopped) return;
+    stopped = { code: 'LOCKED', message };
+    worker.terminate();
+    clients.delete(key);
+    for (const reject of waiting) reject(stopped);
+    waiting.clear();
+  };
+  const invoker =
+    (scope: Scope | null): Invoke =>
+    (path, args) =>
+      new Promise((resolve, reject) => {
+        if (stopped) return reject(stopped);
+        waiting.add(reject);
+        entry.call(path, scope, args).then(resolve, reject).finally(() => waiting.delete(reject));
+      });
+
+  const on = <N extends Notice>(accept: (notice: Notice) => notice is N) => async (callback: (notice: N) => void) => {
+    const receive = (notice: Notice) => {
+      if (accept(notice)) callback(notice);
     };
-    const client = {
-      spaces: remote.spaces,
-      settings: remote.settings,
-      info: remote.info,
-      initDatabase: remote.initDatabase,
-      getDatabasePath: remote.getDatabasePath,
-      stats: remote.stats,
-      healthCheck: remote.healthCheck,
-      verifySchema: remote.verifySchema,
-      cleanupOldConversations: remote.cleanupOldConversations,
-      clearAll: remote.clearAll,
-      close: async () => {
-        await remote.close();
-        worker.terminate();
-        clients.delete(options.name ?? 'mnemo');
-      },
-      space(scope: Scope): ScopedClient {
-        const handle = remote.space(scope);
-        // The error reaches whichever call uses the handle; an unused bad handle is not an unhandled rejection.
-        handle.catch(() => {});
-        return deferred<ScopedClient>(handle);
-      },
-      subscribe,
-      onProgress: (callback: (progress: Progress) => void) =>
-        subscribe((event) => {
-          if (event.type === 'progress') callback(event);
-        }),
-      onChange: (callback: (change: Extract<MnemoEvent, { type: 'change' }>) => void) =>
-        subscribe((event) => {
-          if (event.type === 'change') callback(event);
-        }),
-      terminate: async () => {
-        worker.terminate();
-        clients.delete(options.name ?? 'mnemo');
-      },
-    } satisfies MnemoClient;
-    return client;
-  })();
+    receivers.add(receive);
+    return async () => {
+      receivers.delete(receive);
+    };
+  };
+  const subscribe = on((n): n is MnemoEvent => n.type !== 'ownership');
+
+  const local = {
+    space: (scope: Scope): ScopedClient => remote<ScopedClient>(invoker(scope)),
+    subscribe: (listener: Listener) => subscribe(listener),
+    onProgress: on((n): n is Extract<Notice, { type: 'progress' }> => n.type === 'progress'),
+    onChange: on((n): n is Extract<Notice, { type: 'change' }> => n.type === 'change'),
+    onOwnership: on((n): n is Extract<Notice, { type: 'ownership' }> => n.type === 'ownership'),
+    ownership: (): Promise<Ownership> => (stopped ? Promise.reject(stopped) : entry.ownership()),
+    close: async () => {
+      if (!stopped) await entry.close();
+      stop('mnemo: the client was closed');
+    },
+    terminate: async () => stop('mnemo: the client was terminated'),
+    pendingCalls: () => waiting.size,
+  };
+  // Everything else is the worker API itself, reached by method path, so new namespaces need no client change.
+  const api = remote<Record<string, unknown>>(invoker(null));
+  return new Proxy(local, {
+    get(target, name) {
+      if (name in target) return target[name as keyof typeof target];
+      if (name === 'then' || typeof name === 'symbol') return undefined;
+      return api[name];
+    },
+  }) as unknown as MnemoClient;
 }
 
-/** Starts (once per database name) the database worker and connects to it. */
+/** Starts (once per database name) this tab's database worker and connects to the database. */
 export function openMnemo(options: OpenOptions = {}): Promise<MnemoClient> {
   const key = options.name ?? 'mnemo';
   let client = clients.get(key);

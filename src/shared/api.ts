@@ -48,6 +48,8 @@ export interface Limits {
   maxBatchRows: number;
   /** Largest uploaded document, in bytes. */
   maxUploadBytes: number;
+  /** Largest database file accepted by `files.import` and `backups.restore`, in bytes. */
+  maxImportBytes: number;
 }
 
 export interface DatabaseInfo {
@@ -147,6 +149,10 @@ export type MemoryPatch = Partial<Pick<MemoryInput, 'content' | 'importance' | '
 export interface MemoryAddResult {
   memory: Memory;
   action: 'added' | 'updated';
+  /** Why an existing memory was updated: same normalized text, or a vector above the dedup threshold. */
+  reason?: 'exact' | 'similar';
+  /** Cosine to the existing memory when reason is 'similar'. */
+  similarity?: number;
 }
 
 export interface MemoryListRequest extends PageRequest {
@@ -260,6 +266,198 @@ export interface ClearAllOptions {
   confirm: true;
 }
 
+// ---- search ---------------------------------------------------------------
+
+export type SearchMode = 'keyword' | 'vector' | 'hybrid';
+export type HitKind = 'message' | 'memory' | 'vector' | 'chunk';
+
+export interface SearchFilters {
+  /** Which sources to search (default: all four). */
+  kinds?: HitKind[];
+  sessionId?: string;
+  conversationId?: string;
+  role?: MessageRole;
+  /** Inclusive lower bound on created_at (ms). */
+  from?: number;
+  /** Exclusive upper bound on created_at (ms). */
+  to?: number;
+  memoryKind?: MemoryKind;
+  collection?: string;
+  contentId?: string;
+}
+
+export interface SearchRequest {
+  query: string;
+  mode?: SearchMode;
+  limit?: number;
+  /** Vector hits below this cosine are dropped. */
+  minSimilarity?: number;
+  /** Weighted fusion weights (normalized to sum 1). */
+  weights?: { text?: number; vector?: number };
+  /** Hybrid fusion method: reciprocal rank ('rrf', default) or weighted scores ('weighted'). */
+  fusion?: 'rrf' | 'weighted';
+  rrfK?: number;
+  filters?: SearchFilters;
+}
+
+export interface SearchScore {
+  /** FTS5 bm25 (lower is better, as SQLite reports it). */
+  bm25?: number;
+  cosine?: number;
+  fused: number;
+  rankKeyword?: number;
+  rankVector?: number;
+}
+
+export interface SearchHit {
+  kind: HitKind;
+  id: string;
+  text: string;
+  /** Short excerpt around the match with `[` `]`-free plain text. */
+  snippet: string;
+  /** Match ranges [start, end) in `snippet`. */
+  highlights: Array<[number, number]>;
+  score: SearchScore;
+  ref: {
+    table: 'messages' | 'memories' | 'vector_entries' | 'chunks';
+    id: string;
+    sessionId?: string;
+    conversationId?: string;
+    contentId?: string;
+    collection?: string;
+    documentId?: string | null;
+    memoryKind?: MemoryKind;
+    role?: MessageRole;
+    startLine?: number;
+    endLine?: number;
+  };
+  createdAt: number;
+}
+
+// ---- embeddings -------------------------------------------------------------
+
+export interface ModelInfo {
+  id: string;
+  dims: number | null;
+  source: 'bundled' | 'imported' | 'remote' | 'test';
+}
+
+export interface EmbeddingStatus {
+  modelId: string;
+  dims: number | null;
+  ready: boolean;
+  /** Rows waiting to be embedded with the current model. */
+  pending: number;
+  /** Rows embedded with the current model. */
+  embedded: number;
+  error: string | null;
+  models: ModelInfo[];
+}
+
+export interface ModelFile {
+  /** Path inside the model folder, e.g. 'onnx/model.onnx'. */
+  path: string;
+  bytes: Uint8Array;
+}
+
+// ---- files --------------------------------------------------------------------
+
+export interface ImportOptions {
+  /** 'replace' swaps the whole database for the file; 'merge' adds the file's rows that are not present yet. */
+  mode: 'replace' | 'merge';
+}
+
+export interface ImportResult {
+  mode: 'replace' | 'merge';
+  /** Rows added per table (merge) or present after replacing, keyed like `TableCounts` (camelCase). */
+  rows: Record<string, number>;
+  schemaVersion: number;
+  /** The schema version the file had; lower than `schemaVersion` when it was migrated on import. */
+  migratedFrom: number;
+  /** The automatic backup taken before the import (null when the database was empty). */
+  backup: BackupInfo | null;
+}
+
+export interface ExportOptions {
+  /**
+   * Record this export as the last downloaded copy (`backups.lastDownloadedAt`,
+   * which drives the backup reminder). Default true; false leaves the database
+   * exactly as it was, e.g. for a copy that is only inspected.
+   */
+  markDownloaded?: boolean;
+}
+
+export interface BackupInfo {
+  id: string;
+  createdAt: number;
+  sizeBytes: number;
+  /** 'manual', 'scheduled', 'before-import', 'before-restore', 'before-clear-all', 'before-migration' or a caller's text. */
+  reason: string;
+}
+
+export interface BackupStatus {
+  count: number;
+  totalBytes: number;
+  lastBackupAt: number | null;
+  /** When the newest copy the user downloaded was taken (export time, or a downloaded backup's creation time). */
+  lastDownloadedAt: number | null;
+  /** Global setting `backups.keep` (default 5): backups kept, oldest pruned first. */
+  keep: number;
+  /** Global setting `backups.remindAfterDays` (default 7). */
+  remindAfterDays: number;
+  /** True when the database holds data and no copy was downloaded within `remindAfterDays`. */
+  reminderDue: boolean;
+}
+
+export interface BackupsApi {
+  /** Newest first. */
+  list(): Promise<BackupInfo[]>;
+  create(reason?: string): Promise<BackupInfo>;
+  /** Validated like an import; the current state is backed up first. */
+  restore(id: string): Promise<ImportResult>;
+  download(id: string, options?: ExportOptions): Promise<Uint8Array>;
+  delete(id: string): Promise<boolean>;
+  status(): Promise<BackupStatus>;
+}
+
+/** `files.exportJson()`: one space as versioned JSON (docs/export-format.md). */
+export interface SpaceJsonExport {
+  format: 'mnemo.space';
+  version: 1;
+  exportedAt: number;
+  schemaVersion: number;
+  space: Space;
+  agents: Agent[];
+  sessions: Session[];
+  conversations: Conversation[];
+  messages: Message[];
+  memories: Memory[];
+  vectorEntries: VectorEntry[];
+  documents: { contents: DocumentWithText[]; chunks: DocumentChunk[] };
+  settings: Record<string, Json>;
+  executions: AgentExecution[];
+}
+
+export interface FilesApi {
+  /** The whole database as a SQLite file (rollback-journal mode, opens in any sqlite3). */
+  export(options?: ExportOptions): Promise<Uint8Array>;
+  /** One space as a new SQLite file with the full schema. */
+  exportSpace(scope: Scope): Promise<Uint8Array>;
+  /** One space as versioned JSON (`SpaceJsonExport`, see docs/export-format.md). */
+  exportJson(scope: Scope): Promise<string>;
+  /** Validates the file first; a refused file rejects with IMPORT_REJECTED and changes nothing. */
+  import(bytes: Uint8Array | ArrayBuffer, options: ImportOptions): Promise<ImportResult>;
+  backups: BackupsApi;
+}
+
+export interface EmbeddingsApi {
+  status(): Promise<EmbeddingStatus>;
+  setModel(modelId: string): Promise<EmbeddingStatus>;
+  importModel(modelId: string, files: ModelFile[]): Promise<ModelInfo>;
+  /** Waits until the queue is empty (or the timeout passes); resolves to the status. */
+  flush(timeoutMs?: number): Promise<EmbeddingStatus>;
+}
+
 // ---- the API ----------------------------------------------------------------
 
 export interface CrudApi<T, I, P, L = PageRequest> {
@@ -343,6 +541,7 @@ export interface ScopedApi {
   documents: DocumentsApi;
   settings: SettingsApi;
   executions: ExecutionsApi;
+  search(request: SearchRequest): Promise<SearchHit[]>;
 }
 
 export interface SpacesApi {
@@ -367,5 +566,24 @@ export interface MnemoApi {
   verifySchema(): Promise<SchemaReport>;
   cleanupOldConversations(days: number): Promise<CleanupResult>;
   clearAll(options: ClearAllOptions): Promise<void>;
+  files: FilesApi;
+  embeddings: EmbeddingsApi;
+  /** Rebuilds every full-text index and queues rows missing vectors of the current model. */
+  rebuildIndex(): Promise<RebuildResult>;
+  /** The seeds' per-session index bookkeeping: dirty when content changed after the last rebuild. */
+  indexStatus(sessionId?: string): Promise<IndexStatus[]>;
   close(): Promise<void>;
+}
+
+export interface RebuildResult {
+  rows: Record<string, number>;
+  queuedForEmbedding: number;
+  durationMs: number;
+}
+
+export interface IndexStatus {
+  sessionId: string;
+  dirty: boolean;
+  lastIndexedAt: number;
+  docCount: number;
 }

@@ -4,6 +4,11 @@
  */
 import { openMnemo, type MnemoClient } from '../client';
 import './mn-app';
+import { setBusyProbe, startPwa } from './pwa';
+import { applyTheme, savedTheme } from './mn-settings';
+
+applyTheme(savedTheme());
+startPwa();
 
 declare global {
   interface Window {
@@ -20,6 +25,7 @@ window.mnemoReady = openMnemo({ storage });
 window.mnemoReady.then(
   (client) => {
     window.mnemo = client;
+    setBusyProbe(() => client.pendingCalls() > 0);
     if (app) app.client = client;
   },
   (error: unknown) => {

@@ -1,51 +1,51 @@
 /**
- * Markdown → inert HTML. Model output and user text are rendered through
- * marked, then DOMPurify with an allow-list: no scripts, no event handlers,
- * no inline styles, links only to http(s)/mailto and opened without opener,
- * images only from https or data:image URLs.
+ * Markdown → inert HTML: the one renderer for text from users, models and
+ * documents. marked turns Markdown (and any raw HTML in it) into HTML, then
+ * DOMPurify keeps an allow-list of tags and attributes: no scripts, frames,
+ * forms, styles, SVG or MathML, no event handlers, no ids or classes (no DOM
+ * clobbering). Links may go only to http(s), mailto or an in-page anchor and
+ * open in a new tab without opener or referrer; images load only from https
+ * or inline raster data URLs (never SVG), lazily and without a referrer.
+ * The served Content-Security-Policy (scripts/serve.mjs) is the second wall.
  */
 import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+import { Marked } from 'marked';
 
 const ALLOWED_TAGS = [
   'a', 'b', 'blockquote', 'br', 'code', 'del', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'li',
   'ol', 'p', 'pre', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul', 'mark', 'span', 'sup', 'sub',
 ];
 const ALLOWED_ATTR = ['href', 'title', 'alt', 'src', 'colspan', 'rowspan', 'align'];
-const SAFE_LINK = /^(https?:|mailto:|#)/i;
-const SAFE_IMAGE = /^(https:|data:image\/(png|gif|jpeg|webp);base64,)/i;
+const SAFE_LINK = /^(?:https?:|mailto:|#)/i;
+const SAFE_IMAGE = /^(?:https:|data:image\/(?:png|gif|jpeg|webp);base64,)/i;
 
-let hooked = false;
+// Private instances: hooks and options set here cannot be changed by, or leak into, other code using these libraries.
+const markdown = new Marked({ async: false, gfm: true, breaks: true });
+const purify = DOMPurify();
 
-function installHooks(): void {
-  if (hooked) return;
-  hooked = true;
-  DOMPurify.addHook('afterSanitizeAttributes', (node) => {
-    if (node.tagName === 'A') {
-      const href = node.getAttribute('href') ?? '';
-      if (!SAFE_LINK.test(href.trim())) node.removeAttribute('href');
-      node.setAttribute('rel', 'noopener noreferrer');
-      node.setAttribute('target', '_blank');
-    }
-    if (node.tagName === 'IMG') {
-      const src = node.getAttribute('src') ?? '';
-      if (!SAFE_IMAGE.test(src.trim())) node.removeAttribute('src');
-      node.setAttribute('loading', 'lazy');
-      node.setAttribute('referrerpolicy', 'no-referrer');
-    }
-  });
-}
+// Runs after DOMPurify's own attribute filtering; what it sets is kept, and the
+// allow-list above has already dropped any target/rel/loading the text supplied.
+purify.addHook('afterSanitizeAttributes', (node) => {
+  if (node.tagName === 'A') {
+    if (!SAFE_LINK.test(node.getAttribute('href') ?? '')) node.removeAttribute('href');
+    node.setAttribute('rel', 'noopener noreferrer');
+    node.setAttribute('target', '_blank');
+  } else if (node.tagName === 'IMG') {
+    // DOMPurify allows any data: URL on <img>, including SVG.
+    if (!SAFE_IMAGE.test(node.getAttribute('src') ?? '')) node.removeAttribute('src');
+    node.setAttribute('loading', 'lazy');
+    node.setAttribute('referrerpolicy', 'no-referrer');
+  }
+});
+
+const CONFIG = {
+  ALLOWED_TAGS,
+  ALLOWED_ATTR,
+  ALLOW_DATA_ATTR: false,
+  ALLOW_ARIA_ATTR: false,
+  ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|#|data:image\/(?:png|gif|jpeg|webp);base64,)/i,
+};
 
 export function renderMarkdown(text: string): string {
-  installHooks();
-  const html = marked.parse(text, { async: false, gfm: true, breaks: true }) as string;
-  return DOMPurify.sanitize(html, {
-    ALLOWED_TAGS,
-    ALLOWED_ATTR,
-    ALLOW_DATA_ATTR: false,
-    ALLOW_ARIA_ATTR: false,
-    ADD_ATTR: ['target', 'rel', 'loading', 'referrerpolicy'],
-    FORBID_TAGS: ['style', 'script', 'iframe', 'object', 'embed', 'form', 'svg', 'math'],
-    ALLOWED_URI_REGEXP: /^(?:(?:https?|mailto):|#|data:image\/(?:png|gif|jpeg|webp);base64,)/i,
-  });
+  return purify.sanitize(markdown.parse(text) as string, CONFIG);
 }

@@ -9,12 +9,17 @@ import './mn-chats';
 import './mn-data';
 import './mn-documents';
 import './mn-memories';
+import './mn-search';
+import './mn-settings';
+import './mn-pwa-status';
 
 const VIEWS = [
   { id: 'chats', label: 'Chats' },
   { id: 'memories', label: 'Memories' },
   { id: 'documents', label: 'Documents' },
+  { id: 'search', label: 'Search' },
   { id: 'data', label: 'Data' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 type ViewId = (typeof VIEWS)[number]['id'];
 
@@ -38,6 +43,8 @@ export class MnApp extends LitElement {
     info: { state: true },
     failure: { state: true },
     scope: { state: true },
+    target: { state: true },
+    ownership: { state: true },
   };
 
   declare client: MnemoClient | undefined;
@@ -45,6 +52,9 @@ export class MnApp extends LitElement {
   declare info: DatabaseInfo | undefined;
   declare failure: string | undefined;
   declare scope: Scope;
+  /** A message to show in context (from a search hit). */
+  declare ownership: { isOwner: boolean; ownerId: string; tabId: string } | undefined;
+  declare target: { sessionId?: string; conversationId?: string; messageId?: string } | undefined;
   private readonly clientProvider = new ContextProvider(this, { context: mnemoContext });
   private readonly scopeProvider = new ContextProvider(this, { context: scopeContext });
 
@@ -54,6 +64,10 @@ export class MnApp extends LitElement {
     if (!VIEWS.some((v) => v.id === this.view)) this.view = 'chats';
     this.scope = savedScope();
     this.scopeProvider.setValue(this.scope);
+    this.addEventListener('mn-open-message', (event) => {
+      this.target = (event as CustomEvent<MnApp['target']>).detail;
+      this.view = 'chats';
+    });
     window.addEventListener('hashchange', () => {
       const next = location.hash.slice(1) as ViewId;
       if (VIEWS.some((v) => v.id === next)) this.view = next;
@@ -119,6 +133,10 @@ export class MnApp extends LitElement {
   override updated(changed: Map<string, unknown>): void {
     if (changed.has('client') && this.client) {
       this.clientProvider.setValue(this.client);
+      const client = this.client;
+      const show = (o: { isOwner: boolean; ownerId: string; tabId: string }) => (this.ownership = o);
+      client.ownership().then(show, () => {});
+      void client.onOwnership(show).catch(() => {});
       this.client.info().then(
         (info) => (this.info = info),
         (error: unknown) => (this.failure = String((error as { message?: string }).message ?? error)),
@@ -147,8 +165,12 @@ export class MnApp extends LitElement {
         return html`<mn-documents></mn-documents>`;
       case 'data':
         return html`<mn-data></mn-data>`;
+      case 'search':
+        return html`<mn-search></mn-search>`;
+      case 'settings':
+        return html`<mn-settings></mn-settings>`;
       default:
-        return html`<mn-chats></mn-chats>`;
+        return html`<mn-chats .target=${this.target}></mn-chats>`;
     }
   }
 
@@ -169,7 +191,9 @@ export class MnApp extends LitElement {
         </form>
         <span class="status muted" data-testid="storage-status">
           ${info ? html`${info.storage === 'opfs' ? 'Saved on this device' : 'In memory'} · ${info.vfs}` : nothing}
+          ${this.ownership ? html` · <span data-testid="ownership">${this.ownership.isOwner ? 'this tab holds the database' : 'connected through another tab'}</span>` : nothing}
         </span>
+        <mn-pwa-status></mn-pwa-status>
       </header>
       ${info?.warning ? html`<div class="banner" role="alert">${info.warning}</div>` : nothing}
       <main>${this.renderView()}</main>

@@ -1,13 +1,10 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
-import { unsafeHTML } from 'lit/directives/unsafe-html.js';
-import type { Conversation, Message, MessageRole, Page, Session } from '../shared/models';
+import type { Conversation, MessageRole, Page, Session } from '../shared/models';
 import { MESSAGE_ROLES } from '../shared/models';
-import { renderMarkdown } from './markdown';
+import './mn-message-list';
 import { controls, errorText } from './styles';
-import { formatTime, MnView } from './view';
-
-const PAGE_SIZE = 100;
+import { MnView } from './view';
 
 /** Sessions → conversations → messages, with forms to add each. */
 export class MnChats extends MnView {
@@ -15,20 +12,20 @@ export class MnChats extends MnView {
     ...MnView.properties,
     sessionId: { state: true },
     conversationId: { state: true },
-    messagePage: { state: true },
     error: { state: true },
+    target: { attribute: false },
   };
 
   declare sessionId: string | null;
   declare conversationId: string | null;
-  declare messagePage: number;
   declare error: string | null;
+  /** Opens this session/conversation and marks the message (set when coming from search). */
+  declare target: { sessionId?: string; conversationId?: string; messageId?: string } | undefined;
 
   constructor() {
     super();
     this.sessionId = null;
     this.conversationId = null;
-    this.messagePage = 0;
     this.error = null;
   }
 
@@ -65,40 +62,6 @@ export class MnChats extends MnView {
       form input[name='title'] {
         flex: 1;
       }
-      .messages {
-        display: flex;
-        flex-direction: column;
-        gap: 0.6rem;
-      }
-      article {
-        border: 1px solid var(--mn-border);
-        border-radius: var(--mn-radius);
-        padding: 0.5rem 0.75rem;
-        background: var(--mn-surface);
-      }
-      article[data-role='user'] {
-        background: var(--mn-surface-2);
-      }
-      article header {
-        display: flex;
-        gap: 0.5rem;
-        align-items: baseline;
-        justify-content: space-between;
-      }
-      .role {
-        font-weight: 600;
-        text-transform: capitalize;
-      }
-      .content :is(p, pre) {
-        margin: 0.3rem 0;
-        overflow-wrap: anywhere;
-      }
-      .content pre {
-        overflow-x: auto;
-        background: var(--mn-surface-2);
-        padding: 0.5rem;
-        border-radius: 6px;
-      }
       textarea {
         width: 100%;
         box-sizing: border-box;
@@ -106,6 +69,13 @@ export class MnChats extends MnView {
       }
     `,
   ];
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('target') && this.target?.conversationId) {
+      this.sessionId = this.target.sessionId ?? this.sessionId;
+      this.conversationId = this.target.conversationId;
+      }
+  }
 
   private readonly sessions = new Task(this, {
     task: async ([, scopeKey]) => {
@@ -121,18 +91,6 @@ export class MnChats extends MnView {
       return this.space!.conversations.list({ sessionId, pageSize: 200 });
     },
     args: () => [this.revision, this.sessionId] as const,
-  });
-
-  private readonly messages = new Task(this, {
-    task: async ([, conversationId, page]): Promise<Page<Message> | undefined> => {
-      if (!conversationId) return undefined;
-      const first = await this.space!.messages.page(conversationId, { page: 1, pageSize: PAGE_SIZE });
-      const last = Math.max(1, Math.ceil(first.total / PAGE_SIZE));
-      // Page 0 means "the newest page", where a chat is usually read.
-      const wanted = page === 0 ? last : Math.min(page, last);
-      return wanted === 1 ? first : this.space!.messages.page(conversationId, { page: wanted, pageSize: PAGE_SIZE });
-    },
-    args: () => [this.revision, this.conversationId, this.messagePage] as const,
   });
 
   private async run(action: () => Promise<unknown>): Promise<boolean> {
@@ -167,8 +125,7 @@ export class MnChats extends MnView {
     await this.run(async () => {
       const conversation = await this.space!.conversations.create({ sessionId: this.sessionId!, title: title || null });
       this.conversationId = conversation.id;
-      this.messagePage = 0;
-      form.reset();
+        form.reset();
     });
   }
 
@@ -182,8 +139,7 @@ export class MnChats extends MnView {
     const ok = await this.run(() => this.space!.messages.add({ conversationId: this.conversationId!, role, content }));
     if (ok) {
       (form.elements.namedItem('content') as HTMLTextAreaElement).value = '';
-      this.messagePage = 0;
-    }
+      }
   }
 
   private async deleteSession(id: string): Promise<void> {
@@ -193,10 +149,6 @@ export class MnChats extends MnView {
       this.sessionId = null;
       this.conversationId = null;
     }
-  }
-
-  private async deleteMessage(id: string): Promise<void> {
-    await this.run(() => this.space!.messages.delete(id));
   }
 
   private renderSessions() {
@@ -253,8 +205,7 @@ export class MnChats extends MnView {
                       aria-current=${c.id === this.conversationId ? 'true' : 'false'}
                       @click=${() => {
                         this.conversationId = c.id;
-                        this.messagePage = 0;
-                      }}
+                                          }}
                     >
                       ${c.title ?? 'Untitled'} <span class="meta">${c.status}</span>
                     </button>
@@ -275,35 +226,10 @@ export class MnChats extends MnView {
     if (!this.conversationId) return html`<section class="card"><h2>Messages</h2><p class="muted">Pick a conversation.</p></section>`;
     return html`<section class="card" aria-labelledby="messages-h">
       <h2 id="messages-h">Messages</h2>
-      ${this.messages.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
-        complete: (page) => {
-          if (!page) return nothing;
-          return html`
-            ${page.total > page.pageSize
-              ? html`<div class="row" role="navigation" aria-label="Message pages">
-                  <button class="secondary" ?disabled=${!page.hasPrev} @click=${() => (this.messagePage = page.page - 1)}>Older</button>
-                  <span class="meta">Page ${page.page} of ${Math.ceil(page.total / page.pageSize)} · ${page.total} messages</span>
-                  <button class="secondary" ?disabled=${!page.hasNext} @click=${() => (this.messagePage = page.page + 1)}>Newer</button>
-                </div>`
-              : nothing}
-            <div class="messages" data-testid="messages" role="log" aria-live="polite">
-              ${page.items.length === 0 ? html`<p class="muted">No messages yet.</p>` : nothing}
-              ${page.items.map(
-                (m) => html`<article data-role=${m.role} data-id=${m.id}>
-                  <header>
-                    <span class="role">${m.role}</span>
-                    <span class="row"><time datetime=${new Date(m.createdAt).toISOString()}>${formatTime(m.createdAt)}</time>
-                      <button class="secondary" aria-label="Delete message" @click=${() => this.deleteMessage(m.id)}>✕</button></span>
-                  </header>
-                  <div class="content">${unsafeHTML(renderMarkdown(m.content))}</div>
-                </article>`,
-              )}
-            </div>
-          `;
-        },
-      })}
+      <mn-message-list
+        .conversationId=${this.conversationId}
+        .targetId=${this.target?.conversationId === this.conversationId ? this.target?.messageId : undefined}
+      ></mn-message-list>
       <form @submit=${this.addMessage} aria-label="New message">
         <label class="sr-only" for="message-content">Message</label>
         <textarea id="message-content" name="content" placeholder="Write a message (Markdown)" required></textarea>

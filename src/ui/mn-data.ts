@@ -2,6 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { TableCounts } from '../shared/api';
 import { controls, errorText } from './styles';
+import './mn-files';
 import { formatBytes, MnView } from './view';
 
 const LABELS: Record<keyof TableCounts, string> = {
@@ -57,6 +58,9 @@ export class MnData extends MnView {
       }
       meter {
         width: 100%;
+      }
+      mn-files {
+        margin-top: 1rem;
       }
     `,
   ];
@@ -146,12 +150,13 @@ export class MnData extends MnView {
           <section class="card" aria-labelledby="maint-h">
             <h2 id="maint-h">Maintenance</h2>
             <form class="row" @submit=${this.cleanup}>
-              <label>Remove conversations idle for <input name="days" type="number" min="1" value="90" required style="width:5rem" /> days</label>
+              <label>Remove conversations idle for <input name="days" class="narrow" type="number" min="1" value="90" required /> days</label>
               <button type="submit" class="secondary">Clean up</button>
             </form>
             <p><button class="danger" @click=${this.clearAll}>Delete all data…</button></p>
           </section>
         </div>
+        <mn-files></mn-files>
       `,
     });
   }

@@ -191,7 +191,7 @@ export class MnMemories extends MnView {
         <div class="row">
           <label>Importance <input name="importance" type="number" min="0" max="1" step="0.05" value="0.5" /></label>
           ${this.kind === 'short'
-            ? html`<label>Expires after <input name="ttl" type="number" min="1" value="60" style="width:5rem" /> minutes</label>`
+            ? html`<label>Expires after <input name="ttl" class="narrow" type="number" min="1" value="60" /> minutes</label>`
             : nothing}
           <button type="submit">Add memory</button>
         </div>

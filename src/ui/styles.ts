@@ -74,6 +74,9 @@ export const controls = css`
     margin: 0;
     padding: 0;
   }
+  input.narrow {
+    width: 5rem;
+  }
   .sr-only {
     position: absolute;
     width: 1px;

@@ -34,11 +34,16 @@ export class MnView extends LitElement {
     return this.scopeContext.value;
   }
 
-  /** The scoped handle for the current scope. */
+  private handle: { key: string; space: ScopedClient } | undefined;
+
+  /** The scoped handle for the current scope (one per scope, not one per render). */
   get space(): ScopedClient | undefined {
     const client = this.client;
     const scope = this.scope;
-    return client && scope ? client.space(scope) : undefined;
+    if (!client || !scope) return undefined;
+    const key = `${scope.userId}\u0000${scope.spaceId}`;
+    if (this.handle?.key !== key) this.handle = { key, space: client.space(scope) };
+    return this.handle.space;
   }
 
   private async listen(client: MnemoClient | undefined): Promise<void> {

@@ -9,6 +9,7 @@ import type {
   Listener,
   MnemoApi,
   MnemoEvent,
+  ModelFile,
   OpenOptions,
   ScopedApi,
   SettingsApi,
@@ -23,6 +24,7 @@ import { bundledMigrations, type Migration } from './engine/migrations';
 import type { Sql } from './engine/sql';
 import { loadSqlite } from './engine/sqlite';
 import { guard } from './edge';
+import { rebuildFts, refreshIndexMeta } from './search/indexing';
 import { Operations } from './operations';
 import { AgentsRepo } from './repos/agents';
 import { ConversationsRepo } from './repos/conversations';
@@ -35,6 +37,9 @@ import { GLOBAL_SCOPE, SettingsRepo } from './repos/settings';
 import { SpacesRepo } from './repos/spaces';
 import { VectorsRepo } from './repos/vectors';
 import { createScopedApi } from './scoped';
+import { browserCatalog, nodeCatalog } from './embed/catalog';
+import { EmbeddingService, type ModelCatalog } from './embed/service';
+import { createFilesApi, snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from './files';
 
 
 export function createRepos(sql: Sql) {
@@ -65,7 +70,12 @@ export interface CoreOptions extends OpenOptions {
   fallbackWarning?: string | null;
   migrations?: Migration[];
   now?: () => number;
+  /** Embedding models and how to load them (default: the app's bundled models). */
+  catalog?: ModelCatalog;
 }
+
+/** Tables whose writes can change what search and the embedding queue see. */
+const SEARCHABLE = new Set(['*', 'messages', 'memories', 'vector_entries', 'contents', 'chunks', 'sessions', 'conversations', 'spaces']);
 
 export class Core {
   readonly limits: Limits;
@@ -79,6 +89,7 @@ export class Core {
   private readonly listeners = new Map<number, Listener>();
   private nextListener = 1;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
+  readonly embeddings: EmbeddingService;
   name: string;
 
   constructor(driver: StorageDriver, name: string, migrations: Migration[], options: CoreOptions) {
@@ -91,6 +102,7 @@ export class Core {
     this.name = name;
     this.opened = openDatabase(driver, fileFor(name), migrations);
     this.currentRepos = createRepos(this.opened.sql);
+    this.embeddings = new EmbeddingService(this, options.catalog ?? defaultCatalog());
     this.startMaintenance();
   }
 
@@ -117,21 +129,35 @@ export class Core {
   /** Closes the current file and opens another (or the same one again). */
   reopen(name: string): void {
     this.stopMaintenance();
+    this.driver.persist?.(this.file, this.opened.sql.raw);
     this.opened.sql.close();
     this.name = name;
     this.opened = openDatabase(this.driver, fileFor(name), this.migrations);
     this.currentRepos = createRepos(this.opened.sql);
+    this.embeddings.invalidate();
     this.startMaintenance();
   }
 
-  close(): void {
+  private readonly closers: Array<() => void> = [];
+
+  /** Registers clean-up (timers) to run when the database closes. */
+  onClose(fn: () => void): void {
+    this.closers.push(fn);
+  }
+
+  async close(): Promise<void> {
+    for (const fn of this.closers.splice(0)) fn();
+    await this.embeddings.stop();
     this.stopMaintenance();
+    this.driver.persist?.(this.file, this.opened.sql.raw);
     this.opened.sql.close();
     this.listeners.clear();
   }
 
   private startMaintenance(): void {
     this.sweepExpired();
+    // Resume the embedding queue left by an earlier session; it runs in the background.
+    setTimeout(() => this.embeddings.kick(), 0);
     this.sweepTimer = setInterval(() => this.sweepExpired(), SWEEP_INTERVAL_MS);
     // Node keeps a process alive for pending intervals; the sweep is not a reason to.
     (this.sweepTimer as { unref?: () => void }).unref?.();
@@ -174,6 +200,7 @@ export class Core {
 
   changed(table: string, scope: Scope | null): void {
     this.emit({ type: 'change', table, scope });
+    if (SEARCHABLE.has(table)) this.embeddings.kick();
   }
 
   readonly progress = {
@@ -225,6 +252,12 @@ export class Core {
   }
 }
 
+function defaultCatalog(): ModelCatalog {
+  const inBrowser = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined' || typeof window !== 'undefined';
+  if (inBrowser) return browserCatalog(new URL(import.meta.env?.BASE_URL ?? '/', self.location.origin).href);
+  return nodeCatalog(`${process.cwd()}/public/models/`);
+}
+
 export function fileFor(name: string): string {
   return `${name}.sqlite3`;
 }
@@ -248,12 +281,14 @@ export async function openCore(options: CoreOptions = {}): Promise<Core> {
   const sqlite3 = await loadSqlite();
   const driver = options.driver ?? createMemoryDriver(sqlite3);
   const migrations = options.migrations ?? (await bundledMigrations());
+  await snapshotBeforeMigration(driver, name, fileFor(name), migrations, options.now);
   return new Core(driver, name, migrations, options);
 }
 
 /** Builds the guarded API over a core. */
 export function createMnemo(core: Core): MnemoService {
   const ops = new Operations(core);
+  core.onClose(startBackupSchedule(core));
   const s = core.schemas;
   const api = {
     spaces: {
@@ -304,7 +339,38 @@ export function createMnemo(core: Core): MnemoService {
     },
     async clearAll(options) {
       check(s.clearAll, options, 'clearAll');
+      await snapshotBefore(core, 'before-clear-all');
       ops.clearAll();
+      core.embeddings.invalidate();
+    },
+    files: createFilesApi(core),
+    embeddings: {
+      status: () => core.embeddings.status(),
+      async setModel(modelId: string) {
+        return core.embeddings.setModel(check(s.modelId, modelId, 'embeddings.setModel'));
+      },
+      async importModel(modelId: string, files: ModelFile[]) {
+        return core.embeddings.importModel(check(s.modelId, modelId, 'embeddings.importModel'), files);
+      },
+      async flush(timeoutMs?: number) {
+        return core.embeddings.flush(check(s.timeoutMs, timeoutMs, 'embeddings.flush'));
+      },
+    },
+    async rebuildIndex() {
+      const started = performance.now();
+      const result = core.sql.tx(() => {
+        const rows = rebuildFts(core.sql);
+        const queuedForEmbedding = core.embeddings.requeueMissing();
+        refreshIndexMeta(core.sql, core.now(), Math.round(performance.now() - started));
+        return { rows, queuedForEmbedding };
+      });
+      core.embeddings.invalidate();
+      core.changed('*', null);
+      return { ...result, durationMs: Math.round(performance.now() - started) };
+    },
+    async indexStatus(sessionId?: string) {
+      const id = sessionId === undefined ? undefined : check(s.id, sessionId, 'indexStatus');
+      return ops.indexStatus(id);
     },
     async subscribe(listener: Listener) {
       return core.subscribe(listener);
@@ -313,7 +379,7 @@ export function createMnemo(core: Core): MnemoService {
       return core.unsubscribe(id);
     },
     async close() {
-      core.close();
+      await core.close();
     },
   } satisfies MnemoService;
   return guard(api);

@@ -5,7 +5,26 @@
  * content, so only the stack goes to the console.
  */
 import { isMnemoError, MnemoFailure, type MnemoError } from '../shared/errors';
-import { toFailure } from './engine/sql';
+import { STORAGE_IO_FAILED, toFailure } from './engine/sql';
+
+/** Below this much free quota, a failed storage write is taken as the quota running out. */
+const QUOTA_MARGIN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * The sahpool VFS reports every failed OPFS write as SQLITE_IOERR, quota
+ * errors included; the storage estimate tells the two apart.
+ */
+async function refineStorageError(error: MnemoError): Promise<MnemoError> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (error.code !== 'QUERY_FAILED' || !error.message.endsWith(STORAGE_IO_FAILED) || !storage?.estimate) return error;
+  try {
+    const { usage = 0, quota = Infinity } = await storage.estimate();
+    if (quota - usage < QUOTA_MARGIN_BYTES) return { code: 'QUOTA_EXCEEDED', message: error.message.replace(STORAGE_IO_FAILED, 'storage quota exceeded') };
+  } catch {
+    // Without an estimate the I/O error stands as it is.
+  }
+  return error;
+}
 
 export function normalizeError(error: unknown, context: string): MnemoError {
   if (error instanceof MnemoFailure) return error.toJSON();
@@ -29,7 +48,9 @@ export function guard<T extends object>(api: T, path = 'mnemo'): T {
       out[key] = (...args: never[]) => {
         try {
           const result = fn.apply(api, args);
-          return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(normalizeError(error, where))) : result;
+          return result instanceof Promise
+            ? result.catch(async (error: unknown) => Promise.reject(await refineStorageError(normalizeError(error, where))))
+            : result;
         } catch (error) {
           throw normalizeError(error, where);
         }

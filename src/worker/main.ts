@@ -1,48 +1,146 @@
 /**
- * The database worker entry: opens storage, builds the API and exposes it
- * with Comlink. Only this worker touches SQLite.
+ * The database worker entry, one per tab, exposed with Comlink. Only the
+ * worker that owns the database (see router.ts) opens SQLite; the others
+ * forward their page's calls to it, so every tab sees one database.
  */
 import * as Comlink from 'comlink';
-import type { OpenOptions, Scope } from '../shared/api';
-import { createMnemo, openCore, type MnemoService } from './core';
+import type { MnemoEvent, OpenOptions, ScopedApi } from '../shared/api';
+import { fail, type MnemoError } from '../shared/errors';
+import type { Scope } from '../shared/models';
+import { checkName, createMnemo, openCore, type MnemoService } from './core';
 import type { StorageDriver } from './engine/driver';
 import { createSahPoolDriver } from './engine/sahpool-driver';
+import { bundledMigrations } from './engine/migrations';
 import { loadSqlite } from './engine/sqlite';
 import { normalizeError } from './edge';
+import { Router, type Backend, type Call, type Notice, type Ownership } from './router';
 
 const OPFS_UNAVAILABLE =
   'OPFS is not available in this browser context (private window?): data is kept in memory only and is lost when the tab closes.';
+
+/** Most scoped handles kept by the owner; they are cheap to rebuild. */
+const MAX_SCOPES = 256;
+/** Root members each tab handles itself: handles, events and lifetime are per tab. */
+const NOT_FORWARDED = new Set(['space', 'subscribe', 'unsubscribe', 'close']);
 
 async function chooseDriver(storage: OpenOptions['storage']): Promise<{ driver?: StorageDriver; warning: string | null }> {
   if (storage === 'memory') return { warning: null };
   try {
     return { driver: await createSahPoolDriver(await loadSqlite()), warning: null };
-  } catch {
+  } catch (error) {
+    // The pool's files are held elsewhere (another database name of this origin, or a tab of an app
+    // version without the lock): serving a memory copy instead would lose acknowledged writes.
+    if ((error as { name?: unknown } | null)?.name === 'NoModificationAllowedError') {
+      fail('LOCKED', 'mnemo: the OPFS storage of this origin is in use by another database or app version');
+    }
     return { warning: OPFS_UNAVAILABLE };
   }
 }
 
+/** Opens the database for the owner and serves calls by path on its API. */
+async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => void): Promise<Backend> {
+  const { driver, warning } = await chooseDriver(options.storage);
+  const core = await openCore({ ...options, ...(driver ? { driver } : {}), fallbackWarning: warning });
+  const api: MnemoService = createMnemo(core);
+  await api.subscribe(emit);
+
+  // Scoped handles are validated by `space(scope)` and cached per scope. A
+  // handle closes over the repositories, so reopening the file drops them.
+  const scopes = new Map<string, ScopedApi>();
+  let repos = core.repos;
+  const scoped = (scope: Scope): ScopedApi => {
+    if (core.repos !== repos) {
+      scopes.clear();
+      repos = core.repos;
+    }
+    const key = JSON.stringify(scope); // the whole input, so a scope with stray fields is still refused
+    let handle = scopes.get(key);
+    if (!handle) {
+      handle = api.space(scope); // throws INVALID_INPUT for a bad scope, which is not cached
+      if (scopes.size >= MAX_SCOPES) scopes.delete(scopes.keys().next().value!);
+      scopes.set(key, handle);
+    }
+    return handle;
+  };
+
+  return {
+    run: async ({ path, scope, args }: Call) => {
+      if (scope === null && NOT_FORWARDED.has(path[0] ?? '')) fail('INVALID_INPUT', `mnemo.${path.join('.')} is handled by each tab's client`);
+      return invoke(scope === null ? api : scoped(scope), path, args);
+    },
+    close: () => api.close(),
+  };
+}
+
+/** Calls the method at `path`, walking own properties only (never the prototype chain). */
+function invoke(root: object, path: string[], args: unknown[]): unknown {
+  let holder: unknown;
+  let value: unknown = root;
+  for (const key of path) {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function') || !Object.hasOwn(value, key)) {
+      value = undefined;
+      break;
+    }
+    holder = value;
+    value = (value as Record<string, unknown>)[key];
+  }
+  if (typeof value !== 'function') fail('INVALID_INPUT', `mnemo.${path.join('.')} is not an API method`);
+  return (value as (...a: unknown[]) => unknown).apply(holder, args);
+}
+
+let router: Router | undefined;
 let opening: Promise<void> | undefined;
+let listener: ((notice: Notice) => void) | undefined;
+
+const notify = (notice: Notice) => {
+  // A page that went away must not break the call that produced the notice.
+  Promise.resolve(listener?.(notice)).catch(() => {});
+};
+
+function connected(): Router {
+  // Thrown as a plain object: Comlink would keep only name and message of an Error.
+  if (!router) throw { code: 'INVALID_INPUT', message: 'mnemo: call open() first' } satisfies MnemoError;
+  return router;
+}
 
 const entry = {
-  /** The API, present once `open` resolved. Comlink resolves call paths like `mnemo.spaces.list` on it. */
-  mnemo: undefined as MnemoService | undefined,
+  /** Registers the page's one receiver of events and ownership changes. */
+  listen(callback: (notice: Notice) => void): void {
+    listener = callback;
+  },
 
-  /** Opens the database once; concurrent and later calls share the same promise. */
+  /**
+   * Joins the database once (the promise is cached; a failed worker is
+   * discarded by the client): waits for an owner, which may be this worker,
+   * and for its database to answer.
+   */
   async open(options: OpenOptions = {}): Promise<void> {
     opening ??= (async () => {
-      const { driver, warning } = await chooseDriver(options.storage);
-      const core = await openCore({ ...options, ...(driver ? { driver } : {}), fallbackWarning: warning });
-      const api = createMnemo(core);
-      // Scoped handles hold functions, so they cross the boundary as proxies.
-      entry.mnemo = { ...api, space: (scope: Scope) => Comlink.proxy(api.space(scope)) };
+      const name = options.storage === 'memory' ? null : checkName(options.name ?? 'mnemo', 'openMnemo');
+      // Warm standby: a tab that may take over later loads the engine now, so a takeover only opens the file.
+      if (name !== null) void Promise.all([loadSqlite(), bundledMigrations()]).catch(() => {});
+      router = new Router(name, (emit) => openBackend(options, emit), notify);
+      await router.call({ path: ['info'], scope: null, args: [] });
     })();
     try {
       await opening;
     } catch (error) {
-      opening = undefined;
       throw normalizeError(error, 'openMnemo');
     }
+  },
+
+  /** Runs one API call on the owner's database. */
+  call(path: string[], scope: Scope | null, args: unknown[]): Promise<unknown> {
+    return connected().call({ path, scope, args });
+  },
+
+  ownership(): Promise<Ownership> {
+    return connected().ownership();
+  },
+
+  /** Leaves the group; an owner closes the file and hands the lock on. */
+  async close(): Promise<void> {
+    await router?.close();
   },
 };
 

@@ -3,7 +3,7 @@
  * clean-up. These are the named admin calls that cross scopes. Every count is
  * an SQL aggregate; no rows are loaded to be counted.
  */
-import type { CleanupResult, HealthReport, SchemaReport, Stats, TableCounts } from '../shared/api';
+import type { CleanupResult, HealthReport, IndexStatus, SchemaReport, Stats, TableCounts } from '../shared/api';
 import type { Scope } from '../shared/models';
 import type { Core } from './core';
 import { openDatabase } from './engine/database';
@@ -167,6 +167,24 @@ export class Operations {
       missingIndexes,
       missingTriggers,
     };
+  }
+
+  /**
+   * Per-session index state, as the seeds define it: dirty when a message or
+   * document chunk of the session is newer than the last rebuild.
+   */
+  indexStatus(sessionId?: string): IndexStatus[] {
+    const rows = this.sql.all<{ sessionId: string; lastIndexedAt: number; docCount: number; latest: number | null }>(
+      `SELECT s.id AS sessionId, coalesce(im.last_indexed_at, 0) AS lastIndexedAt, coalesce(im.doc_count, 0) AS docCount,
+         max(coalesce((SELECT max(m.updated_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.session_id = s.id), 0),
+             coalesce((SELECT max(k.created_at) FROM chunks k JOIN contents d ON d.id = k.content_id JOIN stores st ON st.id = d.store_id
+                       WHERE st.session_id = s.id), 0)) AS latest
+       FROM sessions s LEFT JOIN index_meta im ON im.session_id = s.id
+       WHERE ? IS NULL OR s.id = ?
+       ORDER BY s.created_at`,
+      [sessionId ?? null, sessionId ?? null],
+    );
+    return rows.map((r) => ({ sessionId: r.sessionId, dirty: Number(r.latest ?? 0) > r.lastIndexedAt, lastIndexedAt: r.lastIndexedAt, docCount: r.docCount }));
   }
 
   /** Removes conversations whose last activity is older than `days`, with everything derived from them. */

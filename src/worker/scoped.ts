@@ -9,6 +9,8 @@ import { check } from '../shared/schemas';
 import { chunkDocument } from './content/chunk';
 import { parseDocument } from './content/parse';
 import type { Core } from './core';
+import { search } from './search/service';
+import { findSimilarMemory } from './search/dedup';
 
 async function fileBytes(file: unknown): Promise<unknown> {
   if (typeof Blob !== 'undefined' && file instanceof Blob) {
@@ -22,17 +24,25 @@ async function fileBytes(file: unknown): Promise<unknown> {
   return file;
 }
 
+/** A near-duplicate reinforces the memory it matches: its importance rises a little. */
+function bumped(existing: number, incoming: number | undefined): number {
+  return Math.min(1, Math.max(existing, incoming ?? 0) + 0.05);
+}
+
 export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
   const s = core.schemas;
   const scope: Scope = Object.freeze({ ...check(s.scope, scopeInput, 'space') });
   const r = core.repos;
   const now = () => core.now();
 
-  /** A write: one transaction, the space row ensured, listeners told afterwards. */
-  function write<T>(table: string, fn: (at: number) => T): T {
+  /**
+   * A write: one transaction, listeners told afterwards. Creating writes make
+   * the space row on first use; deletes and clears never create a space.
+   */
+  function write<T>(table: string, fn: (at: number) => T, creates = false): T {
     const at = now();
     const result = core.sql.tx(() => {
-      r.spaces.ensure(scope, at);
+      if (creates) r.spaces.ensure(scope, at);
       return fn(at);
     });
     core.changed(table, scope);
@@ -44,7 +54,7 @@ export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
     agents: {
       async create(input) {
         const value = check(s.agentInput, input, 'agents.create');
-        return write('agents', (at) => r.agents.create(scope, value, at));
+        return write('agents', (at) => r.agents.create(scope, value, at), true);
       },
       async get(id) {
         return r.agents.get(scope, check(s.id, id, 'agents.get'));
@@ -65,7 +75,7 @@ export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
     sessions: {
       async create(input) {
         const value = check(s.sessionInput, input, 'sessions.create');
-        return write('sessions', (at) => r.sessions.create(scope, value, at));
+        return write('sessions', (at) => r.sessions.create(scope, value, at), true);
       },
       async get(id) {
         return r.sessions.get(scope, check(s.id, id, 'sessions.get'));
@@ -86,7 +96,7 @@ export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
     conversations: {
       async create(input) {
         const value = check(s.conversationInput, input, 'conversations.create');
-        return write('conversations', (at) => r.conversations.create(scope, value, at));
+        return write('conversations', (at) => r.conversations.create(scope, value, at), true);
       },
       async get(id) {
         return r.conversations.get(scope, check(s.id, id, 'conversations.get'));
@@ -157,11 +167,19 @@ export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
           fail('INVALID_INPUT', "memories.add: field 'expiresAt' applies to short-term memories only");
         }
         if (value.sourceMessageId) r.messages.get(scope, value.sourceMessageId);
+        // Semantic near-duplicates need the vector first; computing it happens outside the write transaction.
+        const similar = r.memories.findSameContent(scope, value.kind, value.content, now()) ? undefined : await findSimilarMemory(core, scope, value);
         return write('memories', (at) => {
-          const duplicate = r.memories.findSameContent(scope, value.kind, value.content);
-          if (duplicate) return { memory: r.memories.merge(scope, duplicate, value, at), action: 'updated' as const };
-          return { memory: r.memories.insert(scope, value, at), action: 'added' as const };
-        });
+          const duplicate = r.memories.findSameContent(scope, value.kind, value.content, at);
+          if (duplicate) return { memory: r.memories.merge(scope, duplicate, value, at), action: 'updated' as const, reason: 'exact' as const };
+          if (similar?.match) {
+            const memory = r.memories.merge(scope, similar.match.id, { ...value, importance: bumped(similar.match.importance, value.importance) }, at);
+            return { memory, action: 'updated' as const, reason: 'similar' as const, similarity: similar.match.similarity };
+          }
+          const memory = r.memories.insert(scope, value, at);
+          if (similar) core.embeddings.storeVector('memories', memory.id, scope, similar.modelId, similar.vector);
+          return { memory, action: 'added' as const };
+        }, true);
       },
       async get(id) {
         return r.memories.get(scope, check(s.id, id, 'memories.get'), { now: now() });
@@ -195,7 +213,7 @@ export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
     vectors: {
       async add(input) {
         const value = check(s.vectorInput, input, 'vectors.add');
-        return write('vector_entries', (at) => r.vectors.add(scope, value, at).entry);
+        return write('vector_entries', (at) => r.vectors.add(scope, value, at).entry, true);
       },
       async get(id) {
         return r.vectors.get(scope, check(s.id, id, 'vectors.get'));
@@ -270,12 +288,15 @@ export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
       },
     },
     settings: core.settingsApi(scope),
+    async search(request) {
+      return search(core, scope, check(s.searchRequest, request, 'search'));
+    },
     executions: {
       async start(agentId, sessionId, options) {
         const agent = check(s.id, agentId, 'executions.start');
         const session = sessionId == null ? null : check(s.id, sessionId, 'executions.start');
         const opts = check(s.executionStart, options, 'executions.start');
-        return write('agent_executions', (at) => r.executions.start(scope, agent, session, opts, at));
+        return write('agent_executions', (at) => r.executions.start(scope, agent, session, opts, at), true);
       },
       async run(id) {
         const key = check(s.id, id, 'executions.run');

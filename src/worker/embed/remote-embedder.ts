@@ -6,7 +6,8 @@ import type { TransformersEmbedderOptions } from './transformers-embedder';
 /**
  * A transformers.js embedder running in its own module Web Worker. Same
  * options as createTransformersEmbedder (browser paths: modelBaseUrl such as
- * '/models/', wasmBaseUrl such as '/ort/'). dispose() terminates the worker.
+ * '/models/' or 'opfs:mnemo-models/', wasmBaseUrl such as '/ort/'); the
+ * worker reads OPFS itself. dispose() terminates the worker.
  */
 export async function createWorkerEmbedder(opts: TransformersEmbedderOptions): Promise<Embedder> {
   const worker = new Worker(new URL('./embed-worker.ts', import.meta.url), { type: 'module', name: 'mnemo-embed' });

@@ -16,7 +16,14 @@ export interface StorageDriver {
   readFile(file: string, open?: Database): Uint8Array;
   /** Replaces a (closed) database file with the given bytes. */
   writeFile(file: string, bytes: Uint8Array): Promise<void>;
+  /**
+   * Makes room for `files` more files now, so that a `writeFile` right after
+   * completes without waiting on storage (nothing else runs in between).
+   */
+  ensureCapacity(files: number): Promise<void>;
   deleteFile(file: string): void;
+  /** Saves an open database before it is closed, where storage is not written through (memory). */
+  persist?(file: string, open: Database): void;
   listFiles(): string[];
   /** Size in bytes of a database file, or 0 when it does not exist. */
   fileSize(file: string, open?: Database): number;

@@ -38,8 +38,15 @@ export function createMemoryDriver(sqlite3: Sqlite3Static): StorageDriver {
     async writeFile(file, bytes) {
       files.set(file, bytes.slice());
     },
+    async ensureCapacity() {
+      // Memory grows on demand.
+    },
     deleteFile(file) {
       files.delete(file);
+    },
+    persist(file, open) {
+      // A connection closed already has nothing left to save (a replaced file was written while it was closed).
+      if (open.pointer) files.set(file, capi.sqlite3_js_db_export(open.pointer));
     },
     listFiles() {
       return [...files.keys()];

@@ -12,12 +12,16 @@ const MIN_CAPACITY = 12;
  * connection per origin, which the leader election upholds.
  */
 export async function createSahPoolDriver(sqlite3: Sqlite3Static): Promise<StorageDriver> {
-  const pool = await sqlite3.installOpfsSAHPoolVfs({
+  // `forceReinitIfPreviouslyFailed` exists at runtime (3.54) but not in the typings.
+  const options: Parameters<Sqlite3Static['installOpfsSAHPoolVfs']>[0] & { forceReinitIfPreviouslyFailed?: boolean } = {
     name: POOL_NAME,
     directory: POOL_DIRECTORY,
     initialCapacity: MIN_CAPACITY,
     preserveOnInitFailure: true,
-  });
+    // A pool still held by a closing tab fails once; a later retry must really retry.
+    forceReinitIfPreviouslyFailed: true,
+  };
+  const pool = await sqlite3.installOpfsSAHPoolVfs(options);
   await pool.reserveMinimumCapacity(MIN_CAPACITY);
   const toPath = (file: string) => (file.startsWith('/') ? file : `/${file}`);
 
@@ -36,7 +40,12 @@ export async function createSahPoolDriver(sqlite3: Sqlite3Static): Promise<Stora
     },
     async writeFile(file, bytes) {
       await pool.reserveMinimumCapacity(pool.getFileCount() + 3);
+      // A journal left next to the replaced file would be replayed onto the new bytes.
+      for (const suffix of ['-wal', '-journal']) pool.unlink(toPath(file) + suffix);
       pool.importDb(toPath(file), bytes);
+    },
+    async ensureCapacity(files) {
+      await pool.reserveMinimumCapacity(pool.getFileCount() + files);
     },
     deleteFile(file) {
       pool.unlink(toPath(file));

@@ -11,6 +11,8 @@ export type SqlValue = string | number | null | bigint | Uint8Array;
 export type Params = readonly SqlValue[] | Record<string, SqlValue>;
 export type Row = Record<string, SqlValue>;
 
+export const STORAGE_IO_FAILED = 'storage I/O failed';
+
 const SQLITE_BUSY = 5;
 const SQLITE_LOCKED = 6;
 const SQLITE_NOMEM = 7;
@@ -64,7 +66,7 @@ export function toFailure(error: unknown, context: string): MnemoFailure {
   } else if (primary === SQLITE_READONLY) {
     reason = 'the database is read-only';
   } else if (primary === SQLITE_IOERR || primary === SQLITE_CANTOPEN) {
-    reason = 'storage I/O failed';
+    reason = STORAGE_IO_FAILED;
   } else if (primary === SQLITE_NOMEM) {
     reason = 'out of memory';
   } else if (/quota|QuotaExceeded/i.test(text)) {
@@ -192,20 +194,21 @@ export class Sql {
     const outer = this.depth === 0;
     this.raw.exec(outer ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${name}`);
     this.depth += 1;
+    let result: T;
     try {
-      const result = fn();
-      this.depth -= 1;
+      result = fn();
       this.raw.exec(outer ? 'COMMIT' : `RELEASE ${name}`);
-      return result;
     } catch (error) {
-      this.depth -= 1;
       try {
         this.raw.exec(outer ? 'ROLLBACK' : `ROLLBACK TO ${name}; RELEASE ${name}`);
       } catch {
-        // A failed COMMIT may already have ended the transaction; the original error matters.
+        // A failed COMMIT (e.g. storage full) may already have ended the transaction; the original error matters.
       }
       throw error;
+    } finally {
+      this.depth -= 1;
     }
+    return result;
   }
 
   /** Drops cached statements, e.g. before a migration changes the schema. */

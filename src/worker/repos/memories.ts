@@ -1,4 +1,5 @@
 import type { MemoryInput, MemoryListRequest, MemoryPatch } from '../../shared/api';
+import { fail } from '../../shared/errors';
 import { uuidv7 } from '../../shared/ids';
 import type { JsonObject, Memory, MemoryKind, Page, Scope } from '../../shared/models';
 import type { Sql, SqlValue } from '../engine/sql';
@@ -29,9 +30,9 @@ export class MemoriesRepo {
   constructor(private readonly sql: Sql) {}
 
   /** The existing memory of the same kind whose normalized content matches, if any. */
-  findSameContent(scope: Scope, kind: MemoryKind, content: string): string | undefined {
-    const id = this.sql.value('SELECT id FROM memories WHERE user_id = ? AND space_id = ? AND kind = ? AND content_key = ? LIMIT 1', [
-      ...scopeParams(scope), kind, contentKey(content),
+  findSameContent(scope: Scope, kind: MemoryKind, content: string, now: number): string | undefined {
+    const id = this.sql.value(`SELECT id FROM memories WHERE user_id = ? AND space_id = ? AND kind = ? AND content_key = ? AND ${LIVE} LIMIT 1`, [
+      ...scopeParams(scope), kind, contentKey(content), now,
     ]);
     return id === undefined ? undefined : String(id);
   }
@@ -61,7 +62,7 @@ export class MemoriesRepo {
       `UPDATE memories SET content = ?, content_key = ?, importance = ?, expires_at = ?, metadata = ?,
          source_message_id = coalesce(?, source_message_id), updated_at = ?
        WHERE id = ?`,
-      [input.content, contentKey(input.content), importance, expiry(input, now), toJson(metadata), input.sourceMessageId ?? null, now, id],
+      [input.content, contentKey(input.content), importance, expiry(input, now) ?? existing.expiresAt, toJson(metadata), input.sourceMessageId ?? null, now, id],
     );
     return this.get(scope, id, { includeExpired: true, now });
   }
@@ -94,7 +95,10 @@ export class MemoriesRepo {
   }
 
   update(scope: Scope, id: string, patch: MemoryPatch, now: number): Memory {
-    const current = this.get(scope, id, { includeExpired: true, now });
+    const current = this.get(scope, id, { now });
+    if (current.kind === 'long' && patch.expiresAt != null) {
+      fail('INVALID_INPUT', "memories.update: field 'expiresAt' applies to short-term memories only");
+    }
     const content = patch.content ?? current.content;
     this.sql.run(
       'UPDATE memories SET content = ?, content_key = ?, importance = ?, expires_at = ?, metadata = ?, updated_at = ? WHERE id = ?',
@@ -113,8 +117,8 @@ export class MemoriesRepo {
     let changed = 0;
     for (const id of new Set(ids)) {
       changed += this.sql.run(
-        'UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ? AND user_id = ? AND space_id = ?',
-        [now, id, ...scopeParams(scope)],
+        `UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? WHERE id = ? AND user_id = ? AND space_id = ? AND ${LIVE}`,
+        [now, id, ...scopeParams(scope), now],
       );
     }
     return changed;

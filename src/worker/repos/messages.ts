@@ -4,6 +4,7 @@ import { uuidv7 } from '../../shared/ids';
 import type { Message, Page, PageRequest, Scope } from '../../shared/models';
 import type { Sql, SqlValue } from '../engine/sql';
 import { toFailure } from '../engine/sql';
+import { withBulkIndex } from '../search/indexing';
 import { fromJson, fromJsonObject, notFound, paginate, scopeParams, toJson } from './common';
 
 const COLUMNS = `m.id, m.conversation_id AS conversationId, m.role, m.content, m.tool_calls AS toolCalls,
@@ -117,7 +118,7 @@ export class MessagesRepo {
     const ids: string[] = [];
     let index = 0;
     try {
-      this.sql.runEach(
+      withBulkIndex(this.sql, 'messages', () => this.sql.runEach(
         INSERT,
         (function* () {
           for (const input of inputs) {
@@ -127,7 +128,7 @@ export class MessagesRepo {
             index += 1;
           }
         })(),
-      );
+      ));
     } catch (error) {
       const failure = toFailure(error, `messages.insertMany: row ${index}`);
       throw new MnemoFailure(failure.code, `${failure.message}; nothing was inserted`);

@@ -27,8 +27,7 @@ export class SettingsRepo {
 
   list(scope: Scope): Record<string, Json> {
     const rows = this.sql.all<{ key: string; value: string }>('SELECT key, value FROM settings WHERE user_id = ? AND space_id = ? ORDER BY key', scopeParams(scope));
-    const result: Record<string, Json> = {};
-    for (const row of rows) result[row.key] = fromJson(row.value);
-    return result;
+    // fromEntries defines own properties, so a key like '__proto__' stays a key, not a prototype.
+    return Object.fromEntries(rows.map((row) => [row.key, fromJson(row.value)]));
   }
 }

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+
+let app: App;
+beforeAll(async () => {
+  app = await serveApp();
+});
+afterAll(async () => {
+  await app.close();
+});
+
+test('a person searches by keyword, by meaning and both, and sees why each hit ranked', async () => {
+  const browser = await launch();
+  const external: string[] = [];
+  await browser.context.route('**/*', (route) => {
+    const host = new URL(route.request().url()).hostname;
+    if (host === 'localhost' || host === '127.0.0.1') return route.continue();
+    external.push(host);
+    return route.abort();
+  });
+  const page = await openApp(browser.context, app.url);
+  await page.evaluate(async () => {
+    const s = window.mnemo!.space({ userId: 'local', spaceId: 'default' });
+    const session = await s.sessions.create({ name: 'Health' });
+    const conv = await s.conversations.create({ sessionId: session.id, title: 'Checkup' });
+    await s.messages.insertMany([
+      { conversationId: conv.id, role: 'user', content: 'The physician said my blood pressure is fine' },
+      { conversationId: conv.id, role: 'assistant', content: 'Great news. Remember to keep walking every day.' },
+      { conversationId: conv.id, role: 'user', content: 'I need to buy new running shoes' },
+    ]);
+    await s.memories.add({ kind: 'long', content: 'User sees a doctor every spring for a checkup' });
+    await window.mnemo!.embeddings.flush(60_000);
+  });
+  const status = await page.evaluate(() => window.mnemo!.embeddings.status());
+  expect(status).toMatchObject({ modelId: 'mnemo-glove-100d', ready: true, dims: 100, pending: 0 });
+
+  await page.goto(`${app.url}#search`);
+  await page.waitForFunction(() => window.mnemo !== undefined);
+  const search = page.getByRole('search');
+  await search.getByLabel('Search text').fill('doctor');
+  await search.getByText('Keyword', { exact: true }).click();
+  await search.getByRole('button', { name: 'Search' }).click();
+  const hits = page.getByTestId('hits').locator('li[data-kind]');
+  await expect.poll(() => hits.count()).toBe(1);
+  expect(await hits.first().locator('mark').textContent()).toBe('doctor');
+
+  await search.getByText('Semantic', { exact: true }).click();
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect.poll(async () => (await page.getByTestId('hits').textContent()) ?? '').toContain('physician');
+
+  await search.getByText('Hybrid', { exact: true }).click();
+  await search.getByRole('button', { name: 'Search' }).click();
+  await expect.poll(() => hits.count()).toBeGreaterThan(1);
+  const breakdown = await hits.first().getByLabel('Score breakdown').textContent();
+  expect(breakdown).toContain('fused');
+  await page.screenshot({ path: screenshotPath('search-light'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: screenshotPath('search-dark'), fullPage: true });
+
+  await hits.filter({ hasText: 'physician' }).getByRole('link', { name: 'Open conversation' }).click();
+  await expect.poll(() => page.locator('mn-app').evaluate((el) => (el as HTMLElement & { view: string }).view)).toBe('chats');
+  expect(external).toEqual([]);
+  await browser.dispose();
+});

@@ -1,0 +1,295 @@
+import { css, html, nothing } from 'lit';
+import type { EmbeddingStatus, HitKind, Progress, SearchHit, SearchMode, SearchRequest } from '../shared/api';
+import { controls, errorText } from './styles';
+import { MnView } from './view';
+
+const KIND_LABEL: Record<HitKind, string> = { message: 'Message', memory: 'Memory', vector: 'Vector entry', chunk: 'Document' };
+const MODES: Array<{ id: SearchMode; label: string }> = [
+  { id: 'keyword', label: 'Keyword' },
+  { id: 'vector', label: 'Semantic' },
+  { id: 'hybrid', label: 'Hybrid' },
+];
+
+/** Renders a snippet with its highlight ranges as <mark>, all as text nodes. */
+function highlighted(snippet: string, ranges: Array<[number, number]>) {
+  const parts = [];
+  let at = 0;
+  for (const [start, end] of ranges) {
+    if (start < at) continue;
+    parts.push(snippet.slice(at, start));
+    parts.push(html`<mark>${snippet.slice(start, end)}</mark>`);
+    at = end;
+  }
+  parts.push(snippet.slice(at));
+  return parts;
+}
+
+function fmt(value: number | undefined, digits = 3): string {
+  if (value === undefined) return '–';
+  // bm25 over a small corpus is tiny; fixed digits would show it as 0.
+  return value !== 0 && Math.abs(value) < 10 ** -digits ? value.toExponential(2) : value.toFixed(digits);
+}
+
+/** Keyword, semantic and hybrid search with filters and a score breakdown per hit. */
+export class MnSearch extends MnView {
+  static override properties = {
+    ...MnView.properties,
+    hits: { state: true },
+    busy: { state: true },
+    error: { state: true },
+    mode: { state: true },
+    status: { state: true },
+    progress: { state: true },
+  };
+
+  declare hits: SearchHit[] | null;
+  declare busy: boolean;
+  declare error: string | null;
+  declare mode: SearchMode;
+  declare status: EmbeddingStatus | null;
+  declare progress: Progress | null;
+  private stopProgress: (() => Promise<void>) | undefined;
+  private defaults: { fusion?: 'rrf' | 'weighted'; textWeight?: number } = {};
+
+  constructor() {
+    super();
+    this.hits = null;
+    this.busy = false;
+    this.error = null;
+    this.mode = 'hybrid';
+    this.status = null;
+    this.progress = null;
+  }
+
+  static override styles = [
+    controls,
+    css`
+      form.query {
+        display: grid;
+        gap: 0.6rem;
+      }
+      form.query input[type='search'] {
+        font-size: 1.05rem;
+        padding: 0.6rem 0.75rem;
+      }
+      fieldset {
+        border: 1px solid var(--mn-border);
+        border-radius: 8px;
+        display: flex;
+        gap: 0.75rem;
+        flex-wrap: wrap;
+        align-items: center;
+      }
+      [role='radiogroup'] label {
+        padding: 0.3rem 0.6rem;
+        border-radius: 8px;
+        border: 1px solid var(--mn-border);
+        cursor: pointer;
+      }
+      [role='radiogroup'] input:checked + span {
+        font-weight: 700;
+      }
+      ol.hits {
+        padding-left: 1.2rem;
+      }
+      ol.hits > li {
+        border-bottom: 1px solid var(--mn-border);
+        padding: 0.6rem 0;
+      }
+      .snippet {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+      }
+      mark {
+        background: var(--mn-mark);
+        color: inherit;
+        border-radius: 3px;
+      }
+      .badge {
+        font-size: 0.75rem;
+        background: var(--mn-surface-2);
+        border: 1px solid var(--mn-border);
+        border-radius: 999px;
+        padding: 0.1rem 0.5rem;
+      }
+      dl.scores {
+        display: flex;
+        gap: 0.9rem;
+        flex-wrap: wrap;
+        margin: 0.3rem 0 0;
+        font-size: 0.8rem;
+        color: var(--mn-muted);
+      }
+      dl.scores div {
+        display: flex;
+        gap: 0.25rem;
+      }
+      dl.scores dt {
+        font-weight: 600;
+      }
+      dl.scores dd {
+        margin: 0;
+        font-variant-numeric: tabular-nums;
+      }
+      progress {
+        width: 12rem;
+      }
+    `,
+  ];
+
+  override async connectedCallback(): Promise<void> {
+    super.connectedCallback();
+    await this.updateComplete;
+    const client = this.client;
+    if (!client) return;
+    this.stopProgress = await client.onProgress((p) => {
+      if (p.task === 'embedding' || p.task === 'index') this.progress = p.done >= p.total ? null : p;
+    });
+    this.status = await client.embeddings.status().catch(() => null);
+    const defaults = (await client.settings.get('search.defaults').catch(() => null)) as { mode?: SearchMode; fusion?: 'rrf' | 'weighted'; textWeight?: number } | null;
+    if (defaults?.mode) this.mode = defaults.mode;
+    this.defaults = defaults ?? {};
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    void this.stopProgress?.();
+  }
+
+  private async run(event: SubmitEvent): Promise<void> {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const query = String(data.get('query') ?? '');
+    const request: SearchRequest = { query, mode: this.mode, limit: Number(data.get('limit') ?? 20) };
+    const filters: NonNullable<SearchRequest['filters']> = {};
+    const kinds = data.getAll('kind').map(String) as HitKind[];
+    if (kinds.length && kinds.length < 4) filters.kinds = kinds;
+    const role = String(data.get('role') ?? '');
+    if (role) filters.role = role as never;
+    const memoryKind = String(data.get('memoryKind') ?? '');
+    if (memoryKind) filters.memoryKind = memoryKind as never;
+    const collection = String(data.get('collection') ?? '').trim();
+    if (collection) filters.collection = collection;
+    const from = String(data.get('from') ?? '');
+    if (from) filters.from = new Date(from).getTime();
+    const to = String(data.get('to') ?? '');
+    if (to) filters.to = new Date(to).getTime() + 86_400_000;
+    if (Object.keys(filters).length) request.filters = filters;
+    if (this.mode === 'hybrid') {
+      request.fusion = String(data.get('fusion') ?? 'rrf') as 'rrf' | 'weighted';
+      const text = Number(data.get('textWeight') ?? 50) / 100;
+      request.weights = { text, vector: 1 - text };
+    }
+    this.busy = true;
+    this.error = null;
+    try {
+      this.hits = await this.space!.search(request);
+    } catch (error) {
+      this.error = errorText(error);
+      this.hits = null;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private link(hit: SearchHit) {
+    switch (hit.kind) {
+      case 'message':
+        return html`<a href="#chats" @click=${() => this.open(hit)}>Open conversation</a>`;
+      case 'memory':
+        return html`<a href="#memories">Open memories</a>`;
+      case 'chunk':
+        return html`<a href="#documents">Open document</a> <span class="meta">lines ${hit.ref.startLine}–${hit.ref.endLine}</span>`;
+      default:
+        return html`<span class="meta">collection ${hit.ref.collection}${hit.ref.documentId ? ` · ${hit.ref.documentId}` : ''}</span>`;
+    }
+  }
+
+  private open(hit: SearchHit): void {
+    this.dispatchEvent(
+      new CustomEvent('mn-open-message', {
+        detail: { sessionId: hit.ref.sessionId, conversationId: hit.ref.conversationId, messageId: hit.id },
+        bubbles: true,
+        composed: true,
+      }),
+    );
+  }
+
+  private renderHit(hit: SearchHit) {
+    const s = hit.score;
+    return html`<li data-kind=${hit.kind} data-id=${hit.id}>
+      <div class="row"><span class="badge">${KIND_LABEL[hit.kind]}${hit.ref.role ? ` · ${hit.ref.role}` : ''}${hit.ref.memoryKind ? ` · ${hit.ref.memoryKind}-term` : ''}</span> ${this.link(hit)}</div>
+      <p class="snippet">${highlighted(hit.snippet || hit.text, hit.highlights)}</p>
+      <dl class="scores" aria-label="Score breakdown">
+        <div><dt>fused</dt><dd>${fmt(s.fused, 4)}</dd></div>
+        <div><dt>bm25</dt><dd>${fmt(s.bm25)}</dd></div>
+        <div><dt>cosine</dt><dd>${fmt(s.cosine)}</dd></div>
+        <div><dt>keyword rank</dt><dd>${s.rankKeyword ?? '–'}</dd></div>
+        <div><dt>vector rank</dt><dd>${s.rankVector ?? '–'}</dd></div>
+      </dl>
+    </li>`;
+  }
+
+  override render() {
+    const status = this.status;
+    return html`<section class="card" aria-labelledby="search-h">
+      <h2 id="search-h">Search</h2>
+      <p class="meta" data-testid="embedding-status">
+        ${status
+          ? html`Model ${status.modelId}${status.dims ? ` (${status.dims} dims)` : ''} · ${status.embedded} embedded · ${status.pending} waiting${status.error ? html` · <span class="error">${status.error}</span>` : nothing}`
+          : 'Embedding model loading…'}
+        ${this.progress
+          ? html`<label> · embedding <progress max=${this.progress.total} value=${this.progress.done}></progress> ${this.progress.done}/${this.progress.total}</label>`
+          : nothing}
+      </p>
+      <form class="query" role="search" @submit=${this.run}>
+        <label for="q" class="sr-only">Search text</label>
+        <input id="q" name="query" type="search" placeholder='Search messages, memories, documents… ("phrase", prefix*, -exclude)' required />
+        <div class="row" role="radiogroup" aria-label="Search mode">
+          ${MODES.map(
+            (m) => html`<label><input type="radio" name="mode" value=${m.id} .checked=${this.mode === m.id} @change=${() => (this.mode = m.id)} /><span>${m.label}</span></label>`,
+          )}
+          <button type="submit" ?disabled=${this.busy}>${this.busy ? 'Searching…' : 'Search'}</button>
+        </div>
+        <details>
+          <summary>Filters and weights</summary>
+          <fieldset>
+            <legend>Sources</legend>
+            ${(Object.keys(KIND_LABEL) as HitKind[]).map((k) => html`<label><input type="checkbox" name="kind" value=${k} checked /> ${KIND_LABEL[k]}</label>`)}
+          </fieldset>
+          <fieldset>
+            <legend>Filters</legend>
+            <label>Role <select name="role"><option value="">any</option>${['user', 'assistant', 'system', 'tool'].map((r) => html`<option>${r}</option>`)}</select></label>
+            <label>Memory <select name="memoryKind"><option value="">any</option><option value="long">long-term</option><option value="short">short-term</option></select></label>
+            <label>Collection <input name="collection" maxlength="256" /></label>
+            <label>From <input type="date" name="from" /></label>
+            <label>To <input type="date" name="to" /></label>
+            <label>Results <input class="narrow" type="number" name="limit" min="1" max="200" value="20" /></label>
+          </fieldset>
+          ${this.mode === 'hybrid'
+            ? html`<fieldset>
+                <legend>Fusion</legend>
+                <label>Method <select name="fusion"><option value="rrf">Reciprocal rank</option><option value="weighted" ?selected=${this.defaults.fusion === 'weighted'}>Weighted scores</option></select></label>
+                <label>Text weight <input type="range" name="textWeight" min="0" max="100" .value=${String(Math.round((this.defaults.textWeight ?? 0.5) * 100))} /></label>
+              </fieldset>`
+            : nothing}
+        </details>
+      </form>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${this.hits === null
+        ? nothing
+        : this.hits.length === 0
+          ? html`<p class="muted" role="status">No results.</p>`
+          : html`<p class="meta" role="status">${this.hits.length} results</p>
+              <ol class="hits" data-testid="hits">${this.hits.map((h) => this.renderHit(h))}</ol>`}
+    </section>`;
+  }
+}
+
+customElements.define('mn-search', MnSearch);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mn-search': MnSearch;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * Which embedding models exist and how each is loaded. In the browser every
+ * transformers.js model runs in its own worker: bundled models load from the
+ * app's origin (`/models/<id>/`, runtime from `/ort/`), imported ones from
+ * the origin-private file system (see model-store.ts), and the listed remote
+ * models are fetched from the model hub once, when online, then read from
+ * the browser cache.
+ */
+import type { ModelFile, ModelInfo } from '../../shared/api';
+import { fail } from '../../shared/errors';
+import type { Embedder } from './embedder';
+import { ModelStore, nodeDir, OPFS_MODELS_DIR, OPFS_URL_PREFIX, opfsDir, toModelInfo, type StoredModel } from './model-store';
+import type { ModelCatalog } from './service';
+import { createTestEmbedder } from './test-embedder';
+import type { TransformersEmbedderOptions } from './transformers-embedder';
+
+export const BUNDLED_MODELS: ModelInfo[] = [
+  { id: 'mnemo-glove-100d', dims: 100, source: 'bundled' },
+  { id: 'mnemo-test-32d', dims: 32, source: 'test' },
+  { id: 'test-hash-64', dims: 64, source: 'test' },
+];
+
+/** Larger sentence models a user may download when online (see docs/embeddings.md). */
+export const REMOTE_MODELS: Array<ModelInfo & { pooling: 'mean' | 'cls' }> = [
+  { id: 'Xenova/bge-small-en-v1.5', dims: 384, source: 'remote', pooling: 'cls' },
+  { id: 'Xenova/all-MiniLM-L6-v2', dims: 384, source: 'remote', pooling: 'mean' },
+];
+
+/**
+ * A catalog whose list can grow by imports. `ready` resolves once the stored
+ * imports are known: `models()` answers synchronously and lists them only
+ * from then on (`factory` waits for it itself).
+ */
+export interface ImportingCatalog extends ModelCatalog {
+  readonly ready: Promise<void>;
+}
+
+const HASH_MODEL = /^test-hash-(\d+)$/;
+
+function hashEmbedder(modelId: string): Embedder | undefined {
+  const match = HASH_MODEL.exec(modelId);
+  return match ? createTestEmbedder(Number(match[1])) : undefined;
+}
+
+interface CatalogParts {
+  defaultModel: string;
+  /** Models that come with the app (bundled, test, remote), in listing order. */
+  shipped: ModelInfo[];
+  loadShipped(modelId: string): Promise<Embedder>;
+  /** Absent where models cannot be stored. */
+  store: ModelStore | undefined;
+  loadImported(model: StoredModel): Promise<Embedder>;
+}
+
+/**
+ * Imports extend the shipped list; one imported under a remote model's id
+ * (the same model, fetched by hand) takes that entry's place and loads from
+ * storage. Bundled and test ids cannot be imported over.
+ */
+function catalog({ defaultModel, shipped, loadShipped, store, loadImported }: CatalogParts): ImportingCatalog {
+  const install = async (modelId: string, files: ModelFile[]): Promise<ModelInfo> => {
+    const taken = shipped.find((m) => m.id === modelId && m.source !== 'remote');
+    if (taken || HASH_MODEL.test(modelId)) fail('CONFLICT', `embeddings.importModel: "${modelId}" is the id of a model that ships with the app`);
+    return toModelInfo(await store!.install(modelId, files));
+  };
+  return {
+    defaultModel,
+    ready: store?.ready ?? Promise.resolve(),
+    models() {
+      const imported = store?.list() ?? [];
+      const ids = new Set(imported.map((m) => m.id));
+      return [...shipped.filter((m) => !ids.has(m.id)), ...imported.map(toModelInfo)];
+    },
+    async factory(modelId) {
+      const hashed = hashEmbedder(modelId);
+      if (hashed) return hashed;
+      await store?.ready;
+      const imported = store?.get(modelId);
+      if (imported) return loadImported(imported);
+      if (!shipped.some((m) => m.id === modelId)) fail('NOT_FOUND', 'embedding model not found');
+      return loadShipped(modelId);
+    },
+    ...(store ? { install } : {}),
+  };
+}
+
+/** The browser's imported-model store, or undefined without the origin-private file system. */
+function browserStore(): ModelStore | undefined {
+  const storage = typeof navigator === 'undefined' ? undefined : navigator.storage;
+  return typeof storage?.getDirectory === 'function' ? new ModelStore(opfsDir(OPFS_MODELS_DIR)) : undefined;
+}
+
+/** `baseUrl`: the app's base as an absolute URL (its path prefixes /models/ and /ort/). */
+export function browserCatalog(baseUrl: string, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
+  // Paths, not full URLs: see modelBaseUrl in transformers-embedder.ts.
+  const modelBaseUrl = new URL('models/', baseUrl).pathname;
+  const wasmBaseUrl = new URL('ort/', baseUrl).pathname;
+  const inWorker = async (opts: TransformersEmbedderOptions) => {
+    const { createWorkerEmbedder } = await import('./remote-embedder');
+    return createWorkerEmbedder({ wasmBaseUrl, ...opts });
+  };
+  return catalog({
+    defaultModel,
+    shipped: [...BUNDLED_MODELS, ...REMOTE_MODELS.map(({ pooling: _pooling, ...m }) => m)],
+    store: browserStore(),
+    loadShipped(modelId) {
+      const remote = REMOTE_MODELS.find((m) => m.id === modelId);
+      // Hub models: the int8 weights (the wasm default, named so Node would pick the same).
+      return inWorker(remote ? { modelId, modelBaseUrl, allowRemote: true, pooling: remote.pooling, dtype: 'q8' } : { modelId, modelBaseUrl });
+    },
+    loadImported: (m) => inWorker(importedOptions(m, `${OPFS_URL_PREFIX}${OPFS_MODELS_DIR}/`)),
+  });
+}
+
+export interface NodeCatalogOptions {
+  /** A directory for imported models (created on first import); without it `install` is absent. */
+  importDir?: string;
+}
+
+/** Node (tests, eval): models load from a folder on disk through onnxruntime-node. */
+export function nodeCatalog(modelsDir: string, defaultModel = 'test-hash-64', options: NodeCatalogOptions = {}): ImportingCatalog {
+  const inThread = async (opts: TransformersEmbedderOptions) => {
+    const { createTransformersEmbedder } = await import('./transformers-embedder');
+    return createTransformersEmbedder(opts);
+  };
+  const { importDir } = options;
+  return catalog({
+    defaultModel,
+    shipped: BUNDLED_MODELS,
+    store: importDir === undefined ? undefined : new ModelStore(nodeDir(importDir)),
+    loadShipped: (modelId) => inThread({ modelId, modelBaseUrl: modelsDir }),
+    loadImported: (m) => inThread(importedOptions(m, importDir!.endsWith('/') ? importDir! : `${importDir}/`)),
+  });
+}
+
+function importedOptions(m: StoredModel, modelBaseUrl: string): TransformersEmbedderOptions {
+  // The store only records dtypes transformers.js knows (see DTYPE_SUFFIX in model-store.ts).
+  const dtype = m.dtype as TransformersEmbedderOptions['dtype'];
+  return { modelId: m.id, modelBaseUrl, folder: m.folder, ...(dtype ? { dtype } : {}) };
+}

@@ -1,0 +1,149 @@
+/**
+ * Export, import and backups of database files (the `files` namespace of the
+ * API). The pieces live in `./files/`; see docs/decisions.md, "Files:
+ * export, import, backups", for why they work the way they do.
+ */
+import * as Comlink from 'comlink';
+import * as v from 'valibot';
+import type { ExportOptions, FilesApi, ImportOptions, ImportResult } from '../shared/api';
+import { fail } from '../shared/errors';
+import { check } from '../shared/schemas';
+import type { Core } from './core';
+import { BACKUP_ID, backupStatus, findBackup, listBackups, markDownloaded, takeAutomaticBackup, takeBackup } from './files/backups';
+import { copySpace, mergeFile, tableCounts } from './files/copy';
+import { exportSpaceJson } from './files/json';
+import { exclusive } from './files/lock';
+import { replaceDatabase } from './files/replace';
+import { snapshotOpen } from './files/snapshot';
+import { scopedTables } from './files/tables';
+import { validateDatabaseFile, type ValidatedFile } from './files/validate';
+
+export { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from './files/backups';
+
+const MAX_REASON_CHARS = 64;
+
+/** As schemas.ts does for every API argument: valibot's object schemas alone would take `[]`, a Date or a Map as `{}`. */
+function plainObject<const TEntries extends v.ObjectEntries>(entries: TEntries, message: string) {
+  const isPlain = (value: unknown) => {
+    if (typeof value !== 'object' || value === null) return false;
+    const proto = Object.getPrototypeOf(value);
+    return proto === Object.prototype || proto === null;
+  };
+  return v.pipe(v.custom<Record<string, unknown>>(isPlain, message), v.strictObject(entries, message));
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+const importOptions = plainObject({ mode: v.picklist(['replace', 'merge'], "'replace' or 'merge'") }, 'an object with mode');
+const exportOptions = v.optional(plainObject({ markDownloaded: v.optional(v.boolean('a boolean')) }, 'an object'), {});
+const backupId = v.pipe(v.string('a string'), v.regex(BACKUP_ID, 'a backup id'));
+const reason = v.optional(
+  v.pipe(
+    v.string('a string'),
+    v.minLength(1, 'a non-empty string'),
+    v.maxLength(MAX_REASON_CHARS, `at most ${MAX_REASON_CHARS} characters`),
+    // The reason is stored percent-encoded in the backup's file name, which needs well-formed text.
+    v.check((text: string) => !LONE_SURROGATE.test(text), 'well-formed Unicode text (no unpaired surrogates)'),
+  ),
+  'manual',
+);
+
+function fileBytes(bytes: unknown, context: string): Uint8Array {
+  if (bytes instanceof Uint8Array) return bytes;
+  if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
+  fail('INVALID_INPUT', `${context}: field 'bytes' must be a Uint8Array or an ArrayBuffer`);
+}
+
+/** Large files cross to the page without a copy. */
+function handOver(bytes: Uint8Array): Uint8Array {
+  return Comlink.transfer(bytes, [bytes.buffer]);
+}
+
+export function createFilesApi(core: Core): FilesApi {
+  const s = core.schemas;
+
+  type Progress = ReturnType<Core['progress']['begin']>;
+
+  async function replace(file: ValidatedFile, reason: string): Promise<ImportResult> {
+    const backup = await replaceDatabase(core, file, reason);
+    return { mode: 'replace', rows: tableCounts(core), schemaVersion: file.schemaVersion, migratedFrom: file.migratedFrom, backup };
+  }
+
+  async function merge(file: ValidatedFile, progress: Progress): Promise<ImportResult> {
+    const backup = await takeAutomaticBackup(core, 'before-import');
+    progress.step(2, 'backed up');
+    const rows = mergeFile(core, file.bytes, (table, index) => progress.step(3 + index, table));
+    // Merged vectors were written around the embedding service's in-memory cache.
+    core.embeddings.invalidate();
+    core.changed('*', null);
+    return { mode: 'merge', rows, schemaVersion: file.schemaVersion, migratedFrom: file.migratedFrom, backup };
+  }
+
+  /** Validation, then the swap or merge; progress steps: validated, (backed up, one per table | replaced). */
+  async function importFile(input: Uint8Array, mode: ImportOptions['mode'], task: string, reason: string): Promise<ImportResult> {
+    const total = mode === 'replace' ? 2 : 2 + scopedTables(core.sql.raw, 'main').length;
+    const progress = core.progress.begin(task, total);
+    try {
+      const file = await validateDatabaseFile(core, input);
+      progress.step(1, 'validated');
+      return mode === 'replace' ? await replace(file, reason) : await merge(file, progress);
+    } finally {
+      progress.end();
+    }
+  }
+
+  return {
+    async export(options?: ExportOptions) {
+      const { markDownloaded: mark = true } = check(exportOptions, options, 'files.export');
+      const bytes = snapshotOpen(core.driver, core.file, core.sql);
+      if (mark) markDownloaded(core, core.now());
+      return handOver(bytes);
+    },
+    async exportSpace(scope) {
+      const where = check(s.scope, scope, 'files.exportSpace');
+      core.repos.spaces.get(where);
+      return handOver(copySpace(core, where));
+    },
+    async exportJson(scope) {
+      return JSON.stringify(exportSpaceJson(core, check(s.scope, scope, 'files.exportJson')));
+    },
+    async import(bytes: Uint8Array | ArrayBuffer, options: ImportOptions) {
+      const input = fileBytes(bytes, 'files.import');
+      const { mode } = check(importOptions, options, 'files.import');
+      return exclusive(core, () => importFile(input, mode, 'import', 'before-import'));
+    },
+    backups: {
+      async list() {
+        return listBackups(core.driver, core.name).map(({ file: _file, ...info }) => info);
+      },
+      async create(text?: string) {
+        const why = check(reason, text, 'files.backups.create');
+        return exclusive(core, () => takeBackup(core, why));
+      },
+      async restore(id) {
+        const target = check(backupId, id, 'files.backups.restore');
+        return exclusive(core, () => importFile(core.driver.readFile(findBackup(core, target).file), 'replace', 'restore', 'before-restore'));
+      },
+      async download(id, options?: ExportOptions) {
+        const target = check(backupId, id, 'files.backups.download');
+        const { markDownloaded: mark = true } = check(exportOptions, options, 'files.backups.download');
+        const backup = findBackup(core, target);
+        const bytes = core.driver.readFile(backup.file);
+        if (mark) markDownloaded(core, backup.createdAt);
+        return handOver(bytes);
+      },
+      async delete(id) {
+        const target = check(backupId, id, 'files.backups.delete');
+        return exclusive(core, async () => {
+          const backup = listBackups(core.driver, core.name).find((b) => b.id === target);
+          if (!backup) return false;
+          core.driver.deleteFile(backup.file);
+          return true;
+        });
+      },
+      async status() {
+        return backupStatus(core);
+      },
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * Semantic near-duplicate detection for memories: a new memory whose vector
+ * is within the dedup threshold (cosine) of an existing memory of the same
+ * kind in the same scope updates that memory instead of adding a copy.
+ */
+import type { MemoryInput } from '../../shared/api';
+import type { Scope } from '../../shared/models';
+import type { Core } from '../core';
+import { isStopword, queryWords } from './query';
+
+export const DEFAULT_DEDUP_THRESHOLD = 0.92;
+const THRESHOLD_SETTING = 'memories.dedupThreshold';
+
+export interface SimilarMemory {
+  modelId: string;
+  vector: Float32Array;
+  match?: { id: string; similarity: number; importance: number };
+}
+
+const NUMBERISH = /[\p{L}\p{N}]*\p{N}[\p{L}\p{N}]*/gu;
+
+/**
+ * Guards a vector match: a static model gives texts that differ only in words
+ * it does not know (flight numbers, codes) the same vector, so "Locker code
+ * 4411" would overwrite "Locker code 9083". Tokens with digits must agree,
+ * and the texts must share at least one content word.
+ */
+export function sameFacts(a: string, b: string): boolean {
+  const numbers = (t: string) => new Set((t.toLowerCase().match(NUMBERISH) ?? []).sort());
+  const na = numbers(a);
+  const nb = numbers(b);
+  if (na.size !== nb.size || [...na].some((x) => !nb.has(x))) return false;
+  const words = new Set(queryWords(a).filter((w) => !isStopword(w)));
+  return queryWords(b).some((w) => !isStopword(w) && words.has(w));
+}
+
+/** The threshold set for the space, else globally, else the default. */
+export function dedupThreshold(core: Core, scope: Scope): number {
+  for (const where of [scope, { userId: '', spaceId: '' }]) {
+    const value = core.repos.settings.get(where, THRESHOLD_SETTING);
+    if (typeof value === 'number' && value > 0 && value <= 1) return value;
+  }
+  return DEFAULT_DEDUP_THRESHOLD;
+}
+
+/** Embeds the new memory and finds the closest existing one above the threshold; undefined when no model is usable. */
+export async function findSimilarMemory(core: Core, scope: Scope, input: MemoryInput): Promise<SimilarMemory | undefined> {
+  let embedded;
+  try {
+    embedded = await core.embeddings.embedQuery(input.content);
+  } catch {
+    return undefined;
+  }
+  const threshold = dedupThreshold(core, scope);
+  const hits = core.embeddings.nearest(embedded.modelId, embedded.vector, scope, 8, (key) => key.startsWith('memories:'));
+  for (const hit of hits) {
+    if (hit.score < threshold) break;
+    const id = hit.id.slice('memories:'.length);
+    const row = core.sql.get<{ kind: string; importance: number; content: string }>(
+      'SELECT kind, importance, content FROM memories WHERE id = ? AND user_id = ? AND space_id = ?',
+      [id, scope.userId, scope.spaceId],
+    );
+    if (row && row.kind === input.kind && sameFacts(row.content, input.content)) return { ...embedded, match: { id, similarity: hit.score, importance: row.importance } };
+  }
+  return embedded;
+}

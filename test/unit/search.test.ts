@@ -1,0 +1,327 @@
+import { beforeEach, describe, expect, test } from 'vitest';
+import { checkFts } from '../../src/worker/search/indexing';
+import { toFtsQuery, toFtsQuorumQuery } from '../../src/worker/search/query';
+import { excerpt, normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
+import { count, errorOf, openTest } from './helpers';
+
+type T = Awaited<ReturnType<typeof openTest>>;
+let t: T;
+const A = { userId: 'ana', spaceId: 'notes' };
+const B = { userId: 'ben', spaceId: 'notes' };
+
+beforeEach(async () => {
+  t = await openTest();
+});
+
+async function seed(scope = A) {
+  const s = t.mnemo.space(scope);
+  const session = await s.sessions.create({ name: 'Main' });
+  const other = await s.sessions.create({ name: 'Other' });
+  const conv = await s.conversations.create({ sessionId: session.id });
+  const conv2 = await s.conversations.create({ sessionId: other.id });
+  await s.messages.insertMany([
+    { conversationId: conv.id, role: 'user', content: 'Planning a trip to Lisbon in spring', createdAt: 1_000 },
+    { conversationId: conv.id, role: 'assistant', content: 'Lisbon is lovely in April; book the tram tour early', createdAt: 2_000 },
+    { conversationId: conv.id, role: 'user', content: 'What about the weather in Porto?', createdAt: 3_000 },
+    { conversationId: conv2.id, role: 'user', content: 'Lisbon flights are cheap on Tuesdays', createdAt: 4_000 },
+  ]);
+  await s.memories.add({ kind: 'long', content: 'User loves Lisbon and pastel de nata' });
+  await s.memories.add({ kind: 'short', content: 'Remind about Lisbon hotel booking', ttlMs: 60_000 });
+  await s.vectors.add({ collection: 'guides', documentId: 'g1', content: 'Lisbon travel guide: trams, viewpoints, and food' });
+  await s.documents.upload(session.id, {
+    name: 'trip.md',
+    bytes: new TextEncoder().encode('# Lisbon\n\nDay one: Alfama walk.\n\n# Porto\n\nDay two: train north.\n'),
+  });
+  return { s, session, other, conv, conv2 };
+}
+
+describe('query building', () => {
+  const hostile = [
+    '"', '""', '"unbalanced', "it's", 'a AND (b', '(((', ')', 'NEAR(a b, 2)', 'NEAR', 'a NEAR b', '*', '**', 'a*b', '^start',
+    'col:value', 'content:lisbon', '-', '--', '- -', 'NOT', 'NOT lisbon', 'OR', 'OR OR', 'lisbon OR', 'AND', '+', '{a b}',
+    '[x]', '\\', '\u0000', '\u202e', '😀', '👩‍💻 code', 'Ünïcødé', '中文 查询', 'عربى', '%', '_', "'; DROP TABLE messages; --",
+    'x'.repeat(10_000), 'a '.repeat(5_000), '"a" "b" "c', 'lisbon*', '"lisbon trip"', '-porto lisbon', 'lisbon -porto',
+    '\t\n\r', '0', '1e999', 'null', 'undefined',
+  ];
+
+  test.each(hostile.map((q) => [q.length > 40 ? `${q.slice(0, 20)}… (${q.length} chars)` : JSON.stringify(q), q]))(
+    'never a syntax error: %s',
+    async (_label, query) => {
+      const { s } = await seedOnce();
+      for (const mode of ['keyword', 'hybrid'] as const) {
+        const hits = await s.search({ query, mode });
+        expect(Array.isArray(hits)).toBe(true);
+      }
+      for (const fts of [toFtsQuery(query), toFtsQuorumQuery(query)]) if (fts !== null) expect(() => t.sql.all('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?', [fts])).not.toThrow();
+    },
+  );
+
+  test('syntax: AND of words, phrases, prefix, exclusion, OR', () => {
+    expect(toFtsQuery('lisbon trip')).toBe('"lisbon" AND "trip"');
+    expect(toFtsQuery('"lisbon trip" tram')).toBe('"lisbon trip" AND "tram"');
+    expect(toFtsQuery('lisb*')).toBe('"lisb"*');
+    expect(toFtsQuery('lisbon -porto')).toBe('("lisbon") NOT "porto"');
+    expect(toFtsQuery('lisbon OR porto')).toBe('("lisbon" OR "porto")');
+    expect(toFtsQuery('-porto')).toBeNull();
+    expect(toFtsQuery('  ')).toBeNull();
+  });
+
+  test('quorum: half of the content words, stopwords not counted, phrases required', () => {
+    expect(toFtsQuorumQuery('lisbon')).toBe('"lisbon"');
+    expect(toFtsQuorumQuery('what is the weather in lisbon')).toBe('"weather" OR "lisbon"');
+    expect(toFtsQuorumQuery('cheap lisbon flights')).toBe('("cheap" AND "lisbon") OR ("cheap" AND "flights") OR ("lisbon" AND "flights")');
+    expect(toFtsQuorumQuery('"tram tour" lisbon')).toBe('("tram tour") AND ("lisbon")');
+    expect(toFtsQuorumQuery('the')).toBe('"the"');
+  });
+
+  let seeded: Awaited<ReturnType<typeof seed>> | undefined;
+  async function seedOnce() {
+    seeded = await seed();
+    return seeded;
+  }
+});
+
+describe('keyword search', () => {
+  test('finds every kind, ranks by bm25 and reports snippets with highlight ranges', async () => {
+    await seed();
+    const s = t.mnemo.space(A);
+    const hits = await s.search({ query: 'lisbon', mode: 'keyword', limit: 20 });
+    expect(new Set(hits.map((h) => h.kind))).toEqual(new Set(['message', 'memory', 'vector', 'chunk']));
+    for (let i = 1; i < hits.length; i++) expect(hits[i]!.score.bm25!).toBeGreaterThanOrEqual(hits[i - 1]!.score.bm25!);
+    for (const hit of hits) {
+      expect(hit.score.rankKeyword).toBeGreaterThan(0);
+      expect(hit.highlights.length).toBeGreaterThan(0);
+      for (const [a, b] of hit.highlights) expect(hit.snippet.slice(a, b).toLowerCase()).toBe('lisbon');
+    }
+    const chunk = hits.find((h) => h.kind === 'chunk')!;
+    expect(chunk.ref).toMatchObject({ table: 'chunks', startLine: 1 });
+  });
+
+  test('stemming, prefix and phrase queries', async () => {
+    await seed();
+    const s = t.mnemo.space(A);
+    expect((await s.search({ query: 'flight', mode: 'keyword' })).map((h) => h.text)).toContain('Lisbon flights are cheap on Tuesdays');
+    expect((await s.search({ query: 'Lisb*', mode: 'keyword', limit: 50 })).length).toBeGreaterThanOrEqual(7);
+    const phrase = await s.search({ query: '"tram tour"', mode: 'keyword' });
+    expect(phrase.map((h) => h.text)).toEqual(['Lisbon is lovely in April; book the tram tour early']);
+    expect(await s.search({ query: '"tour tram"', mode: 'keyword' })).toEqual([]);
+  });
+
+  test('filters: session, conversation, role, date range, memory kind, collection, kinds', async () => {
+    const { s, session, other, conv } = await seed();
+    const q = (filters: object) => s.search({ query: 'lisbon', mode: 'keyword', limit: 50, filters });
+    expect((await q({ sessionId: other.id })).map((h) => h.text)).toEqual(['Lisbon flights are cheap on Tuesdays']);
+    const inSession = await q({ sessionId: session.id });
+    expect(new Set(inSession.map((h) => h.kind))).toEqual(new Set(['message', 'chunk']));
+    expect((await q({ conversationId: conv.id })).every((h) => h.ref.conversationId === conv.id)).toBe(true);
+    expect((await q({ role: 'assistant' })).map((h) => h.text)).toEqual(['Lisbon is lovely in April; book the tram tour early']);
+    expect((await q({ from: 1_500, to: 4_000, kinds: ['message'] })).map((h) => h.createdAt)).toEqual([2_000]);
+    expect((await q({ memoryKind: 'short' })).map((h) => h.text)).toEqual(['Remind about Lisbon hotel booking']);
+    expect((await q({ collection: 'guides' })).map((h) => h.kind)).toEqual(['vector']);
+    expect((await q({ kinds: ['memory', 'vector'] })).every((h) => h.kind === 'memory' || h.kind === 'vector')).toBe(true);
+    expect((await errorOf(q({ role: 'robot' }))).code).toBe('INVALID_INPUT');
+    expect((await errorOf(q({ unknown: 1 }))).code).toBe('INVALID_INPUT');
+  });
+
+  test('scope: another space never sees the rows; expired memories are not found', async () => {
+    await seed(A);
+    expect(await t.mnemo.space(B).search({ query: 'lisbon', mode: 'keyword' })).toEqual([]);
+    let now = Date.now();
+    const clock = await openTest({ now: () => now });
+    const s = clock.mnemo.space(A);
+    await s.memories.add({ kind: 'short', content: 'parking ticket expires soon', expiresAt: now + 1000 });
+    expect((await s.search({ query: 'parking', mode: 'keyword' })).length).toBe(1);
+    now += 1000;
+    expect(await s.search({ query: 'parking', mode: 'keyword' })).toEqual([]);
+  });
+
+  test('recall through search counts as memory access', async () => {
+    await seed();
+    const s = t.mnemo.space(A);
+    const [hit] = await s.search({ query: 'pastel nata', mode: 'keyword' });
+    expect(hit!.kind).toBe('memory');
+    const memory = await s.memories.get(hit!.id);
+    expect(memory.accessCount).toBe(1);
+    expect(memory.lastAccessedAt).not.toBeNull();
+  });
+});
+
+describe('index consistency', () => {
+  const ftsCount = (table: string, word: string) =>
+    count(t.sql, `SELECT count(*) FROM ${table}_fts WHERE ${table}_fts MATCH '"${word}"'`);
+
+  test('insert, update, upsert, delete, insertMany and rollback keep FTS and queue in step', async () => {
+    const { s, conv, session } = await seed();
+    checkFts(t.sql);
+    const m = await s.messages.add({ conversationId: conv.id, role: 'user', content: 'zebra crossing' });
+    expect(ftsCount('messages', 'zebra')).toBe(1);
+    await s.messages.upsert({ id: m.id, conversationId: conv.id, role: 'user', content: 'giraffe crossing' });
+    expect(ftsCount('messages', 'zebra')).toBe(0);
+    expect(ftsCount('messages', 'giraffe')).toBe(1);
+    await s.messages.delete(m.id);
+    expect(ftsCount('messages', 'giraffe')).toBe(0);
+
+    const rows = Array.from({ length: 12_000 }, (_, i) => ({ conversationId: conv.id, role: 'user' as const, content: `bulk okapi ${i}` }));
+    await s.messages.insertMany(rows);
+    expect(ftsCount('messages', 'okapi')).toBe(12_000);
+    expect(count(t.sql, "SELECT count(*) FROM embed_queue WHERE owner_table = 'messages'")).toBeGreaterThanOrEqual(0);
+    expect(count(t.sql, 'SELECT bulk FROM index_control')).toBe(0);
+
+    // A failing batch rolls back rows, index entries and the bulk flag together.
+    const bad = [{ conversationId: conv.id, role: 'user' as const, content: 'walrus one', id: 'dup' }, { conversationId: conv.id, role: 'user' as const, content: 'walrus two', id: 'dup' }];
+    expect((await errorOf(s.messages.insertMany(bad))).code).toBe('CONFLICT');
+    expect(ftsCount('messages', 'walrus')).toBe(0);
+    expect(count(t.sql, 'SELECT bulk FROM index_control')).toBe(0);
+
+    const memory = (await s.memories.add({ kind: 'long', content: 'likes marmalade' })).memory;
+    await s.memories.update(memory.id, { content: 'likes honey' });
+    expect(ftsCount('memories', 'marmalade')).toBe(0);
+    expect(ftsCount('memories', 'honey')).toBe(1);
+    await s.vectors.add({ collection: 'guides', documentId: 'g1', content: 'replaced guide about kayaks' });
+    expect(ftsCount('vector_entries', 'trams')).toBe(0);
+    expect(ftsCount('vector_entries', 'kayak')).toBe(1);
+
+    await s.sessions.delete(session.id);
+    expect(ftsCount('messages', 'okapi')).toBe(0);
+    expect(ftsCount('chunks', 'alfama')).toBe(0);
+    checkFts(t.sql);
+    expect(count(t.sql, "SELECT count(*) FROM embed_queue q WHERE q.owner_table = 'messages' AND q.owner_id NOT IN (SELECT id FROM messages)")).toBe(0);
+  });
+
+  test('rebuildIndex restores a damaged index and refreshes index_meta', async () => {
+    const { s, session } = await seed();
+    t.sql.exec("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')");
+    expect(await s.search({ query: 'tram', mode: 'keyword', filters: { kinds: ['message'] } })).toEqual([]);
+    const before = await t.mnemo.indexStatus(session.id);
+    expect(before[0]!.dirty).toBe(true);
+    const result = await t.mnemo.rebuildIndex();
+    expect(result.rows.messages_fts).toBe(4);
+    expect((await s.search({ query: 'tram', mode: 'keyword', filters: { kinds: ['message'] } })).length).toBe(1);
+    const after = await t.mnemo.indexStatus(session.id);
+    const chunks = count(t.sql, 'SELECT count(*) FROM chunks');
+    expect(after[0]).toMatchObject({ sessionId: session.id, dirty: false, docCount: 3 + chunks });
+    checkFts(t.sql);
+  });
+});
+
+describe('fusion math', () => {
+  test('reciprocal-rank fusion', () => {
+    expect(rrf(1, 1, { text: 0.5, vector: 0.5 }, 60)).toBeCloseTo(1 / 61);
+    expect(rrf(1, undefined, { text: 0.5, vector: 0.5 }, 60)).toBeCloseTo(0.5 / 61);
+    expect(rrf(undefined, 3, { text: 0.2, vector: 0.8 }, 10)).toBeCloseTo(0.8 / 13);
+    expect(rrf(1, 2, { text: 0.5, vector: 0.5 }, 60)).toBeGreaterThan(rrf(2, 1, { text: 0.4, vector: 0.6 }, 60) - 1);
+  });
+
+  test('weighted score fusion normalises bm25 (lower is better) and clamps cosine', () => {
+    const range = { min: -10, max: -2 };
+    expect(weighted(-10, 1, range, { text: 0.5, vector: 0.5 })).toBeCloseTo(1);
+    expect(weighted(-2, 0, range, { text: 0.5, vector: 0.5 })).toBeCloseTo(0.1);
+    expect(weighted(-6, undefined, range, { text: 1, vector: 0 })).toBeCloseTo(0.6);
+    expect(weighted(undefined, -0.4, range, { text: 0.3, vector: 0.7 })).toBe(0);
+    expect(weighted(-5, 0.5, { min: -5, max: -5 }, { text: 0.5, vector: 0.5 })).toBeCloseTo(0.75);
+  });
+
+  test('weights are normalised and must not both be zero', () => {
+    expect(normalizeWeights({ text: 1, vector: 3 })).toEqual({ text: 0.25, vector: 0.75 });
+    expect(normalizeWeights(undefined)).toEqual({ text: 0.5, vector: 0.5 });
+    expect(() => normalizeWeights({ text: 0, vector: 0 })).toThrow();
+  });
+
+  test('excerpt marks query words', () => {
+    const { snippet, highlights } = excerpt('The quick brown fox jumps over the lazy dog', ['fox', 'dog']);
+    expect(highlights.map(([a, b]) => snippet.slice(a, b))).toEqual(['fox', 'dog']);
+  });
+});
+
+describe('vector and hybrid search', () => {
+  test('vector search ranks by cosine, honours minSimilarity and filters, and hybrid reports both parts', async () => {
+    const { s, conv } = await seed();
+    await t.mnemo.embeddings.flush();
+    const status = await t.mnemo.embeddings.status();
+    expect(status).toMatchObject({ modelId: 'test-hash-64', ready: true, pending: 0 });
+    expect(status.embedded).toBe(count(t.sql, 'SELECT count(*) FROM embeddings'));
+
+    const vector = await s.search({ query: 'Lisbon trip', mode: 'vector', limit: 5 });
+    expect(vector.length).toBeGreaterThan(0);
+    for (let i = 1; i < vector.length; i++) expect(vector[i]!.score.cosine!).toBeLessThanOrEqual(vector[i - 1]!.score.cosine!);
+    expect(vector[0]!.text).toBe('Planning a trip to Lisbon in spring');
+    const strict = await s.search({ query: 'Lisbon trip', mode: 'vector', minSimilarity: 0.99 });
+    expect(strict.every((h) => h.score.cosine! >= 0.99)).toBe(true);
+    const filtered = await s.search({ query: 'Lisbon trip', mode: 'vector', filters: { conversationId: conv.id, role: 'assistant' } });
+    expect(filtered.every((h) => h.kind === 'message' && h.ref.role === 'assistant')).toBe(true);
+
+    const hybrid = await s.search({ query: 'Lisbon trip', mode: 'hybrid', limit: 10 });
+    const both = hybrid.find((h) => h.score.rankKeyword && h.score.rankVector)!;
+    expect(both.score.fused).toBeCloseTo(rrf(both.score.rankKeyword, both.score.rankVector, { text: 0.5, vector: 0.5 }, 60));
+    const weightedHits = await s.search({ query: 'Lisbon trip', mode: 'hybrid', fusion: 'weighted', weights: { text: 0, vector: 1 } });
+    for (const h of weightedHits) expect(h.score.fused).toBeCloseTo(Math.max(0, h.score.cosine ?? 0));
+    expect(await t.mnemo.space(B).search({ query: 'Lisbon trip', mode: 'vector' })).toEqual([]);
+  });
+
+  test('deleting a row deletes its vectors; a model change re-embeds without mixing', async () => {
+    const { s, conv } = await seed();
+    await t.mnemo.embeddings.flush();
+    const m = await s.messages.add({ conversationId: conv.id, role: 'user', content: 'unique quokka sighting' });
+    await t.mnemo.embeddings.flush();
+    expect(count(t.sql, `SELECT count(*) FROM embeddings WHERE owner_id = '${m.id}'`)).toBe(1);
+    await s.messages.delete(m.id);
+    expect(count(t.sql, `SELECT count(*) FROM embeddings WHERE owner_id = '${m.id}'`)).toBe(0);
+    expect((await s.search({ query: 'quokka', mode: 'vector' })).some((h) => h.id === m.id)).toBe(false);
+
+    const rows = count(t.sql, 'SELECT (SELECT count(*) FROM messages) + (SELECT count(*) FROM memories) + (SELECT count(*) FROM vector_entries) + (SELECT count(*) FROM chunks)');
+    const switched = await t.mnemo.embeddings.setModel('mnemo-test-32d');
+    expect(switched.modelId).toBe('mnemo-test-32d');
+    const done = await t.mnemo.embeddings.flush();
+    expect(done).toMatchObject({ pending: 0, embedded: rows });
+    expect(count(t.sql, "SELECT count(DISTINCT model_id) FROM embeddings")).toBe(1);
+    expect(count(t.sql, 'SELECT min(dims) FROM embeddings')).toBe(32);
+    expect((await s.search({ query: 'Lisbon trip', mode: 'vector' })).length).toBeGreaterThan(0);
+    expect((await errorOf(t.mnemo.embeddings.setModel('no-such-model'))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('memory dedup', () => {
+  test('exact duplicates update; near duplicates above the threshold update; others add', async () => {
+    const s = t.mnemo.space(A);
+    const first = await s.memories.add({ kind: 'long', content: 'User prefers window seats on long flights', importance: 0.4 });
+    expect(first.action).toBe('added');
+    await t.mnemo.embeddings.flush();
+    const exact = await s.memories.add({ kind: 'long', content: '  user PREFERS window seats on long flights ' });
+    expect(exact).toMatchObject({ action: 'updated', reason: 'exact' });
+    // The hash test embedder gives identical vectors for the same bag of words.
+    const similar = await s.memories.add({ kind: 'long', content: 'On long flights, user prefers window seats!', metadata: { source: 'chat' } });
+    expect(similar).toMatchObject({ action: 'updated', reason: 'similar' });
+    expect(similar.similarity).toBeGreaterThan(0.92);
+    expect(similar.memory.id).toBe(first.memory.id);
+    expect(similar.memory.importance).toBeGreaterThan(0.4);
+    expect(similar.memory.metadata).toEqual({ source: 'chat' });
+    const different = await s.memories.add({ kind: 'long', content: 'User is allergic to peanuts' });
+    expect(different.action).toBe('added');
+    // Same words in the other kind are not duplicates.
+    expect((await s.memories.add({ kind: 'short', content: 'User prefers window seats on long flights', ttlMs: 1000 })).action).toBe('added');
+    expect(count(t.sql, "SELECT count(*) FROM memories WHERE kind = 'long'")).toBe(2);
+  });
+
+  test('the threshold is configurable per space', async () => {
+    const s = t.mnemo.space(A);
+    await s.settings.set('memories.dedupThreshold', 1);
+    await s.memories.add({ kind: 'long', content: 'likes green tea in the morning' });
+    await t.mnemo.embeddings.flush();
+    const loose = await s.memories.add({ kind: 'long', content: 'likes green tea in the morning and evening' });
+    expect(loose.action).toBe('added');
+    await s.settings.set('memories.dedupThreshold', 0.5);
+    await t.mnemo.embeddings.flush();
+    const merged = await s.memories.add({ kind: 'long', content: 'likes green tea in the evening' });
+    expect(merged).toMatchObject({ action: 'updated', reason: 'similar' });
+  });
+});
+
+describe('dedup guard', () => {
+  test('numbers and codes must agree, and a content word must be shared', async () => {
+    const { sameFacts } = await import('../../src/worker/search/dedup');
+    expect(sameFacts('Locker code 4411', 'Locker code 9083')).toBe(false);
+    expect(sameFacts('Flight LH1234 leaves at 9am', 'Flight LH1234 leaves at 9am!')).toBe(true);
+    expect(sameFacts('Allergic to penicillin', 'Promoted to senior engineer')).toBe(false);
+    expect(sameFacts('User prefers window seats', 'window seats preferred by user')).toBe(true);
+  });
+});
