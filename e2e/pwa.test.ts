@@ -174,6 +174,11 @@ describe('service worker', () => {
         const created = await s.sessions.create({ name: 'Written offline' });
         const again = await s.sessions.get(created.id);
         const list = await s.sessions.list();
+        const conversation = await s.conversations.create({ sessionId: created.id });
+        await s.messages.add({ conversationId: conversation.id, role: 'user', content: 'The physician checked my heart offline' });
+        const status = await mnemo.embeddings.flush(60_000);
+        const keyword = await s.search({ query: 'physician', mode: 'keyword' });
+        const semantic = await s.search({ query: 'doctor', mode: 'vector' });
         const runtime = await fetch('/ort/ort-wasm-simd-threaded.wasm');
         return {
           isolated: crossOriginIsolated,
@@ -183,6 +188,9 @@ describe('service worker', () => {
           name: again.name,
           names: list.items.map((item) => item.name).sort(),
           onlineKept: list.items.some((item) => item.id === onlineId),
+          embedded: { ready: status.ready, pending: status.pending },
+          keyword: keyword.map((h) => h.text),
+          semanticFound: semantic.some((h) => h.text.includes('physician')),
           runtime: { ok: runtime.ok, size: (await runtime.arrayBuffer()).byteLength, coep: runtime.headers.get('cross-origin-embedder-policy') },
         };
       }, online);
@@ -194,6 +202,9 @@ describe('service worker', () => {
         name: 'Written offline',
         names: ['Written offline', 'Written online'],
         onlineKept: true,
+        embedded: { ready: true, pending: 0 },
+        keyword: ['The physician checked my heart offline'],
+        semanticFound: true,
         runtime: { ok: true, coep: 'require-corp' },
       });
       expect(offline.runtime.size).toBeGreaterThan(10_000_000);

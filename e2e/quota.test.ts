@@ -116,9 +116,9 @@ describe('writing past the storage quota', () => {
     expect(filled.error!.message).not.toMatch(/[a-z]{1000}/);
   });
 
-  // sahpool turns the QuotaExceededError of its access handle into a bare SQLITE_IOERR, which
-  // src/worker/engine/sql.ts maps to QUERY_FAILED "storage I/O failed" (fix reported with this test).
-  test.fails('known gap: the failed write reports QUOTA_EXCEEDED', () => {
+  // sahpool turns the QuotaExceededError of its access handle into a bare SQLITE_IOERR; the worker
+  // sees the cause through sqlite-wasm's error logger (src/worker/engine/sqlite.ts) and reports QUOTA_EXCEEDED.
+  test('the failed write reports QUOTA_EXCEEDED', () => {
     expect(filled.error).toMatchObject({ code: 'QUOTA_EXCEEDED' });
   });
 
@@ -130,9 +130,8 @@ describe('writing past the storage quota', () => {
     expect(after.health).toMatchObject({ ok: true, foreignKeyViolations: 0 });
   });
 
-  // A failed COMMIT decrements Sql.tx's depth twice (src/worker/engine/sql.ts), so every later
-  // write runs `SAVEPOINT sp-1` and fails with QUERY_FAILED until the worker restarts.
-  test.fails('known gap: with the cap lifted, the same connection writes again', async () => {
+  // A failed COMMIT must leave Sql.tx's nesting depth intact, or every later write fails.
+  test('with the cap lifted, the same connection writes again', async () => {
     await cdp.send('Storage.overrideQuotaForOrigin', { origin });
     expect(await write('after the quota was raised')).toBeNull();
   });

@@ -1254,9 +1254,9 @@ describe('prototype-pollution keys are plain data', () => {
 // ---- failures at COMMIT ----------------------------------------------------------------------
 
 describe('a transaction whose COMMIT fails', () => {
-  // src/worker/engine/sql.ts tx() decrements its depth before COMMIT and again in the catch, so
-  // after a failed COMMIT (a deferred constraint here; a full disk or quota in the browser) the
-  // depth is -1 and every later transaction runs `SAVEPOINT sp-1`, a syntax error.
+  // A deferred constraint fails at COMMIT here, as a full disk or quota does in the browser. tx()
+  // once decremented its depth twice on that path, and every later transaction then ran
+  // `SAVEPOINT sp-1`, a syntax error.
   test('leaves the connection usable for the next transaction', async () => {
     const { sql } = await openTest();
     sql.exec('CREATE TEMP TABLE parent (id INTEGER PRIMARY KEY); CREATE TEMP TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)');

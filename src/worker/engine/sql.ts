@@ -6,6 +6,7 @@
  */
 import type { Database, PreparedStatement, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { MnemoFailure, type ErrorCode } from '../../shared/errors';
+import { quotaErrorRecently } from './sqlite';
 
 export type SqlValue = string | number | null | bigint | Uint8Array;
 export type Params = readonly SqlValue[] | Record<string, SqlValue>;
@@ -65,6 +66,9 @@ export function toFailure(error: unknown, context: string): MnemoFailure {
     reason = 'the database file is corrupt';
   } else if (primary === SQLITE_READONLY) {
     reason = 'the database is read-only';
+  } else if (primary === SQLITE_IOERR && quotaErrorRecently()) {
+    code = 'QUOTA_EXCEEDED';
+    reason = 'storage quota exceeded';
   } else if (primary === SQLITE_IOERR || primary === SQLITE_CANTOPEN) {
     reason = STORAGE_IO_FAILED;
   } else if (primary === SQLITE_NOMEM) {
