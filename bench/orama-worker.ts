@@ -1,7 +1,8 @@
 /**
  * The Orama full-text baseline in a worker of its own: the same messages,
- * default tokenizer and BM25, every query term required (threshold 0, which
- * is Orama's default).
+ * default tokenizer and BM25. `threshold: 1` returns documents matching any
+ * query term, as Mnemo's quorum query does for one- and two-word queries
+ * (`threshold: 0` would require every term).
  */
 import { create, insertMultiple, search, type Orama } from '@orama/orama';
 import { serve } from './rpc';
@@ -19,7 +20,7 @@ const handlers = {
 
   async search(term: string): Promise<Array<{ id: string; text: string; score: number }>> {
     if (!db) throw new Error('load first');
-    const result = await search(db, { term, limit: 10, threshold: 0 });
+    const result = await search(db, { term, limit: 10, threshold: 1 });
     return result.hits.map((hit) => ({ id: hit.id, text: hit.document.content, score: hit.score }));
   },
 };

@@ -40,7 +40,8 @@ interface Watch {
 
 /** A fresh browser whose requests outside localhost are aborted and recorded. */
 async function start(): Promise<{ context: BrowserContext; watch: Watch }> {
-  browser = await launch();
+  // The service worker's precache would fetch /models/ too; these tests watch the model loader alone.
+  browser = await launch(undefined, { serviceWorkers: 'block' });
   const watch: Watch = { foreign: [], local: [] };
   const isLocal = (url: string) => ['localhost', '127.0.0.1'].includes(new URL(url).hostname);
   await browser.context.route('**/*', (route) => {

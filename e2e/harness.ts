@@ -53,13 +53,14 @@ export function newProfile(): string {
   return mkdtempSync(join(tmpdir(), 'mnemo-profile-'));
 }
 
-export async function launch(profile = newProfile(), options: { offline?: boolean } = {}): Promise<Browser> {
+export async function launch(profile = newProfile(), options: { offline?: boolean; serviceWorkers?: 'allow' | 'block' } = {}): Promise<Browser> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     args: ARGS,
     headless: true,
     viewport: { width: 1280, height: 860 },
     offline: options.offline ?? false,
+    serviceWorkers: options.serviceWorkers ?? 'allow',
   });
   return {
     context,

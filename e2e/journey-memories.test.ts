@@ -29,13 +29,14 @@ test('a person adds memories, uploads Markdown and a PDF, sees the stats change,
   await add.getByLabel(/New long-term memory/).fill('User is training for a half marathon in May');
   await add.getByLabel('Importance').fill('0.9');
   await add.getByRole('button', { name: 'Add memory' }).click();
-  await expect.poll(() => page.getByTestId('memories').textContent()).toContain('half marathon');
+  // The first add embeds the text for duplicate detection, which loads the model (seconds on a busy machine).
+  await expect.poll(() => page.getByTestId('memories').textContent(), { timeout: 60_000 }).toContain('half marathon');
 
   await page.getByRole('tab', { name: 'Short-term' }).click();
   await add.getByLabel(/New short-term memory/).fill('Pick up the race bib on Friday');
   await add.getByLabel(/Expires after/).fill('90');
   await add.getByRole('button', { name: 'Add memory' }).click();
-  await expect.poll(() => page.getByTestId('expiry').first().textContent()).toMatch(/expires in (1|2) h|expires in 90 min/);
+  await expect.poll(() => page.getByTestId('expiry').first().textContent(), { timeout: 30_000 }).toMatch(/expires in (1|2) h|expires in 90 min/);
   await page.screenshot({ path: screenshotPath('memories-light'), fullPage: true });
 
   await page.getByRole('link', { name: 'Documents' }).click();

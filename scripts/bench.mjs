@@ -151,7 +151,7 @@ async function searchPhase() {
     console.log(`  loaded ${config.n}: Mnemo insertMany ${ms(setup.mnemoInsertMs)}, embedding drained in ${ms(setup.embedMs)} (${JSON.stringify(setup.embedding)}),`);
     console.log(`  raw batch-FTS ${ms(setup.rawInsertMs)}, Orama load ${ms(setup.oramaLoadMs)}`);
     const keyword = await call(page, 'keyword', config.queries, 10);
-    console.log(`  keyword: same top-10 texts as raw FTS5 in ${keyword.sameTop10}/${keyword.queries} queries; median hits ${JSON.stringify(keyword.medianHits)}`);
+    console.log(`  keyword: same top-10 texts as raw FTS5 in ${keyword.sameTop10}/${keyword.queries.length} queries; hits returned ${JSON.stringify(keyword.medianHits)}, median matching rows ${keyword.medianMatchingRows}`);
     const semantic = await call(page, 'semantic', 30, 3);
     return { setup, keyword, semantic };
   });
@@ -294,7 +294,7 @@ printTable(rows);
 const info = [];
 if (results.search) {
   const s = results.search;
-  info.push(`keyword p95: Mnemo ${ms(quantile(s.keyword.times.mnemo, 0.95))}, raw ${ms(quantile(s.keyword.times.raw, 0.95))}, Orama ${ms(quantile(s.keyword.times.orama, 0.95))}; same top-10 as raw: ${s.keyword.sameTop10}/${s.keyword.queries}`);
+  info.push(`keyword p95: Mnemo ${ms(quantile(s.keyword.times.mnemo, 0.95))}, raw ${ms(quantile(s.keyword.times.raw, 0.95))}, Orama ${ms(quantile(s.keyword.times.orama, 0.95))}; same top-10 as raw: ${s.keyword.sameTop10}/${s.keyword.queries.length}`);
   info.push(`Mnemo search through its bundled model (${s.setup.embedding.dims}-d, ${s.setup.embedding.embedded} rows): vector p50 ${ms(median(s.semantic.vector))}, hybrid p50 ${ms(median(s.semantic.hybrid))}`);
   info.push(`loading ${config.n}: Mnemo insertMany ${ms(s.setup.mnemoInsertMs)} + embedding queue drained ${ms(s.setup.embedMs)}; Orama insertMultiple ${ms(s.setup.oramaLoadMs)}`);
 }

@@ -39,6 +39,10 @@ export class MnData extends MnView {
         grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
         gap: 1rem;
       }
+      .grid > section {
+        min-width: 0;
+        overflow-x: auto;
+      }
       table {
         border-collapse: collapse;
         width: 100%;

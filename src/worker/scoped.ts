@@ -32,7 +32,8 @@ function bumped(existing: number, incoming: number | undefined): number {
 export function createScopedApi(core: Core, scopeInput: unknown): ScopedApi {
   const s = core.schemas;
   const scope: Scope = Object.freeze({ ...check(s.scope, scopeInput, 'space') });
-  const r = core.repos;
+  // Read through to the current repositories: initDatabase() and a replacing import reopen the file.
+  const r = new Proxy({} as Core['repos'], { get: (_t, key) => core.repos[key as keyof Core['repos']] });
   const now = () => core.now();
 
   /**
