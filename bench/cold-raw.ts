@@ -9,6 +9,8 @@ import { connect } from './rpc';
 export interface ColdResult {
   /** performance.now() when the first query was answered: milliseconds since navigation start. */
   ms: number;
+  /** Mnemo only: when `openMnemo()` resolved. */
+  openedMs?: number;
   rows: unknown;
   vfs: string;
   error?: string;

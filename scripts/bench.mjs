@@ -189,11 +189,14 @@ async function coldPhase() {
       if (result.error || result.vfs !== 'opfs-sahpool') throw new Error(`cold ${kind}: ${result.error ?? `ran on ${result.vfs}`}`);
       // Let the closed page's workers release their OPFS handles and locks.
       await new Promise((r) => setTimeout(r, 500));
+      if (result.openedMs !== undefined) opened.push(result.openedMs);
       return result.ms;
     };
+    const opened = [];
     // First visits create the files and warm the HTTP cache, as for a returning user.
     for (const kind of ['mnemo', 'raw']) await visit(kind, true);
-    const samples = { mnemo: [], raw: [] };
+    opened.length = 0;
+    const samples = { mnemo: [], raw: [], mnemoOpened: opened };
     for (let i = 0; i < config.cold; i++) {
       for (const kind of i % 2 === 0 ? ['mnemo', 'raw'] : ['raw', 'mnemo']) samples[kind].push(await visit(kind));
     }

@@ -1,0 +1,286 @@
+/**
+ * Where Mnemo's time goes: runs Mnemo's own worker code (core, repositories,
+ * search) inside this worker, without the client, Comlink or the router, and
+ * times the pieces of a bulk insert, a durable single write, a keyword search
+ * and an open, each against the same work done with plain SQL on the same
+ * schema. Used by `npm run bench -- --only breakdown` to explain the ratios
+ * of the main run; it changes nothing in src/.
+ */
+import { check } from '../src/shared/schemas';
+import { createMnemo, openCore, type Core, type MnemoService } from '../src/worker/core';
+import type { ModelCatalog } from '../src/worker/embed/service';
+import { openDatabase } from '../src/worker/engine/database';
+import type { StorageDriver } from '../src/worker/engine/driver';
+import { bundledMigrations } from '../src/worker/engine/migrations';
+import { createSahPoolDriver } from '../src/worker/engine/sahpool-driver';
+import type { SqlValue } from '../src/worker/engine/sql';
+import { loadSqlite } from '../src/worker/engine/sqlite';
+import { snapshotBeforeMigration } from '../src/worker/files';
+import { keywordSearch } from '../src/worker/search/keyword';
+import { isStopword, toFtsQuorumQuery } from '../src/worker/search/query';
+import { generateMessages, generateQueries, vocabularyFrom, type BenchMessage } from './data';
+import { serve } from './rpc';
+
+const SCOPE = { userId: 'bench', spaceId: 'bench' };
+const CONVERSATIONS = 200;
+const FEED_BATCH = 5_000;
+/** 64 MiB: FTS5's in-memory pending-terms limit before it writes a segment (default 1 MiB). */
+const BIG_HASH = 64 * 1024 * 1024;
+
+/** Embedding stays out of these timings (the main run measures Mnemo with its model). */
+const noModel: ModelCatalog = {
+  defaultModel: 'none',
+  models: () => [],
+  factory: async () => {
+    throw new Error('no embedding model in the breakdown');
+  },
+};
+
+const INSERT = `INSERT INTO messages (id, conversation_id, role, content, tool_calls, tool_call_id, tool_results, thinking,
+  thinking_signature, assistant_id, attachments, model, tokens_used, is_streaming, source, error, metadata, created_at, updated_at)
+  VALUES (?, ?, ?, ?, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, NULL, '{}', ?, ?)`;
+
+let driver: StorageDriver | undefined;
+let words: string[] | undefined;
+let core: Core | undefined;
+let api: MnemoService | undefined;
+let conversations: string[] = [];
+let generation = 0;
+let nextId = 0;
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
+const round = (value: number) => Math.round(value * 100) / 100;
+
+async function vocabulary(): Promise<string[]> {
+  words ??= vocabularyFrom(await (await fetch('/models/mnemo-glove-100d/tokenizer.json')).json(), 30_000);
+  return words;
+}
+
+/** A new, empty Mnemo database (the previous one is closed and deleted: the pool has few slots). */
+async function fresh(): Promise<Core> {
+  driver ??= await createSahPoolDriver(await loadSqlite());
+  if (core) {
+    const file = core.file;
+    await core.close();
+    for (const name of [file, `${file}-wal`]) if (driver.listFiles().some((f) => f.endsWith(name))) driver.deleteFile(name);
+  }
+  core = await openCore({ name: `breakdown-${generation++}`, storage: 'opfs', driver, catalog: noModel });
+  api = createMnemo(core);
+  const space = api.space(SCOPE);
+  const session = await space.sessions.create({ name: 'Benchmark' });
+  conversations = [];
+  for (let i = 0; i < CONVERSATIONS; i++) conversations.push((await space.conversations.create({ sessionId: session.id })).id);
+  return core;
+}
+
+const inputs = (messages: BenchMessage[]) =>
+  messages.map((m) => ({ conversationId: conversations[m.conversation % conversations.length]!, role: m.role, content: m.content, createdAt: m.createdAt }));
+
+/** Mnemo's bindings for the columns a chat message uses; ids shaped like UUIDs, in order, as UUIDv7 are. */
+const bind = (m: { conversationId: string; role: string; content: string; createdAt: number }): SqlValue[] => [
+  `0190${(nextId++).toString(16).padStart(28, '0')}`.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-'),
+  m.conversationId,
+  m.role,
+  m.content,
+  m.createdAt,
+  m.createdAt,
+];
+
+function feed(c: Core, fts: string | null, queue: boolean): void {
+  const hi = Number(c.sql.value('SELECT max(rowid) FROM messages') ?? 0);
+  for (let from = 1; from <= hi; from += FEED_BATCH) {
+    const range = [from, Math.min(hi, from + FEED_BATCH - 1)];
+    if (fts) c.sql.run(`INSERT INTO ${fts} (rowid, content) SELECT rowid, content FROM messages WHERE rowid BETWEEN ? AND ?`, range);
+    if (queue) {
+      c.sql.run(
+        `INSERT OR REPLACE INTO embed_queue (owner_table, owner_id, token) SELECT 'messages', id, random() FROM messages WHERE rowid BETWEEN ? AND ?`,
+        range,
+      );
+    }
+  }
+}
+
+const handlers = {
+  /** One bulk insert of n messages per variant, each into a new database, all in-worker. */
+  async insert(n: number): Promise<Record<string, number>> {
+    const messages = generateMessages(await vocabulary(), n, CONVERSATIONS);
+    const out: Record<string, number> = {};
+    const time = (name: string, fn: () => void) => {
+      const started = performance.now();
+      fn();
+      out[name] = Math.round(performance.now() - started);
+    };
+    const rowsOnly = (c: Core, after: () => void) =>
+      c.sql.tx(() => {
+        c.sql.run('UPDATE index_control SET bulk = 1 WHERE id = 1');
+        c.sql.runEach(INSERT, inputs(messages).map(bind));
+        c.sql.run('UPDATE index_control SET bulk = 0 WHERE id = 1');
+        after();
+      });
+
+    let c = await fresh();
+    const batch = inputs(messages);
+    const started = performance.now();
+    await api!.space(SCOPE).messages.insertMany(batch);
+    out['messages.insertMany (in worker, no client)'] = Math.round(performance.now() - started);
+    time('  input validation (valibot)', () => check(c.schemas.messageBatch, inputs(messages), 'breakdown'));
+    c = await fresh();
+    time('  rows into Mnemo schema (3 B-trees + 2 indexes, triggers off)', () => rowsOnly(c, () => {}));
+    c = await fresh();
+    time('  rows + embed_queue feed', () => rowsOnly(c, () => feed(c, null, true)));
+    c = await fresh();
+    time('  rows + FTS feed (porter, prefix 2 3: as migrations/0002)', () => rowsOnly(c, () => feed(c, 'messages_fts', false)));
+    c = await fresh();
+    c.sql.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('hashsize', ${BIG_HASH})`);
+    time("  rows + FTS feed with 'hashsize' 64 MiB", () => rowsOnly(c, () => feed(c, 'messages_fts', false)));
+    c = await fresh();
+    c.sql.exec(`CREATE VIRTUAL TABLE noprefix_fts USING fts5 (content, content = 'messages', content_rowid = 'rowid',
+      tokenize = 'porter unicode61 remove_diacritics 2')`);
+    time('  rows + FTS feed without prefix indexes', () => rowsOnly(c, () => feed(c, 'noprefix_fts', false)));
+    return out;
+  },
+
+  /** Durable single writes on a database of `prefill` messages: the API call and its SQL, piece by piece. */
+  async write(prefill: number, count: number): Promise<Record<string, number>> {
+    const messages = generateMessages(await vocabulary(), prefill + count, 1, 3);
+    const c = await fresh();
+    const space = api!.space(SCOPE);
+    await space.messages.insertMany(inputs(messages.slice(0, prefill)));
+    const texts = messages.slice(prefill).map((m) => m.content);
+    const conversationId = conversations[0]!;
+    let i = 0;
+    const row = () => ({ conversationId, role: 'user', content: texts[i++ % texts.length]!, createdAt: Date.now() });
+    const sql = c.sql;
+    sql.exec(`CREATE TABLE plain (id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL)`);
+    const variants: Record<string, () => unknown> = {
+      'messages.add (in worker, no client)': () => space.messages.add(row()),
+      '  floor: plain-table insert, own transaction': () =>
+        sql.tx(() => {
+          const r = row();
+          sql.run('INSERT INTO plain (conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)', [r.conversationId, r.role, r.content, r.createdAt]);
+        }),
+      '  messages row only (triggers off)': () =>
+        sql.tx(() => {
+          sql.run('UPDATE index_control SET bulk = 1 WHERE id = 1');
+          sql.run(INSERT, bind(row()));
+          sql.run('UPDATE index_control SET bulk = 0 WHERE id = 1');
+        }),
+      '  + AFTER INSERT trigger (FTS + embed_queue)': () => sql.tx(() => sql.run(INSERT, bind(row()))),
+      '  + conversation touch, scope check, read-back (the SQL of add)': () =>
+        sql.tx(() => {
+          const r = row();
+          sql.value('SELECT 1 FROM conversations c JOIN sessions s ON s.id = c.session_id WHERE c.id = ? AND s.user_id = ? AND s.space_id = ?', [
+            conversationId,
+            SCOPE.userId,
+            SCOPE.spaceId,
+          ]);
+          const values = bind(r);
+          sql.run(INSERT, values);
+          sql.run('UPDATE conversations SET updated_at = max(updated_at, ?) WHERE id = ?', [r.createdAt, conversationId]);
+          sql.get('SELECT m.* FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN sessions s ON s.id = c.session_id WHERE s.user_id = ? AND s.space_id = ? AND m.id = ?', [
+            SCOPE.userId,
+            SCOPE.spaceId,
+            values[0]!,
+          ]);
+        }),
+    };
+    const samples: Record<string, number[]> = {};
+    for (let round = 0; round < count; round++) {
+      for (const [name, fn] of Object.entries(variants)) {
+        const started = performance.now();
+        await fn();
+        (samples[name] ??= []).push(performance.now() - started);
+      }
+    }
+    // The same SQL without the flush at commit: what durability costs.
+    sql.exec('PRAGMA synchronous = NORMAL');
+    for (let round = 0; round < count; round++) {
+      const started = performance.now();
+      sql.tx(() => sql.run(INSERT, bind(row())));
+      (samples['  + trigger, synchronous=NORMAL (not durable)'] ??= []).push(performance.now() - started);
+    }
+    sql.exec('PRAGMA synchronous = FULL');
+    return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))]));
+  },
+
+  /** Keyword top-10 over n messages: search() and its SQL, and the same query written other ways. */
+  async keyword(n: number, count: number): Promise<Record<string, number | string>> {
+    const all = await vocabulary();
+    const c = await fresh();
+    await api!.space(SCOPE).messages.insertMany(inputs(generateMessages(all, n, CONVERSATIONS)));
+    const sql = c.sql;
+    const queries = generateQueries(all.filter((w) => !isStopword(w)), count);
+    const joins = `FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+      JOIN conversations c ON c.id = m.conversation_id JOIN sessions s ON s.id = c.session_id
+      WHERE messages_fts MATCH ? AND s.user_id = ? AND s.space_id = ?`;
+    const snippet = `snippet(messages_fts, 0, char(57344), char(57345), '…', 24) AS marked`;
+    const scope = [SCOPE.userId, SCOPE.spaceId];
+    const space = api!.space(SCOPE);
+    const variants: Record<string, (match: string, query: string) => unknown> = {
+      'search({mode: keyword}) (in worker, no client)': (_m, query) => space.search({ query, mode: 'keyword', limit: 10 }),
+      '  keywordSearch(), all four kinds': (m) => keywordSearch(sql, SCOPE, m, {}, 10, Date.now()),
+      '  keywordSearch(), messages only': (m) => keywordSearch(sql, SCOPE, m, { kinds: ['message'] }, 10, Date.now()),
+      '  its SQL without snippet()': (m) => sql.all(`SELECT m.id, m.content, bm25(messages_fts) AS bm25 ${joins} ORDER BY bm25 LIMIT 10`, [m, ...scope]),
+      '  its SQL with ORDER BY rank (snippet only for the 10 returned)': (m) =>
+        sql.all(`SELECT m.id, m.content, rank AS bm25, ${snippet} ${joins} ORDER BY rank LIMIT 10`, [m, ...scope]),
+      '  raw baseline: MATCH … ORDER BY bm25 LIMIT 10, then 10 rows': (m) =>
+        sql.all(
+          `SELECT m.rowid AS id, m.content AS text, t.score FROM (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
+           WHERE messages_fts MATCH ? ORDER BY score LIMIT 10) t JOIN messages m ON m.rowid = t.rowid ORDER BY t.score`,
+          [m],
+        ),
+    };
+    const samples: Record<string, number[]> = {};
+    const matches: number[] = [];
+    for (const query of queries) {
+      const match = toFtsQuorumQuery(query)!;
+      matches.push(Number(sql.value('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?', [match])));
+      for (const [name, fn] of Object.entries(variants)) {
+        const started = performance.now();
+        await fn(match, query);
+        (samples[name] ??= []).push(performance.now() - started);
+      }
+    }
+    return { ...Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))])), 'median matching rows': median(matches) };
+  },
+
+  /** Creates the database `open` measures (a separate worker, so that one starts cold). */
+  async openSetup(name: string): Promise<void> {
+    driver ??= await createSahPoolDriver(await loadSqlite());
+    const opened = await openCore({ name, storage: 'opfs', driver, catalog: noModel });
+    await createMnemo(opened).space(SCOPE).sessions.create({ name: 'Benchmark' });
+    await opened.close();
+  },
+
+  /** Mnemo's open of an existing file, step by step, in a fresh worker. */
+  async open(name: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    let last = performance.now();
+    const mark = (step: string) => {
+      const now = performance.now();
+      out[step] = round(now - last);
+      last = now;
+    };
+    const sqlite3 = await loadSqlite();
+    mark('sqlite-wasm init');
+    const pool = await createSahPoolDriver(sqlite3);
+    mark('install opfs-sahpool');
+    const migrations = await bundledMigrations();
+    mark('hash bundled migrations');
+    const file = `${name}.sqlite3`;
+    await snapshotBeforeMigration(pool, name, file, migrations);
+    mark('snapshotBeforeMigration (opens and closes the file)');
+    openDatabase(pool, file, migrations).sql.close();
+    mark('openDatabase (version gate, pragmas, migrate)');
+    const opened = await openCore({ name, storage: 'opfs', driver: pool, migrations, catalog: noModel });
+    mark('openCore again (both of the above + new Core)');
+    await createMnemo(opened).space(SCOPE).sessions.list();
+    mark('first sessions.list()');
+    await opened.close();
+    return out;
+  },
+};
+
+export type BreakdownHandlers = typeof handlers;
+
+serve(handlers);
