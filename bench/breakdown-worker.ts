@@ -149,7 +149,7 @@ const handlers = {
     const texts = messages.slice(prefill).map((m) => m.content);
     const conversationId = conversations[0]!;
     let i = 0;
-    const row = () => ({ conversationId, role: 'user', content: texts[i++ % texts.length]!, createdAt: Date.now() });
+    const row = () => ({ conversationId, role: 'user' as const, content: texts[i++ % texts.length]!, createdAt: Date.now() });
     const sql = c.sql;
     sql.exec(`CREATE TABLE plain (id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL)`);
     const variants: Record<string, () => unknown> = {

@@ -10,6 +10,7 @@ import { openMnemo, type MnemoClient, type ScopedClient } from '../src/client';
 import type { MessageInput } from '../src/shared/api';
 import { isStopword, toFtsQuorumQuery } from '../src/worker/search/query';
 import { generateMessages, generateQueries, vocabularyFrom, type BenchMessage } from './data';
+import type { BreakdownHandlers } from './breakdown-worker';
 import type { OramaHandlers } from './orama-worker';
 import type { InsertVariant, RawHandlers, RawRow } from './raw-worker';
 import { connect, type Client } from './rpc';
@@ -34,6 +35,8 @@ async function vocabulary(): Promise<string[]> {
 
 const rawWorker = () => connect<RawHandlers>(new Worker(new URL('./raw-worker.ts', import.meta.url), { type: 'module', name: 'raw' }));
 const oramaWorker = () => connect<OramaHandlers>(new Worker(new URL('./orama-worker.ts', import.meta.url), { type: 'module', name: 'orama' }));
+const breakdownWorker = () =>
+  connect<BreakdownHandlers>(new Worker(new URL('./breakdown-worker.ts', import.meta.url), { type: 'module', name: 'breakdown' }));
 const vectorWorker = () => connect<VectorHandlers>(new Worker(new URL('./vector-worker.ts', import.meta.url), { type: 'module', name: 'vector' }));
 
 function chunks<T>(items: T[], size: number): T[][] {
@@ -275,6 +278,25 @@ const bench = {
       }
     }
     return out;
+  },
+
+  /** Where Mnemo's time goes (bench/breakdown-worker.ts), each part in a worker of its own. */
+  async breakdown(n: number, writes: number, queries: number, opens: number): Promise<Record<string, unknown>> {
+    const run = async <T>(fn: (worker: Client<BreakdownHandlers>) => Promise<T>): Promise<T> => {
+      const worker = breakdownWorker();
+      try {
+        return await fn(worker);
+      } finally {
+        worker.terminate();
+      }
+    };
+    const insert = await run((w) => w.call('insert', n));
+    const write = await run((w) => w.call('write', 20_000, writes));
+    const keyword = await run((w) => w.call('keyword', n, queries));
+    await run((w) => w.call('openSetup', 'breakdown-open'));
+    const open: Array<Record<string, number>> = [];
+    for (let i = 0; i < opens; i++) open.push(await run((w) => w.call('open', 'breakdown-open')));
+    return { insert, write, keyword, open };
   },
 
   /** Vector top-10 in one worker: plain JS float scan, Mnemo's VectorIndex, Orama. */

@@ -5,6 +5,7 @@
 //   npm run bench -- [--n 100000] [--reps 3] [--queries 100] [--vector-rows 100000]
 //                    [--dims 384] [--vector-queries 50] [--writes 300] [--prefill 20000]
 //                    [--cold 7] [--only insert,search,vector,write,cold] [--verbose]
+//   npm run bench -- --only breakdown [--n 50000]   (where Mnemo's time goes; not in the default run)
 //
 // Builds bench/*.html with bench/vite.config.ts into .cache/bench-dist, serves
 // it with scripts/serve.mjs, runs each phase in a fresh profile, prints a table
@@ -33,6 +34,7 @@ const ARGS = [
 const DIST = resolve('.cache/bench-dist');
 const RESULTS = resolve('.cache/bench-results.json');
 const PHASES = ['insert', 'search', 'vector', 'write', 'cold'];
+const OPTIONAL_PHASES = ['breakdown'];
 
 const { values: opts } = parseArgs({
   options: {
@@ -61,7 +63,9 @@ const config = {
   cold: int('cold'),
   phases: opts.only.split(',').map((p) => p.trim()).filter(Boolean),
 };
-for (const phase of config.phases) if (!PHASES.includes(phase)) throw new Error(`unknown phase "${phase}" (known: ${PHASES.join(', ')})`);
+for (const phase of config.phases) {
+  if (![...PHASES, ...OPTIONAL_PHASES].includes(phase)) throw new Error(`unknown phase "${phase}" (known: ${[...PHASES, ...OPTIONAL_PHASES].join(', ')})`);
+}
 
 function int(name) {
   const value = Number(opts[name]);
@@ -204,6 +208,23 @@ async function coldPhase() {
   });
 }
 
+async function breakdownPhase() {
+  return withBrowser(async (context) => {
+    const page = await openLab(context);
+    const result = await call(page, 'breakdown', config.n, 100, config.queries, 5);
+    const print = (title, values) => {
+      console.log(`  ${title}`);
+      for (const [name, value] of Object.entries(values)) console.log(`    ${name.padEnd(66)} ${typeof value === 'number' ? ms(value) : value}`);
+    };
+    print(`bulk insert of ${config.n.toLocaleString('en-US')} messages (one run each):`, result.insert);
+    print('durable single write on 20,000 messages (p50 of 100):', result.write);
+    print(`keyword top-10 over ${config.n.toLocaleString('en-US')} messages (p50 of ${config.queries}):`, result.keyword);
+    const steps = Object.keys(result.open[0] ?? {});
+    print(`open of an existing database, fresh worker (median of ${result.open.length}):`, Object.fromEntries(steps.map((k) => [k, median(result.open.map((o) => o[k]))])));
+    return result;
+  });
+}
+
 // ---- report -----------------------------------------------------------------------
 
 function ms(value) {
@@ -285,6 +306,7 @@ try {
   results.vector = await phase('vector', vectorPhase);
   results.write = await phase('write', writePhase);
   results.cold = await phase('cold', coldPhase);
+  results.breakdown = await phase('breakdown', breakdownPhase);
 } catch (error) {
   console.error(`\nbenchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
   exitCode = 1;
