@@ -253,30 +253,43 @@ const bench = {
 
   /**
    * Durable single writes, each awaited: alternating blocks of Mnemo
-   * messages.add and Dexie add(), back to back or with `gapMs` of idle time
-   * before each write (as chat writes arrive, letting background work finish).
+   * messages.add and Dexie add(). Back to back, every add queues an embedding
+   * that Mnemo's worker computes and commits while the next writes arrive;
+   * with `drain`, each add is followed (untimed) by embeddings.flush(), so it
+   * starts on an idle worker, as chat messages seconds apart do.
    */
-  async writes(count: number, block: number, warmup: number, gapMs = 0): Promise<{ mnemo: number[]; dexie: number[] }> {
+  async writes(count: number, block: number, warmup: number, drain = false): Promise<Record<'mnemo' | 'dexie' | 'mnemoInfo' | 'rawPing', number[]>> {
     const db = writeDb;
     const store = dexie;
     if (!db || !store) throw new Error('writeSetup first');
     const conversationId = db.conversations[0]!;
-    const out = { mnemo: [] as number[], dexie: [] as number[] };
+    const out = { mnemo: [] as number[], dexie: [] as number[], mnemoInfo: [] as number[], rawPing: [] as number[] };
+    const raw = rawWorker();
     let text = 0;
     const next = () => writeTexts[text++ % writeTexts.length]!;
     for (let done = -warmup; done < count; done += block) {
       for (const name of ['mnemo', 'dexie'] as const) {
         for (let i = 0; i < block; i++) {
           const content = next();
-          if (gapMs > 0) await new Promise((resolve) => setTimeout(resolve, gapMs));
           const ms =
             name === 'mnemo'
               ? await elapsed(() => db.space.messages.add({ conversationId, role: 'user', content }))
               : await elapsed(() => store.messages.add(dexieRow(conversationId, content, Date.now())));
           if (done >= 0) out[name].push(ms);
+          if (drain && name === 'mnemo') await db.mnemo.embeddings.flush(10_000);
+        }
+      }
+      // The price of a call itself: Mnemo's cheapest call vs a bare postMessage round trip.
+      for (let i = 0; i < block; i++) {
+        const info = await elapsed(() => db.mnemo.info());
+        const ping = await elapsed(() => raw.call('ping'));
+        if (done >= 0) {
+          out.mnemoInfo.push(info);
+          out.rawPing.push(ping);
         }
       }
     }
+    raw.terminate();
     return out;
   },
 
@@ -293,9 +306,9 @@ const bench = {
     const insert = await run((w) => w.call('insert', n));
     const write = await run((w) => w.call('write', 20_000, writes));
     const keyword = await run((w) => w.call('keyword', n, queries));
-    await run((w) => w.call('openSetup', 'breakdown-open'));
+    await run((w) => w.call('openSetup', 'bench-open'));
     const open: Array<Record<string, number>> = [];
-    for (let i = 0; i < opens; i++) open.push(await run((w) => w.call('open', 'breakdown-open')));
+    for (let i = 0; i < opens; i++) open.push(await run((w) => w.call('open', 'bench-open')));
     return { insert, write, keyword, open };
   },
 

@@ -4,7 +4,8 @@
 //
 //   npm run bench -- [--n 100000] [--reps 3] [--queries 100] [--vector-rows 100000]
 //                    [--dims 384] [--vector-queries 50] [--writes 300] [--prefill 20000]
-//                    [--cold 7] [--only insert,search,vector,write,cold] [--verbose]
+//                    [--cold 7] [--only insert,search,vector,write,cold] [--out .cache/bench-results.json]
+//                    [--verbose]
 //   npm run bench -- --only breakdown [--n 50000]   (where Mnemo's time goes; not in the default run)
 //
 // Builds bench/*.html with bench/vite.config.ts into .cache/bench-dist, serves
@@ -14,7 +15,7 @@
 // code is 0 unless something errors.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { build } from 'vite';
@@ -32,7 +33,6 @@ const ARGS = [
   '--disable-sync',
 ];
 const DIST = resolve('.cache/bench-dist');
-const RESULTS = resolve('.cache/bench-results.json');
 const PHASES = ['insert', 'search', 'vector', 'write', 'cold'];
 const OPTIONAL_PHASES = ['breakdown'];
 
@@ -48,6 +48,7 @@ const { values: opts } = parseArgs({
     prefill: { type: 'string', default: '20000' },
     cold: { type: 'string', default: '7' },
     only: { type: 'string', default: PHASES.join(',') },
+    out: { type: 'string', default: '.cache/bench-results.json' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -63,6 +64,7 @@ const config = {
   cold: int('cold'),
   phases: opts.only.split(',').map((p) => p.trim()).filter(Boolean),
 };
+const RESULTS = resolve(opts.out);
 for (const phase of config.phases) {
   if (![...PHASES, ...OPTIONAL_PHASES].includes(phase)) throw new Error(`unknown phase "${phase}" (known: ${[...PHASES, ...OPTIONAL_PHASES].join(', ')})`);
 }
@@ -176,8 +178,11 @@ async function writePhase() {
     const setup = await call(page, 'writeSetup', config.prefill, 600_000);
     console.log(`  prefilled ${JSON.stringify(setup)}`);
     const block = 25;
-    const writes = await call(page, 'writes', Math.ceil(config.writes / block) * block, block, block);
-    return { setup, ...writes };
+    const count = Math.ceil(config.writes / block) * block;
+    const writes = await call(page, 'writes', count, block, block);
+    // Each add followed (untimed) by embeddings.flush(): the add alone, on an idle worker.
+    const drained = await call(page, 'writes', Math.ceil(count / 3 / block) * block, block, block, true);
+    return { setup, ...writes, drained };
   });
 }
 
@@ -214,7 +219,7 @@ async function breakdownPhase() {
     const result = await call(page, 'breakdown', config.n, 100, config.queries, 5);
     const print = (title, values) => {
       console.log(`  ${title}`);
-      for (const [name, value] of Object.entries(values)) console.log(`    ${name.padEnd(66)} ${typeof value === 'number' ? ms(value) : value}`);
+      for (const [name, value] of Object.entries(values)) console.log(`    ${name.padEnd(72)} ${typeof value === 'number' ? ms(value) : value}`);
     };
     print(`bulk insert of ${config.n.toLocaleString('en-US')} messages (one run each):`, result.insert);
     print('durable single write on 20,000 messages (p50 of 100):', result.write);
@@ -250,6 +255,8 @@ function buildRows(r) {
   if (r.write) {
     rows.push(row(`durable single write p50 (messages.add) vs Dexie strict`, median(r.write.mnemo), median(r.write.dexie), 0.6));
     rows.push(row(`  durable single write p95`, quantile(r.write.mnemo, 0.95), quantile(r.write.dexie, 0.95)));
+    rows.push(row(`  same, embedding queue drained between writes`, median(r.write.drained.mnemo), median(r.write.drained.dexie), undefined, 'add alone, idle worker'));
+    rows.push(row(`  one call round trip p50: mnemo.info() vs bare postMessage`, median(r.write.mnemoInfo), median(r.write.rawPing), undefined, 'messaging cost alone'));
   }
   if (r.search) {
     const t = r.search.keyword.times;
@@ -328,7 +335,7 @@ for (const line of info) console.log(`  ${line}`);
 machine.loadEnd = loadavg();
 console.log(`\nload average at start ${machine.loadStart.map((l) => l.toFixed(2)).join(' ')}, at end ${machine.loadEnd.map((l) => l.toFixed(2)).join(' ')} (${machine.cpus} cores)`);
 
-mkdirSync('.cache', { recursive: true });
+mkdirSync(dirname(RESULTS), { recursive: true });
 writeFileSync(
   RESULTS,
   `${JSON.stringify({ startedAt: startedAt.toISOString(), seconds: Math.round((Date.now() - startedAt.getTime()) / 1000), config, machine, phaseLoad, rows, info, results, ok: exitCode === 0 }, null, 2)}\n`,
