@@ -43,20 +43,6 @@ export class MnData extends MnView {
         min-width: 0;
         overflow-x: auto;
       }
-      table {
-        border-collapse: collapse;
-        width: 100%;
-      }
-      th,
-      td {
-        text-align: left;
-        padding: 0.25rem 0.4rem;
-        border-bottom: 1px solid var(--mn-border);
-      }
-      td.n {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
-      }
       .ok {
         color: var(--mn-ok);
       }

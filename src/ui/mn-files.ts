@@ -59,20 +59,6 @@ export class MnFiles extends MnView {
         margin: 0;
         padding: 0.5rem 0.75rem;
       }
-      table {
-        border-collapse: collapse;
-        width: 100%;
-      }
-      th,
-      td {
-        text-align: left;
-        padding: 0.25rem 0.4rem;
-        border-bottom: 1px solid var(--mn-border);
-      }
-      td.n {
-        text-align: right;
-        font-variant-numeric: tabular-nums;
-      }
       progress {
         width: 100%;
       }

@@ -74,6 +74,20 @@ export const controls = css`
     margin: 0;
     padding: 0;
   }
+  table {
+    border-collapse: collapse;
+    width: 100%;
+  }
+  th,
+  td {
+    text-align: left;
+    padding: 0.25rem 0.4rem;
+    border-bottom: 1px solid var(--mn-border);
+  }
+  td.n {
+    text-align: right;
+    font-variant-numeric: tabular-nums;
+  }
   input.narrow {
     width: 5rem;
   }
