@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { checkFts } from '../../src/worker/search/indexing';
-import { toFtsQuery, toFtsQuorumQuery } from '../../src/worker/search/query';
-import { excerpt, normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
+import { SearchRepo } from '../../src/worker/repos/search';
+import { snippetOf, termMatcher } from '../../src/worker/search/keyword';
+import { parseQuery, toFtsQuery } from '../../src/worker/search/query';
+import { normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
 import { count, errorOf, openTest } from './helpers';
 
 type T = Awaited<ReturnType<typeof openTest>>;
@@ -52,26 +54,29 @@ describe('query building', () => {
         const hits = await s.search({ query, mode });
         expect(Array.isArray(hits)).toBe(true);
       }
-      for (const fts of [toFtsQuery(query), toFtsQuorumQuery(query)]) if (fts !== null) expect(() => t.sql.all('SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?', [fts])).not.toThrow();
+      const fts = toFtsQuery(query);
+      if (fts !== null) expect(() => t.sql.all('SELECT rowid FROM search_fts WHERE search_fts MATCH ?', [fts])).not.toThrow();
     },
   );
 
-  test('syntax: AND of words, phrases, prefix, exclusion, OR', () => {
-    expect(toFtsQuery('lisbon trip')).toBe('"lisbon" AND "trip"');
-    expect(toFtsQuery('"lisbon trip" tram')).toBe('"lisbon trip" AND "tram"');
-    expect(toFtsQuery('lisb*')).toBe('"lisb"*');
-    expect(toFtsQuery('lisbon -porto')).toBe('("lisbon") NOT "porto"');
-    expect(toFtsQuery('lisbon OR porto')).toBe('("lisbon" OR "porto")');
+  test('syntax: OR of words, required phrases, prefix, exclusion, OR groups', () => {
+    expect(toFtsQuery('lisbon trip')).toBe('("lisbon" OR "trip")');
+    expect(toFtsQuery('"lisbon trip" tram')).toBe('"lisbon trip" AND ("tram" OR "lisbon trip")');
+    expect(toFtsQuery('"lisbon trip"')).toBe('"lisbon trip"');
+    expect(toFtsQuery('lisb*')).toBe('("lisb"*)');
+    expect(toFtsQuery('lisbon -porto')).toBe('(("lisbon")) NOT "porto"');
+    expect(toFtsQuery('lisbon OR porto tram')).toBe('(("lisbon" OR "porto") OR "tram")');
     expect(toFtsQuery('-porto')).toBeNull();
     expect(toFtsQuery('  ')).toBeNull();
   });
 
-  test('quorum: half of the content words, stopwords not counted, phrases required', () => {
-    expect(toFtsQuorumQuery('lisbon')).toBe('"lisbon"');
-    expect(toFtsQuorumQuery('what is the weather in lisbon')).toBe('"weather" OR "lisbon"');
-    expect(toFtsQuorumQuery('cheap lisbon flights')).toBe('("cheap" AND "lisbon") OR ("cheap" AND "flights") OR ("lisbon" AND "flights")');
-    expect(toFtsQuorumQuery('"tram tour" lisbon')).toBe('("tram tour") AND ("lisbon")');
-    expect(toFtsQuorumQuery('the')).toBe('"the"');
+  test('stopwords do not count unless the query has nothing else', () => {
+    expect(toFtsQuery('what is the weather in lisbon')).toBe('("weather" OR "lisbon")');
+    expect(toFtsQuery('the')).toBe('("the")');
+    expect(parseQuery('where did I park the car').terms).toEqual([
+      { words: ['park'], prefix: false },
+      { words: ['car'], prefix: false },
+    ]);
   });
 
   let seeded: Awaited<ReturnType<typeof seed>> | undefined;
@@ -147,8 +152,8 @@ describe('keyword search', () => {
 });
 
 describe('index consistency', () => {
-  const ftsCount = (table: string, word: string) =>
-    count(t.sql, `SELECT count(*) FROM ${table}_fts WHERE ${table}_fts MATCH '"${word}"'`);
+  const KIND = { messages: 'message', memories: 'memory', vector_entries: 'vector', chunks: 'chunk' } as const;
+  const ftsCount = (table: keyof typeof KIND, word: string) => new SearchRepo(t.sql).countMatches(KIND[table], `"${word}"`);
 
   test('insert, update, upsert, delete, insertMany and rollback keep FTS and queue in step', async () => {
     const { s, conv, session } = await seed();
@@ -190,12 +195,13 @@ describe('index consistency', () => {
 
   test('rebuildIndex restores a damaged index and refreshes index_meta', async () => {
     const { s, session } = await seed();
-    t.sql.exec("INSERT INTO messages_fts (messages_fts) VALUES ('delete-all')");
+    t.sql.exec("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
+    expect(() => checkFts(t.sql)).toThrow(/out of step with messages/);
     expect(await s.search({ query: 'tram', mode: 'keyword', filters: { kinds: ['message'] } })).toEqual([]);
     const before = await t.mnemo.indexStatus(session.id);
     expect(before[0]!.dirty).toBe(true);
     const result = await t.mnemo.rebuildIndex();
-    expect(result.rows.messages_fts).toBe(4);
+    expect(result.rows.messages).toBe(4);
     expect((await s.search({ query: 'tram', mode: 'keyword', filters: { kinds: ['message'] } })).length).toBe(1);
     const after = await t.mnemo.indexStatus(session.id);
     const chunks = count(t.sql, 'SELECT count(*) FROM chunks');
@@ -227,9 +233,18 @@ describe('fusion math', () => {
     expect(() => normalizeWeights({ text: 0, vector: 0 })).toThrow();
   });
 
-  test('excerpt marks query words', () => {
-    const { snippet, highlights } = excerpt('The quick brown fox jumps over the lazy dog', ['fox', 'dog']);
-    expect(highlights.map(([a, b]) => snippet.slice(a, b))).toEqual(['fox', 'dog']);
+  test('snippets mark stemmed and prefix matches and pick the densest window', () => {
+    const matcher = termMatcher(parseQuery('foxes jump* dog').terms);
+    const short = snippetOf('The quick brown fox jumps over the lazy dogs', matcher);
+    expect(short.snippet).toBe('The quick brown fox jumps over the lazy dogs');
+    expect(short.highlights.map(([a, b]) => short.snippet.slice(a, b))).toEqual(['fox', 'jumps', 'dogs']);
+    const filler = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    const long = snippetOf(`${filler} a fox jumped over a dog ${filler}`, matcher);
+    expect(long.snippet.startsWith('…')).toBe(true);
+    expect(long.snippet.endsWith('…')).toBe(true);
+    expect(long.highlights.map(([a, b]) => long.snippet.slice(a, b))).toEqual(['fox', 'jumped', 'dog']);
+    const accented = snippetOf('Café crème in Zürich', termMatcher(parseQuery('cafe zurich').terms));
+    expect(accented.highlights.map(([a, b]) => accented.snippet.slice(a, b))).toEqual(['Café', 'Zürich']);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Turns any user string into a valid FTS5 MATCH expression. Users get a small,
- * forgiving syntax — words (all must match), "quoted phrases", prefix*,
+ * forgiving syntax — words (any may match), "quoted phrases" (required), prefix*,
  * -excluded words, and OR between terms — and every token reaches FTS5 as a
  * double-quoted string, so operators, stray quotes, parentheses, NEAR, column
  * filters or `^` in the input are just text and can never be a syntax error.
@@ -63,17 +63,41 @@ function render(term: Term): string {
   return term.prefix ? `${quote(term.text)}*` : quote(term.text);
 }
 
+export interface ParsedQuery {
+  /** The FTS5 MATCH expression, or null when there is nothing to search for. */
+  match: string | null;
+  /** Positive terms that count toward ranking (stopwords dropped when anything else is there). */
+  terms: Array<{ words: string[]; prefix: boolean }>;
+}
+
 /**
- * The FTS5 expression for a user query, or null when it has nothing to search
- * for (no words, or only exclusions).
+ * A user query as FTS5 sees it, with OR semantics: any counted word may match
+ * and BM25 ranks rows matching more (and rarer) words first. "Quoted phrases"
+ * are required, `-word` excludes, `a OR b` groups alternatives, `word*` is a
+ * prefix. Stopwords do not count unless the query has nothing else.
  */
-export function toFtsQuery(input: string): string | null {
+export function parseQuery(input: string): ParsedQuery {
   const groups = parse(input);
   const positive = groups.filter((g) => !g[0]!.negate);
-  if (positive.length === 0) return null;
-  let expression = positive.map((g) => (g.length === 1 ? render(g[0]!) : `(${g.map(render).join(' OR ')})`)).join(' AND ');
+  const isStop = (g: Term[]) => g.length === 1 && !g[0]!.prefix && !g[0]!.phrase && STOPWORDS.has(g[0]!.text.toLowerCase());
+  const required = positive.filter((g) => g.some((t) => t.phrase));
+  const plain = positive.filter((g) => !g.some((t) => t.phrase));
+  const optional = plain.some((g) => !isStop(g)) ? plain.filter((g) => !isStop(g)) : required.length ? [] : plain;
+  const counted = [...required, ...optional];
+  const terms = counted.flatMap((g) => g.map((t) => ({ words: t.text.toLowerCase().split(' '), prefix: t.prefix })));
+  if (counted.length === 0) return { match: null, terms };
+  const unit = (g: Term[]) => (g.length === 1 ? render(g[0]!) : `(${g.map(render).join(' OR ')})`);
+  const parts = required.map(unit);
+  // A row with every phrase but none of the other words must still match: the OR repeats the first phrase.
+  if (optional.length) parts.push(`(${[...optional.map(unit), ...(required.length ? [unit(required[0]!)] : [])].join(' OR ')})`);
+  let expression = parts.join(' AND ');
   for (const g of groups.filter((g) => g[0]!.negate)) expression = `(${expression}) NOT ${render(g[0]!)}`;
-  return expression;
+  return { match: expression, terms };
+}
+
+/** The FTS5 expression for a user query (see {@link parseQuery}). */
+export function toFtsQuery(input: string): string | null {
+  return parseQuery(input).match;
 }
 
 /** Plain words of a query, for weighting and highlighting outside FTS. */
@@ -81,7 +105,7 @@ export function queryWords(input: string): string[] {
   return words(input).map((w) => w.toLowerCase());
 }
 
-/** Function words that say nothing about a document; they do not count toward the quorum. */
+/** Function words that say nothing about a document; they do not count toward a match. */
 const STOPWORDS = new Set(
   `a an the and or but if then so because of to in on at by for with from about as into over after before under between through
   during without again also just only very really i you he she it we they me him her us them my your his its our their mine yours
@@ -90,50 +114,4 @@ const STOPWORDS = new Set(
 );
 export function isStopword(word: string): boolean {
   return STOPWORDS.has(word.toLowerCase());
-}
-
-/** Above this many alternatives the quorum expression gets too large; all terms are then required. */
-const MAX_QUORUM_CLAUSES = 64;
-
-function binomial(n: number, k: number): number {
-  let result = 1;
-  for (let i = 1; i <= k; i++) result = (result * (n - k + i)) / i;
-  return result;
-}
-
-function subsets<T>(items: T[], size: number): T[][] {
-  if (size === 0) return [[]];
-  if (items.length < size) return [];
-  const [first, ...rest] = items;
-  return [...subsets(rest, size - 1).map((s) => [first!, ...s]), ...subsets(rest, size)];
-}
-
-/**
- * Like {@link toFtsQuery}, but a row needs ⌈n/2⌉ of the n plain terms
- * (stopwords not counted): natural questions rarely share every word with
- * their answer. Phrases stay required; exclusions apply as before. Measured on
- * the eval set: keyword nDCG@10 0.301 → 0.394, questions 0.102 → 0.691.
- */
-export function toFtsQuorumQuery(input: string): string | null {
-  const groups = parse(input);
-  const positive = groups.filter((g) => !g[0]!.negate);
-  if (positive.length === 0) return null;
-  const unit = (g: Term[]) => (g.length === 1 ? render(g[0]!) : `(${g.map(render).join(' OR ')})`);
-  const isStop = (g: Term[]) => g.length === 1 && !g[0]!.prefix && STOPWORDS.has(g[0]!.text.toLowerCase());
-  const required = positive.filter((g) => g.some((t) => t.phrase));
-  const plain = positive.filter((g) => !g.some((t) => t.phrase));
-  const counted = plain.some((g) => !isStop(g)) ? plain.filter((g) => !isStop(g)) : required.length ? [] : plain;
-  const parts = required.map(unit);
-  if (counted.length) {
-    const need = Math.ceil(counted.length / 2);
-    // Count before building: 32 terms would mean 600 million alternatives.
-    parts.push(
-      binomial(counted.length, need) > MAX_QUORUM_CLAUSES
-        ? counted.map(unit).join(' AND ')
-        : subsets(counted, need).map((c) => (c.length === 1 ? unit(c[0]!) : `(${c.map(unit).join(' AND ')})`)).join(' OR '),
-    );
-  }
-  let expression = parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join(' AND ');
-  for (const g of groups.filter((g) => g[0]!.negate)) expression = `(${expression}) NOT ${render(g[0]!)}`;
-  return expression;
 }

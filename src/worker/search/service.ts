@@ -8,13 +8,13 @@ import { fail, MnemoFailure } from '../../shared/errors';
 import type { Scope } from '../../shared/models';
 import type { Core } from '../core';
 import { vectorKey, type OwnerTable } from '../embed/service';
-import { hitsByIds, keywordSearch, KIND_TABLE, kindsFor, type CandidateHit } from './keyword';
-import { queryWords, toFtsQuorumQuery } from './query';
+import { KIND_TABLE, kindsFor, SearchRepo } from '../repos/search';
+import { keywordSearch, termMatcher, toCandidate, type CandidateHit } from './keyword';
+import { parseQuery, type ParsedQuery } from './query';
 
 export const DEFAULT_LIMIT = 10;
 export const DEFAULT_RRF_K = 60;
 export const DEFAULT_WEIGHTS = { text: 0.5, vector: 0.5 };
-const SNIPPET_CHARS = 180;
 
 interface Ranked extends CandidateHit {
   cosine?: number;
@@ -47,31 +47,20 @@ export function normalizeWeights(weights: SearchRequest['weights']): { text: num
   return { text: text / sum, vector: vector / sum };
 }
 
-/** A short excerpt around the first query word, with the query words marked. */
-export function excerpt(text: string, words: string[]): { snippet: string; highlights: Array<[number, number]> } {
-  const lower = text.toLowerCase();
-  let first = -1;
-  for (const w of words) {
-    const at = lower.indexOf(w);
-    if (at >= 0 && (first < 0 || at < first)) first = at;
-  }
-  const start = first < 0 ? 0 : Math.max(0, first - 60);
-  const end = Math.min(text.length, start + SNIPPET_CHARS);
-  const snippet = `${start > 0 ? '…' : ''}${text.slice(start, end)}${end < text.length ? '…' : ''}`;
-  const highlights: Array<[number, number]> = [];
-  const snippetLower = snippet.toLowerCase();
-  for (const w of words) {
-    if (w.length < 2) continue;
-    for (let at = snippetLower.indexOf(w); at >= 0; at = snippetLower.indexOf(w, at + w.length)) highlights.push([at, at + w.length]);
-  }
-  highlights.sort((a, b) => a[0] - b[0]);
-  return { snippet, highlights: highlights.filter((h, i) => i === 0 || h[0] >= highlights[i - 1]![1]) };
-}
-
 const TABLE_KIND: Record<OwnerTable, HitKind> = { messages: 'message', memories: 'memory', vector_entries: 'vector', chunks: 'chunk' };
 
-async function vectorCandidates(core: Core, scope: Scope, query: string, filters: SearchFilters, count: number, minSimilarity: number, now: number): Promise<Ranked[]> {
-  const kinds = new Set(kindsFor(filters).map((q) => q.kind));
+async function vectorCandidates(
+  core: Core,
+  repo: SearchRepo,
+  scope: Scope,
+  query: string,
+  parsed: ParsedQuery,
+  filters: SearchFilters,
+  count: number,
+  minSimilarity: number,
+  now: number,
+): Promise<Ranked[]> {
+  const kinds = new Set(kindsFor(filters));
   if (kinds.size === 0) return [];
   const { modelId, vector } = await core.embeddings.embedQuery(query);
   const accept = (key: string) => kinds.has(TABLE_KIND[key.slice(0, key.indexOf(':')) as OwnerTable]);
@@ -85,15 +74,15 @@ async function vectorCandidates(core: Core, scope: Scope, query: string, filters
     byKind.set(kind, [...(byKind.get(kind) ?? []), hit.id.slice(sep + 1)]);
   }
   const rows = new Map<string, CandidateHit>();
+  const matcher = termMatcher(parsed.terms);
   for (const [kind, ids] of byKind) {
-    for (const row of hitsByIds(core.sql, scope, kind, ids, filters, now)) rows.set(vectorKey(KIND_TABLE[kind], row.id), row);
+    for (const row of repo.load(scope, kind, 'id', ids, filters, now)) rows.set(vectorKey(KIND_TABLE[kind], row.id), toCandidate(row, matcher));
   }
-  const words = queryWords(query);
   const out: Ranked[] = [];
   for (const hit of nearest) {
     const row = rows.get(hit.id);
     if (!row) continue;
-    out.push({ ...row, ...excerpt(row.text, words), cosine: hit.score, rankVector: out.length + 1 });
+    out.push({ ...row, cosine: hit.score, rankVector: out.length + 1 });
     if (out.length >= count) break;
   }
   return out;
@@ -109,15 +98,16 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
   const minSimilarity = request.minSimilarity ?? Number.MIN_VALUE;
   const candidates = mode === 'hybrid' ? Math.max(limit * 5, 50) : limit;
 
+  const repo = new SearchRepo(core.sql);
+  const parsed = parseQuery(request.query);
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {
-    const match = toFtsQuorumQuery(request.query);
-    if (match) keywordSearch(core.sql, scope, match, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
+    keywordSearch(repo, scope, parsed, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
   }
   let vector: Ranked[] = [];
   if (mode !== 'keyword' && request.query.trim()) {
     try {
-      vector = await vectorCandidates(core, scope, request.query, filters, candidates, minSimilarity, now);
+      vector = await vectorCandidates(core, repo, scope, request.query, parsed, filters, candidates, minSimilarity, now);
     } catch (error) {
       // Hybrid degrades to keyword when no model is available; vector mode cannot.
       if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');

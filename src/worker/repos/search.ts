@@ -1,0 +1,274 @@
+/**
+ * The full-text index and the search-side reads of every searchable kind.
+ *
+ * One contentless FTS5 table (`search_fts`, migration 0003) holds messages,
+ * memories, vector entries and chunks; its rowid is the base rowid * 4 + the
+ * kind's code, so one MATCH ranks every kind with one set of BM25 statistics.
+ * Candidates are ranked in one statement (scope and filters joined per kind);
+ * texts and references are loaded afterwards for the few rows returned.
+ */
+import type { HitKind, SearchFilters, SearchHit } from '../../shared/api';
+import type { Scope } from '../../shared/models';
+import type { Sql, SqlValue } from '../engine/sql';
+
+export const KIND_TABLE = {
+  message: 'messages',
+  memory: 'memories',
+  vector: 'vector_entries',
+  chunk: 'chunks',
+} as const satisfies Record<HitKind, SearchHit['ref']['table']>;
+
+/** The low two bits of a `search_fts` rowid. */
+const KIND_CODE: Record<HitKind, number> = { message: 0, memory: 1, vector: 2, chunk: 3 };
+const CODE_KIND: HitKind[] = ['message', 'memory', 'vector', 'chunk'];
+
+/** A row found in the index: its kind, base rowid and FTS5 bm25 (lower is better). */
+export interface KeywordCandidate {
+  kind: HitKind;
+  rowid: number;
+  bm25: number;
+}
+
+/** A hit before scoring: what the row is and where it lives. */
+export type StoredHit = Omit<SearchHit, 'score' | 'snippet' | 'highlights'> & { rowid: number; title?: string };
+
+interface KindSpec {
+  kind: HitKind;
+  /** FROM/JOIN clauses; the kind's base table has alias `b`. */
+  from: string;
+  /** Scope and filter conditions; pushes their parameters. */
+  where: (scope: Scope, filters: SearchFilters, now: number, params: SqlValue[]) => string;
+  /** Filters this kind can satisfy; any other given filter excludes the kind. */
+  supports: Array<keyof SearchFilters>;
+  /** Columns loaded for a returned hit. */
+  columns: string;
+  toHit: (row: Record<string, SqlValue>) => StoredHit;
+}
+
+function range(column: string, filters: SearchFilters, params: SqlValue[]): string {
+  let clause = '';
+  if (filters.from !== undefined) {
+    clause += ` AND ${column} >= ?`;
+    params.push(filters.from);
+  }
+  if (filters.to !== undefined) {
+    clause += ` AND ${column} < ?`;
+    params.push(filters.to);
+  }
+  return clause;
+}
+
+function eq(column: string, value: SqlValue | undefined, params: SqlValue[]): string {
+  if (value === undefined) return '';
+  params.push(value);
+  return ` AND ${column} = ?`;
+}
+
+const str = (v: SqlValue | undefined) => (v === null || v === undefined ? undefined : String(v));
+
+const SPECS: KindSpec[] = [
+  {
+    kind: 'message',
+    from: 'messages b JOIN conversations c ON c.id = b.conversation_id JOIN sessions s ON s.id = c.session_id',
+    where: (scope, f, _now, p) => {
+      p.push(scope.userId, scope.spaceId);
+      return `s.user_id = ? AND s.space_id = ?${eq('c.session_id', f.sessionId, p)}${eq('b.conversation_id', f.conversationId, p)}${eq('b.role', f.role, p)}${range('b.created_at', f, p)}`;
+    },
+    supports: ['kinds', 'sessionId', 'conversationId', 'role', 'from', 'to'],
+    columns: 'b.rowid AS rowid, b.id, b.content AS text, b.created_at AS createdAt, b.role, b.conversation_id AS conversationId, c.session_id AS sessionId',
+    toHit: (r) => ({
+      kind: 'message',
+      rowid: Number(r.rowid),
+      id: String(r.id),
+      text: String(r.text),
+      createdAt: Number(r.createdAt),
+      ref: { table: 'messages', id: String(r.id), conversationId: str(r.conversationId), sessionId: str(r.sessionId), role: r.role as never },
+    }),
+  },
+  {
+    kind: 'memory',
+    from: 'memories b',
+    where: (scope, f, now, p) => {
+      p.push(scope.userId, scope.spaceId, now);
+      return `b.user_id = ? AND b.space_id = ? AND (b.expires_at IS NULL OR b.expires_at > ?)${eq('b.kind', f.memoryKind, p)}${range('b.created_at', f, p)}`;
+    },
+    supports: ['kinds', 'memoryKind', 'from', 'to'],
+    columns: 'b.rowid AS rowid, b.id, b.content AS text, b.created_at AS createdAt, b.kind AS memoryKind',
+    toHit: (r) => ({
+      kind: 'memory',
+      rowid: Number(r.rowid),
+      id: String(r.id),
+      text: String(r.text),
+      createdAt: Number(r.createdAt),
+      ref: { table: 'memories', id: String(r.id), memoryKind: r.memoryKind as never },
+    }),
+  },
+  {
+    kind: 'vector',
+    from: 'vector_entries b',
+    where: (scope, f, _now, p) => {
+      p.push(scope.userId, scope.spaceId);
+      return `b.user_id = ? AND b.space_id = ?${eq('b.collection', f.collection, p)}${range('b.created_at', f, p)}`;
+    },
+    supports: ['kinds', 'collection', 'from', 'to'],
+    columns: 'b.rowid AS rowid, b.id, b.content AS text, b.created_at AS createdAt, b.collection, b.document_id AS documentId',
+    toHit: (r) => ({
+      kind: 'vector',
+      rowid: Number(r.rowid),
+      id: String(r.id),
+      text: String(r.text),
+      createdAt: Number(r.createdAt),
+      ref: { table: 'vector_entries', id: String(r.id), collection: str(r.collection), documentId: r.documentId === null ? null : String(r.documentId) },
+    }),
+  },
+  {
+    kind: 'chunk',
+    from: 'chunks b JOIN contents d ON d.id = b.content_id JOIN stores st ON st.id = d.store_id JOIN sessions s ON s.id = st.session_id',
+    where: (scope, f, _now, p) => {
+      p.push(scope.userId, scope.spaceId);
+      return `s.user_id = ? AND s.space_id = ?${eq('st.session_id', f.sessionId, p)}${eq('b.content_id', f.contentId, p)}${range('b.created_at', f, p)}`;
+    },
+    supports: ['kinds', 'sessionId', 'contentId', 'from', 'to'],
+    columns: `b.rowid AS rowid, b.id, b.text AS text, b.heading AS title, b.created_at AS createdAt, b.content_id AS contentId,
+      b.start_line AS startLine, b.end_line AS endLine, st.session_id AS sessionId`,
+    toHit: (r) => ({
+      kind: 'chunk',
+      rowid: Number(r.rowid),
+      id: String(r.id),
+      text: String(r.text),
+      title: str(r.title),
+      createdAt: Number(r.createdAt),
+      ref: {
+        table: 'chunks', id: String(r.id), contentId: str(r.contentId), sessionId: str(r.sessionId),
+        startLine: Number(r.startLine), endLine: Number(r.endLine),
+      },
+    }),
+  },
+];
+
+/** The kinds a request can reach: asked for, and able to satisfy every given filter. */
+export function kindsFor(filters: SearchFilters): HitKind[] {
+  const given = (Object.keys(filters) as Array<keyof SearchFilters>).filter((k) => filters[k] !== undefined);
+  return SPECS.filter((q) => (!filters.kinds || filters.kinds.includes(q.kind)) && given.every((f) => q.supports.includes(f))).map((q) => q.kind);
+}
+
+const spec = (kind: HitKind) => SPECS[KIND_CODE[kind]]!;
+
+export type BulkTable = 'messages' | 'memories' | 'vector_entries';
+const BULK_KIND: Record<BulkTable, HitKind> = { messages: 'message', memories: 'memory', vector_entries: 'vector' };
+
+export class SearchRepo {
+  constructor(private readonly sql: Sql) {}
+
+  /**
+   * Every row of the scope matching `match`, best BM25 first, at most `limit`.
+   * `titleWeight` multiplies matches in a chunk's heading.
+   */
+  keywordCandidates(scope: Scope, match: string, filters: SearchFilters, limit: number, now: number, titleWeight: number): KeywordCandidate[] {
+    const kinds = kindsFor(filters);
+    if (kinds.length === 0) return [];
+    const params: SqlValue[] = [titleWeight, match];
+    const parts = kinds.map((kind) => {
+      const s = spec(kind);
+      const where = s.where(scope, filters, now, params);
+      return `SELECT ${KIND_CODE[kind]} AS k, b.rowid AS r, h.score AS score FROM h, ${s.from}
+        WHERE b.rowid = h.r >> 2 AND (h.r & 3) = ${KIND_CODE[kind]} AND ${where}`;
+    });
+    params.push(limit);
+    const rows = this.sql.all<{ k: number; r: number; score: number }>(
+      `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?)
+       ${parts.join(' UNION ALL ')} ORDER BY score LIMIT ?`,
+      params,
+    );
+    return rows.map((row) => ({ kind: CODE_KIND[row.k]!, rowid: Number(row.r), bm25: Number(row.score) }));
+  }
+
+  /** Loads rows of one kind by base rowid or by id, checked against scope and filters again. */
+  load(scope: Scope, kind: HitKind, by: 'rowid' | 'id', keys: Array<string | number>, filters: SearchFilters, now: number): StoredHit[] {
+    if (keys.length === 0 || !kindsFor(filters).includes(kind)) return [];
+    const s = spec(kind);
+    const hits: StoredHit[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const batch = keys.slice(i, i + 500);
+      const params: SqlValue[] = [];
+      const where = s.where(scope, filters, now, params);
+      const rows = this.sql.all<Record<string, SqlValue>>(
+        `SELECT ${s.columns} FROM ${s.from} WHERE ${where} AND b.${by} IN (${batch.map(() => '?').join(', ')})`,
+        [...params, ...batch],
+      );
+      for (const row of rows) hits.push(s.toHit(row));
+    }
+    return hits;
+  }
+
+  /** Highest rowid of a bulk-written table (0 when empty). */
+  maxRowid(table: BulkTable): number {
+    return Number(this.sql.value(`SELECT coalesce(max(rowid), 0) FROM ${table}`) ?? 0);
+  }
+
+  setBulk(on: boolean): void {
+    this.sql.run('UPDATE index_control SET bulk = ? WHERE id = 1', [on ? 1 : 0]);
+  }
+
+  /** Indexes rows `from`..`to` of `table` and queues them for embedding (bulk writes). */
+  feed(table: BulkTable, from: number, to: number): void {
+    const code = KIND_CODE[BULK_KIND[table]];
+    this.sql.run(`INSERT INTO search_fts (rowid, title, body) SELECT rowid * 4 + ${code}, NULL, content FROM ${table} WHERE rowid BETWEEN ? AND ?`, [from, to]);
+    this.sql.run(
+      `INSERT OR REPLACE INTO embed_queue (owner_table, owner_id, token) SELECT '${table}', id, random() FROM ${table} WHERE rowid BETWEEN ? AND ?`,
+      [from, to],
+    );
+  }
+
+  /** Empties the index and fills it again from the base tables; returns rows per table. */
+  rebuild(): Record<string, number> {
+    this.sql.exec("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
+    const rows: Record<string, number> = {};
+    for (const kind of CODE_KIND) {
+      const table = KIND_TABLE[kind];
+      const [title, body] = kind === 'chunk' ? ['heading', 'text'] : ['NULL', 'content'];
+      rows[table] = this.sql.run(`INSERT INTO search_fts (rowid, title, body) SELECT rowid * 4 + ${KIND_CODE[kind]}, ${title}, ${body} FROM ${table}`);
+    }
+    return rows;
+  }
+
+  /**
+   * Throws when the index is damaged (FTS5 'integrity-check') or does not
+   * hold exactly one entry per base row of each kind.
+   */
+  check(): void {
+    this.sql.exec("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)");
+    for (const kind of CODE_KIND) {
+      const table = KIND_TABLE[kind];
+      const code = KIND_CODE[kind];
+      const missing = Number(
+        this.sql.value(`SELECT count(*) FROM ${table} b WHERE NOT EXISTS (SELECT 1 FROM search_fts f WHERE f.rowid = b.rowid * 4 + ${code})`) ?? 0,
+      );
+      const extra = Number(
+        this.sql.value(`SELECT count(*) FROM search_fts f WHERE (f.rowid & 3) = ${code} AND NOT EXISTS (SELECT 1 FROM ${table} b WHERE b.rowid = f.rowid >> 2)`) ?? 0,
+      );
+      if (missing || extra) throw new Error(`search index out of step with ${table}: ${missing} missing, ${extra} extra`);
+    }
+  }
+
+  /** Index entries of one kind matching an FTS5 expression (tests and diagnostics). */
+  countMatches(kind: HitKind, match: string): number {
+    return Number(this.sql.value(`SELECT count(*) FROM search_fts WHERE search_fts MATCH ? AND (rowid & 3) = ${KIND_CODE[kind]}`, [match]) ?? 0);
+  }
+
+  /** Seeds' index bookkeeping per session: documents indexed and when. */
+  refreshIndexMeta(now: number, durationMs: number): void {
+    this.sql.run(
+      `INSERT INTO index_meta (session_id, last_indexed_at, doc_count, last_rebuild_duration_ms)
+       SELECT s.id, ?,
+         (SELECT count(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.session_id = s.id)
+         + (SELECT count(*) FROM chunks k JOIN contents d ON d.id = k.content_id JOIN stores st ON st.id = d.store_id WHERE st.session_id = s.id),
+         ?
+       FROM sessions s
+       WHERE true
+       ON CONFLICT (session_id) DO UPDATE SET last_indexed_at = excluded.last_indexed_at, doc_count = excluded.doc_count,
+         last_rebuild_duration_ms = excluded.last_rebuild_duration_ms`,
+      [now, durationMs],
+    );
+  }
+}
