@@ -7,9 +7,10 @@
  *   { id, kind: 'memory', memoryKind: 'long' | 'short', text }
  *   { id, kind: 'vector', collection, text }
  *   { id, kind: 'chunk', file, heading, text }   one Markdown section of `file`
- * queries.jsonl: { id, type: 'exact' | 'paraphrase', tags?: ['synonym' | 'question'], query, rel: { docId: 1 | 2 } }
+ * queries.jsonl: { id, type: 'exact' | 'paraphrase' | 'mixed', tags?: ['synonym' | 'question'], query, rel: { docId: 1 | 2 } }
  *   2 = answers the query, 1 = on the topic / partly useful; unlisted = not relevant.
- *   'paraphrase' queries share no content word (after Porter stemming) with any judged document;
+ *   'paraphrase' queries share no content word (after Porter stemming) with any judged document; 'mixed'
+ *   ones share some words with their answers and rely on meaning for the rest;
  *   'synonym' ones are written from the 32-word synonym groups of the mnemo-test-32d model.
  */
 import { readFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ export type EvalDoc =
 
 export interface EvalQuery {
   id: string;
-  type: 'exact' | 'paraphrase';
+  type: 'exact' | 'paraphrase' | 'mixed';
   tags?: Array<'synonym' | 'question'>;
   query: string;
   rel: Record<string, 1 | 2>;
@@ -49,9 +50,13 @@ function readJsonl<T>(url: URL): T[] {
     });
 }
 
-export function loadCorpus(): { docs: EvalDoc[]; queries: EvalQuery[] } {
-  const docs = readJsonl<EvalDoc>(new URL('./corpus/docs.jsonl', import.meta.url));
-  const queries = readJsonl<EvalQuery>(new URL('./corpus/queries.jsonl', import.meta.url));
+/** The evaluation sets: `corpus` is the one ranking defaults are tuned on, `corpus-life` the check. */
+export const SETS = ['corpus', 'corpus-life'] as const;
+export type SetName = (typeof SETS)[number];
+
+export function loadCorpus(set: SetName = 'corpus'): { docs: EvalDoc[]; queries: EvalQuery[] } {
+  const docs = readJsonl<EvalDoc>(new URL(`./${set}/docs.jsonl`, import.meta.url));
+  const queries = readJsonl<EvalQuery>(new URL(`./${set}/queries.jsonl`, import.meta.url));
   const ids = new Set<string>();
   for (const d of docs) {
     if (ids.has(d.id)) throw new Error(`duplicate document id ${d.id}`);
@@ -61,7 +66,7 @@ export function loadCorpus(): { docs: EvalDoc[]; queries: EvalQuery[] } {
   for (const q of queries) {
     if (qids.has(q.id)) throw new Error(`duplicate query id ${q.id}`);
     qids.add(q.id);
-    if (q.type !== 'exact' && q.type !== 'paraphrase') throw new Error(`query ${q.id}: bad type`);
+    if (q.type !== 'exact' && q.type !== 'paraphrase' && q.type !== 'mixed') throw new Error(`query ${q.id}: bad type`);
     const grades = Object.entries(q.rel);
     if (!grades.some(([, g]) => g === 2)) throw new Error(`query ${q.id}: needs a document graded 2`);
     for (const [id, g] of grades) {

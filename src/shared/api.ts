@@ -303,6 +303,8 @@ export interface SearchRequest {
 export interface SearchScore {
   /** FTS5 bm25 (lower is better, as SQLite reports it). */
   bm25?: number;
+  /** Share (0..1) of the query's counted words the row holds; keyword hits only. */
+  coverage?: number;
   cosine?: number;
   fused: number;
   rankKeyword?: number;

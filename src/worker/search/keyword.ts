@@ -10,7 +10,13 @@ import type { Scope } from '../../shared/models';
 import type { SearchRepo, StoredHit } from '../repos/search';
 import type { ParsedQuery } from './query';
 
-export type CandidateHit = Omit<SearchHit, 'score'> & { bm25?: number };
+export type CandidateHit = Omit<SearchHit, 'score'> & {
+  bm25?: number;
+  /** Share of the query's counted terms the row holds (keyword hits). */
+  coverage?: number;
+  /** The keyword ranking score, higher is better: -bm25, scaled by coverage when coordination is on. */
+  keywordScore?: number;
+};
 
 /**
  * Ranking knobs, chosen on eval/corpus and checked on eval/corpus-life (see
@@ -18,7 +24,7 @@ export type CandidateHit = Omit<SearchHit, 'score'> & { bm25?: number };
  * a chunk's section heading; `coordination` is how much a row's share of the
  * query's terms scales its BM25 (0 = plain BM25).
  */
-export const KEYWORD_TUNING = { titleWeight: 2, coordination: 0 };
+export const KEYWORD_TUNING = { titleWeight: 2, coordination: 0.5 };
 
 const SNIPPET_TOKENS = 24;
 const WORD = /[\p{L}\p{N}\p{M}_]+/gu;
@@ -131,9 +137,9 @@ export function keywordSearch(repo: SearchRepo, scope: Scope, query: ParsedQuery
   const scored = candidates.flatMap((c) => {
     const row = rows.get(`${c.kind}:${c.rowid}`);
     if (!row) return [];
-    const share = coordination > 0 ? coverage(`${row.title ?? ''} ${row.text}`, matcher) : 1;
-    return [{ row, bm25: c.bm25, rank: c.bm25 * (1 - coordination + coordination * share) }];
+    const share = coverage(`${row.title ?? ''} ${row.text}`, matcher);
+    return [{ row, bm25: c.bm25, share, rank: c.bm25 * (1 - coordination + coordination * share) }];
   });
   scored.sort((a, b) => a.rank - b.rank);
-  return scored.slice(0, limit).map((s) => toCandidate(s.row, matcher, s.bm25));
+  return scored.slice(0, limit).map((s) => ({ ...toCandidate(s.row, matcher, s.bm25), coverage: s.share, keywordScore: -s.rank }));
 }

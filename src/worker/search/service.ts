@@ -22,9 +22,26 @@ interface Ranked extends CandidateHit {
   rankVector?: number;
 }
 
-/** Reciprocal-rank fusion: Σ w / (k + rank), ranks starting at 1. */
-export function rrf(rankKeyword: number | undefined, rankVector: number | undefined, weights: { text: number; vector: number }, k: number): number {
-  return (rankKeyword ? weights.text / (k + rankKeyword) : 0) + (rankVector ? weights.vector / (k + rankVector) : 0);
+/**
+ * How far hybrid trusts a keyword hit: its fusion share is scaled by
+ * coverage^coveragePower, where coverage is the share of the query's words
+ * the row holds. A row sharing one word of a four-word paraphrase is weak
+ * evidence; a row holding every word is strong (see docs/decisions.md,
+ * "Hybrid fusion").
+ */
+export const FUSION_TUNING = { coveragePower: 3 };
+
+const trust = (coverage: number | undefined) => (coverage === undefined ? 1 : coverage ** FUSION_TUNING.coveragePower);
+
+/** Reciprocal-rank fusion: Σ w / (k + rank), ranks starting at 1; the keyword part scaled by its trust. */
+export function rrf(
+  rankKeyword: number | undefined,
+  rankVector: number | undefined,
+  weights: { text: number; vector: number },
+  k: number,
+  coverage?: number,
+): number {
+  return (rankKeyword ? (weights.text * trust(coverage)) / (k + rankKeyword) : 0) + (rankVector ? weights.vector / (k + rankVector) : 0);
 }
 
 /**
@@ -32,9 +49,15 @@ export function rrf(rankKeyword: number | undefined, rankVector: number | undefi
  * 1; min-max scaling would score the last hit like a non-hit), cosine clamped
  * to [0, 1].
  */
-export function weighted(bm25: number | undefined, cosine: number | undefined, range: { min: number; max: number }, weights: { text: number; vector: number }): number {
+export function weighted(
+  bm25: number | undefined,
+  cosine: number | undefined,
+  range: { min: number; max: number },
+  weights: { text: number; vector: number },
+  coverage?: number,
+): number {
   // FTS5 bm25 is negative (lower is better): scaling by the best hit keeps every keyword hit above a non-hit.
-  const text = bm25 === undefined ? 0 : range.min < 0 ? bm25 / range.min : 1;
+  const text = bm25 === undefined ? 0 : (range.min < 0 ? bm25 / range.min : 1) * trust(coverage);
   const vector = cosine === undefined ? 0 : Math.max(0, Math.min(1, cosine));
   return weights.text * text + weights.vector * vector;
 }
@@ -127,9 +150,16 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
   const rrfK = request.rrfK ?? DEFAULT_RRF_K;
   const hits: SearchHit[] = [...merged.values()].map((h) => {
     const fused =
-      mode === 'keyword' ? -h.bm25! : mode === 'vector' ? h.cosine! : fusion === 'rrf' ? rrf(h.rankKeyword, h.rankVector, weights, rrfK) : weighted(h.bm25, h.cosine, range, weights);
+      mode === 'keyword'
+        ? h.keywordScore!
+        : mode === 'vector'
+          ? h.cosine!
+          : fusion === 'rrf'
+            ? rrf(h.rankKeyword, h.rankVector, weights, rrfK, h.coverage)
+            : weighted(h.bm25, h.cosine, range, weights, h.coverage);
     const score: SearchHit['score'] = { fused };
     if (h.bm25 !== undefined) score.bm25 = h.bm25;
+    if (h.coverage !== undefined) score.coverage = h.coverage;
     if (h.cosine !== undefined) score.cosine = h.cosine;
     if (h.rankKeyword !== undefined) score.rankKeyword = h.rankKeyword;
     if (h.rankVector !== undefined) score.rankVector = h.rankVector;
