@@ -5,6 +5,16 @@ import type { StorageDriver } from './driver';
  * In-memory databases. Closed "files" are kept as serialized bytes so export,
  * import and backups behave as on OPFS, only without persistence.
  */
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+/** The check opfs-sahpool's importDb makes, so a write both drivers refuse leaves the old file on both. */
+function assertDatabaseBytes(bytes: Uint8Array): void {
+  const n = bytes.byteLength;
+  if (n < 512 || n % 512 !== 0 || String.fromCharCode(...bytes.subarray(0, 16)) !== SQLITE_MAGIC) {
+    throw new Error('not an SQLite database file');
+  }
+}
+
 export function createMemoryDriver(sqlite3: Sqlite3Static): StorageDriver {
   const files = new Map<string, Uint8Array>();
   const capi = sqlite3.capi;
@@ -36,6 +46,7 @@ export function createMemoryDriver(sqlite3: Sqlite3Static): StorageDriver {
       return bytes.slice();
     },
     async writeFile(file, bytes) {
+      assertDatabaseBytes(bytes);
       files.set(file, bytes.slice());
     },
     async ensureCapacity() {
