@@ -52,7 +52,10 @@ test('a person searches by keyword, by meaning and both, and sees why each hit r
   await search.getByRole('button', { name: 'Search' }).click();
   await expect.poll(() => hits.count()).toBeGreaterThan(1);
   const breakdown = await hits.first().getByLabel('Score breakdown').textContent();
-  expect(breakdown).toContain('fused');
+  // The top hit is the yardstick (100%); the parts are readable words, the raw numbers in the tooltip.
+  expect(breakdown).toMatch(/relevance\s*100%/);
+  expect(breakdown).toMatch(/meaning\s*\d+% similar/);
+  expect(await hits.first().getByLabel('Score breakdown').getAttribute('title')).toMatch(/^fused \S+ · bm25 \S+ · cosine \S+$/);
   await page.screenshot({ path: screenshotPath('search-light'), fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: screenshotPath('search-dark'), fullPage: true });

@@ -24,10 +24,12 @@ function highlighted(snippet: string, ranges: Array<[number, number]>) {
   return parts;
 }
 
-function fmt(value: number | undefined, digits = 3): string {
+const percent = (value: number) => `${Math.round(Math.max(0, Math.min(1, value)) * 100)}%`;
+
+/** Raw score parts for the tooltip: bm25 over a small corpus is tiny, so fixed digits would show 0. */
+function raw(value: number | undefined): string {
   if (value === undefined) return '–';
-  // bm25 over a small corpus is tiny; fixed digits would show it as 0.
-  return value !== 0 && Math.abs(value) < 10 ** -digits ? value.toExponential(2) : value.toFixed(digits);
+  return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential(2) : value.toFixed(4);
 }
 
 /** Keyword, semantic and hybrid search with filters and a score breakdown per hit. */
@@ -215,17 +217,19 @@ export class MnSearch extends MnView {
     );
   }
 
-  private renderHit(hit: SearchHit) {
+  private renderHit(hit: SearchHit, best: number) {
     const s = hit.score;
+    const parts = `fused ${raw(s.fused)} · bm25 ${raw(s.bm25)} · cosine ${raw(s.cosine)}`;
     return html`<li data-kind=${hit.kind} data-id=${hit.id}>
       <div class="row"><span class="badge">${KIND_LABEL[hit.kind]}${hit.ref.role ? ` · ${hit.ref.role}` : ''}${hit.ref.memoryKind ? ` · ${hit.ref.memoryKind}-term` : ''}</span> ${this.link(hit)}</div>
       <p class="snippet">${highlighted(hit.snippet || hit.text, hit.highlights)}</p>
-      <dl class="scores" aria-label="Score breakdown">
-        <div><dt>fused</dt><dd>${fmt(s.fused, 4)}</dd></div>
-        <div><dt>bm25</dt><dd>${fmt(s.bm25)}</dd></div>
-        <div><dt>cosine</dt><dd>${fmt(s.cosine)}</dd></div>
-        <div><dt>keyword rank</dt><dd>${s.rankKeyword ?? '–'}</dd></div>
-        <div><dt>vector rank</dt><dd>${s.rankVector ?? '–'}</dd></div>
+      <dl class="scores" aria-label="Score breakdown" title=${parts}>
+        <div><dt>relevance</dt><dd>${best > 0 ? percent(s.fused / best) : '–'}</dd></div>
+        <div><dt>words</dt><dd>${s.coverage === undefined ? 'no keyword match' : `${percent(s.coverage)} matched`}</dd></div>
+        <div><dt>meaning</dt><dd>${s.cosine === undefined ? '–' : `${percent(s.cosine)} similar`}</dd></div>
+        ${s.rankKeyword || s.rankVector
+          ? html`<div><dt>ranks</dt><dd>${s.rankKeyword ? `keyword #${s.rankKeyword}` : ''}${s.rankKeyword && s.rankVector ? ' · ' : ''}${s.rankVector ? `vector #${s.rankVector}` : ''}</dd></div>`
+          : nothing}
       </dl>
     </li>`;
   }
@@ -281,7 +285,7 @@ export class MnSearch extends MnView {
         : this.hits.length === 0
           ? html`<p class="muted" role="status">No results.</p>`
           : html`<p class="meta" role="status">${this.hits.length} results</p>
-              <ol class="hits" data-testid="hits">${this.hits.map((h) => this.renderHit(h))}</ol>`}
+              <ol class="hits" data-testid="hits">${this.hits.map((h) => this.renderHit(h, this.hits![0]?.score.fused ?? 0))}</ol>`}
     </section>`;
   }
 }
