@@ -27,7 +27,7 @@ import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { SearchHit, SearchRequest } from '../src/shared/api';
 import { KEYWORD_TUNING } from '../src/worker/search/keyword';
-import { DEFAULT_RRF_K, DEFAULT_WEIGHTS, FUSION_TUNING, normalizeWeights, rrf, weighted } from '../src/worker/search/service';
+import { DEFAULT_FUSION, DEFAULT_RRF_K, DEFAULT_WEIGHTS, FUSION_TUNING, fusedScores, normalizeWeights, type FusionInput } from '../src/worker/search/service';
 import { Bm25 } from './bm25';
 import { contentWords, loadCorpus as readCorpus, SETS, type EvalDoc, type EvalQuery, type SetName } from './corpus';
 import { loadCorpus, type LoadedCorpus } from './load';
@@ -41,7 +41,7 @@ interface Setting {
 }
 
 /** The fusion settings the criteria are checked on: the service's defaults. */
-const RECOMMENDED: Fusion = { fusion: 'rrf', rrfK: DEFAULT_RRF_K, weights: DEFAULT_WEIGHTS };
+const RECOMMENDED: Fusion = { fusion: DEFAULT_FUSION, rrfK: DEFAULT_RRF_K, weights: DEFAULT_WEIGHTS };
 
 const LIMIT = 10;
 /** Hybrid search takes max(limit * 5, 50) candidates from each side. */
@@ -76,13 +76,14 @@ const TABLE_OFFLINE: Setting[] = [
 ];
 
 /** Keyword-trust exponents tried with a few fusion settings (offline). */
-const COVERAGE_POWERS = [0, 1, 2, 3, 4];
+const COVERAGE_POWERS: Array<[number, number]> = [0, 1, 2].flatMap((c) => [0, 1, 2, 4].map((q): [number, number] => [c, q]));
 const COVERAGE_FUSIONS: Fusion[] = [
   { fusion: 'rrf', rrfK: 60, weights: { text: 0.5, vector: 0.5 } },
   { fusion: 'rrf', rrfK: 20, weights: { text: 0.5, vector: 0.5 } },
-  { fusion: 'rrf', rrfK: 60, weights: { text: 0.4, vector: 0.6 } },
   { fusion: 'weighted', weights: { text: 0.5, vector: 0.5 } },
+  { fusion: 'weighted', weights: { text: 0.6, vector: 0.4 } },
   { fusion: 'weighted', weights: { text: 0.4, vector: 0.6 } },
+  { fusion: 'weighted', weights: { text: 0.7, vector: 0.3 } },
 ];
 const fusionLabel = (f: Fusion) => `${f.fusion}${f.fusion === 'rrf' ? ` k=${f.rrfK}` : ''} t${f.weights!.text}/v${f.weights!.vector}`;
 
@@ -134,23 +135,18 @@ function score(queries: EvalQuery[], ranked: Map<string, string[]>): Scores {
   return out;
 }
 
-/** The service's hybrid ranking, recomputed from its keyword and vector candidate lists. */
+/** The service's hybrid ranking, recomputed from its keyword and vector candidate lists with its own fusion code. */
 function fuse(keyword: SearchHit[], vector: SearchHit[], fusion: Fusion, key: (h: SearchHit) => string): string[] {
-  const weights = normalizeWeights(fusion.weights);
-  const k = fusion.rrfK ?? DEFAULT_RRF_K;
-  const merged = new Map<string, { id: string; bm25?: number; coverage?: number; cosine?: number; rankKeyword?: number; rankVector?: number }>();
+  const merged = new Map<string, FusionInput & { id: string }>();
   keyword.forEach((h, i) => merged.set(`${h.kind}:${h.id}`, { id: key(h), bm25: h.score.bm25!, coverage: h.score.coverage, rankKeyword: i + 1 }));
   vector.forEach((h, i) => {
     const at = `${h.kind}:${h.id}`;
     merged.set(at, { ...(merged.get(at) ?? { id: key(h) }), cosine: h.score.cosine!, rankVector: i + 1 });
   });
-  const bm25s = keyword.map((h) => h.score.bm25!);
-  const range = { min: Math.min(...bm25s), max: Math.max(...bm25s) };
-  return [...merged.values()]
-    .map((h) => ({
-      id: h.id,
-      fused: (fusion.fusion ?? 'rrf') === 'rrf' ? rrf(h.rankKeyword, h.rankVector, weights, k, h.coverage) : weighted(h.bm25, h.cosine, range, weights, h.coverage),
-    }))
+  const items = [...merged.values()];
+  const fused = fusedScores(items, { fusion: fusion.fusion ?? DEFAULT_FUSION, weights: normalizeWeights(fusion.weights), rrfK: fusion.rrfK ?? DEFAULT_RRF_K });
+  return items
+    .map((h, i) => ({ id: h.id, fused: fused[i]! }))
     .sort((a, b) => b.fused - a.fused)
     .slice(0, LIMIT)
     .map((h) => h.id);
@@ -222,7 +218,7 @@ async function evaluate(set: SetName, docs: EvalDoc[], queries: EvalQuery[], cor
   const ranked = new Map<string, Map<string, string[]>>(API_SETTINGS.map((s) => [s.label, new Map()]));
   const sweepRanked = new Map<string, Map<string, string[]>>(SWEEP.map((s) => [s.label, new Map()]));
   const coverageRanked = new Map<string, Map<string, string[]>>();
-  const coverageDefault = FUSION_TUNING.coveragePower;
+  const tuningDefault = { ...FUSION_TUNING };
   let mismatches = 0;
   for (const q of queries) {
     const keyword50 = await space.search({ query: q.query, mode: 'keyword', limit: CANDIDATES });
@@ -237,15 +233,15 @@ async function evaluate(set: SetName, docs: EvalDoc[], queries: EvalQuery[], cor
       }
     }
     for (const s of SWEEP) sweepRanked.get(s.label)!.set(q.id, fuse(keyword50, vector50, s.fusion!, corpus.evalId));
-    for (const power of COVERAGE_POWERS) {
-      FUSION_TUNING.coveragePower = power;
+    for (const [coveragePower, queryPower] of COVERAGE_POWERS) {
+      Object.assign(FUSION_TUNING, { coveragePower, queryPower });
       for (const f of COVERAGE_FUSIONS) {
-        const label = `coverage^${power} ${fusionLabel(f)}`;
+        const label = `cov^${coveragePower} best^${queryPower} ${fusionLabel(f)}`;
         if (!coverageRanked.has(label)) coverageRanked.set(label, new Map());
         coverageRanked.get(label)!.set(q.id, fuse(keyword50, vector50, f, corpus.evalId));
       }
     }
-    FUSION_TUNING.coveragePower = coverageDefault;
+    Object.assign(FUSION_TUNING, tuningDefault);
     if (VERBOSE) {
       const show = (label: string) => {
         const ids = ranked.get(label)!.get(q.id)!;
@@ -286,7 +282,7 @@ function report(r: ModelResult, docs: EvalDoc[], queries: EvalQuery[]): string {
     ...grid,
     `keyword ranking variants (current: title×${KEYWORD_TUNING.titleWeight} coord ${KEYWORD_TUNING.coordination}):`,
     table(r.keywordSweep),
-    `hybrid keyword-trust variants (offline; current coverage^${FUSION_TUNING.coveragePower}):`,
+    `hybrid keyword-trust variants (offline; current cov^${FUSION_TUNING.coveragePower} best^${FUSION_TUNING.queryPower}):`,
     table(r.coverageSweep),
   ].join('\n');
 }
@@ -308,7 +304,8 @@ describe.each(ACTIVE_SETS)('set %s', (set) => {
     expect(paraphrase / queries.length).toBeLessThan(0.65);
   });
 
-  describe.each(MODELS)('retrieval with %s', (model) => {
+  // mnemo-test-32d knows 385 words chosen for eval/corpus's synonym queries; on another set it knows almost nothing.
+  describe.each(set === 'corpus' ? MODELS : MODELS.slice(0, 1))('retrieval with %s', (model) => {
     let corpus: LoadedCorpus;
     let result: ModelResult;
 

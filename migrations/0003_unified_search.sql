@@ -35,6 +35,10 @@ CREATE VIRTUAL TABLE search_fts USING fts5 (
   tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
 );
 
+-- Document frequency per term, read by hybrid search to weigh how much of a
+-- query's information a keyword hit holds.
+CREATE VIRTUAL TABLE search_vocab USING fts5vocab (search_fts, 'row');
+
 INSERT INTO search_fts (rowid, title, body) SELECT rowid * 4, NULL, content FROM messages;
 INSERT INTO search_fts (rowid, title, body) SELECT rowid * 4 + 1, NULL, content FROM memories;
 INSERT INTO search_fts (rowid, title, body) SELECT rowid * 4 + 2, NULL, content FROM vector_entries;

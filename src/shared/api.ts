@@ -303,7 +303,7 @@ export interface SearchRequest {
 export interface SearchScore {
   /** FTS5 bm25 (lower is better, as SQLite reports it). */
   bm25?: number;
-  /** Share (0..1) of the query's counted words the row holds; keyword hits only. */
+  /** Share (0..1) of the query's counted words the row holds, weighted by their IDF; keyword hits only. */
   coverage?: number;
   cosine?: number;
   fused: number;

@@ -3,7 +3,7 @@ import { checkFts } from '../../src/worker/search/indexing';
 import { SearchRepo } from '../../src/worker/repos/search';
 import { snippetOf, termMatcher } from '../../src/worker/search/keyword';
 import { parseQuery, toFtsQuery } from '../../src/worker/search/query';
-import { normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
+import { fusedScores, normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
 import { count, errorOf, openTest } from './helpers';
 
 type T = Awaited<ReturnType<typeof openTest>>;
@@ -66,6 +66,8 @@ describe('query building', () => {
     expect(toFtsQuery('lisb*')).toBe('("lisb"*)');
     expect(toFtsQuery('lisbon -porto')).toBe('(("lisbon")) NOT "porto"');
     expect(toFtsQuery('lisbon OR porto tram')).toBe('(("lisbon" OR "porto") OR "tram")');
+    expect(toFtsQuery("mum's e-mail")).toBe('("mum" OR "e" OR "mail")');
+    expect(toFtsQuery('lisbon -e-mail')).toBe('(("lisbon")) NOT "e mail"');
     expect(toFtsQuery('-porto')).toBeNull();
     expect(toFtsQuery('  ')).toBeNull();
   });
@@ -218,18 +220,33 @@ describe('fusion math', () => {
     expect(rrf(1, 2, { text: 0.5, vector: 0.5 }, 60)).toBeGreaterThan(rrf(2, 1, { text: 0.4, vector: 0.6 }, 60) - 1);
   });
 
-  test('weighted score fusion normalises bm25 (lower is better) and clamps cosine', () => {
-    const range = { min: -10, max: -2 };
+  test('weighted score fusion scales bm25 (lower is better) by the best hit and clamps cosine', () => {
+    const range = -10;
     expect(weighted(-10, 1, range, { text: 0.5, vector: 0.5 })).toBeCloseTo(1);
     expect(weighted(-2, 0, range, { text: 0.5, vector: 0.5 })).toBeCloseTo(0.1);
     expect(weighted(-6, undefined, range, { text: 1, vector: 0 })).toBeCloseTo(0.6);
     expect(weighted(undefined, -0.4, range, { text: 0.3, vector: 0.7 })).toBe(0);
-    expect(weighted(-5, 0.5, { min: -5, max: -5 }, { text: 0.5, vector: 0.5 })).toBeCloseTo(0.75);
+    expect(weighted(-5, 0.5, -5, { text: 0.5, vector: 0.5 })).toBeCloseTo(0.75);
+  });
+
+  test('a keyword hit holding fewer of the query words is trusted less', () => {
+    const items = [
+      { bm25: -10, coverage: 1, rankKeyword: 1 },
+      { bm25: -10, coverage: 0.5, rankKeyword: 2 },
+      { cosine: 0.5, rankVector: 1 },
+    ];
+    const [full, half, vectorOnly] = fusedScores(items, { fusion: 'weighted', weights: { text: 0.7, vector: 0.3 }, rrfK: 60 });
+    expect(full).toBeCloseTo(0.7);
+    expect(half).toBeCloseTo(0.7 * 0.5);
+    expect(vectorOnly).toBeCloseTo(0.15);
+    // When no keyword hit holds most of the query, the whole keyword side is trusted less (best^2).
+    const weak = fusedScores([{ bm25: -10, coverage: 0.5, rankKeyword: 1 }], { fusion: 'weighted', weights: { text: 1, vector: 0 }, rrfK: 60 });
+    expect(weak[0]).toBeCloseTo(0.5 * 0.25);
   });
 
   test('weights are normalised and must not both be zero', () => {
     expect(normalizeWeights({ text: 1, vector: 3 })).toEqual({ text: 0.25, vector: 0.75 });
-    expect(normalizeWeights(undefined)).toEqual({ text: 0.5, vector: 0.5 });
+    expect(normalizeWeights(undefined)).toEqual({ text: 0.7, vector: 0.3 });
     expect(() => normalizeWeights({ text: 0, vector: 0 })).toThrow();
   });
 
@@ -265,9 +282,15 @@ describe('vector and hybrid search', () => {
     const filtered = await s.search({ query: 'Lisbon trip', mode: 'vector', filters: { conversationId: conv.id, role: 'assistant' } });
     expect(filtered.every((h) => h.kind === 'message' && h.ref.role === 'assistant')).toBe(true);
 
-    const hybrid = await s.search({ query: 'Lisbon trip', mode: 'hybrid', limit: 10 });
+    const hybrid = await s.search({ query: 'Lisbon trip', mode: 'hybrid', fusion: 'rrf', weights: { text: 0.5, vector: 0.5 }, limit: 10 });
     const both = hybrid.find((h) => h.score.rankKeyword && h.score.rankVector)!;
-    expect(both.score.fused).toBeCloseTo(rrf(both.score.rankKeyword, both.score.rankVector, { text: 0.5, vector: 0.5 }, 60));
+    // The keyword part is trusted by the hit's coverage and the best coverage among keyword hits.
+    const best = Math.max(...hybrid.map((h) => h.score.coverage ?? 0));
+    const trust = both.score.coverage! * best ** 2;
+    expect(both.score.fused).toBeCloseTo(rrf(both.score.rankKeyword, both.score.rankVector, { text: 0.5, vector: 0.5 }, 60, trust));
+    // Defaults: weighted fusion, text 0.7 / vector 0.3.
+    const defaults = await s.search({ query: 'Lisbon trip', mode: 'hybrid', limit: 10 });
+    for (const h of defaults.filter((h) => h.score.bm25 === undefined)) expect(h.score.fused).toBeCloseTo(0.3 * Math.max(0, h.score.cosine ?? 0));
     const weightedHits = await s.search({ query: 'Lisbon trip', mode: 'hybrid', fusion: 'weighted', weights: { text: 0, vector: 1 } });
     for (const h of weightedHits) expect(h.score.fused).toBeCloseTo(Math.max(0, h.score.cosine ?? 0));
     expect(await t.mnemo.space(B).search({ query: 'Lisbon trip', mode: 'vector' })).toEqual([]);

@@ -201,6 +201,22 @@ export class SearchRepo {
     return hits;
   }
 
+  /**
+   * Rows in the index and, per indexed term (Porter stem) or `prefix*`, the
+   * rows holding it — the statistics BM25's IDF uses.
+   */
+  termStats(terms: Array<{ term: string; prefix: boolean }>): { rows: number; docs: number[] } {
+    const rows = Number(this.sql.value('SELECT count(*) FROM search_fts_docsize') ?? 0);
+    const docs = terms.map(({ term, prefix }) =>
+      Number(
+        (prefix
+          ? this.sql.value('SELECT coalesce(max(doc), 0) FROM search_vocab WHERE term >= ? AND term < ?', [term, `${term}\u{10FFFF}`])
+          : this.sql.value('SELECT doc FROM search_vocab WHERE term = ?', [term])) ?? 0,
+      ),
+    );
+    return { rows, docs };
+  }
+
   /** Highest rowid of a bulk-written table (0 when empty). */
   maxRowid(table: BulkTable): number {
     return Number(this.sql.value(`SELECT coalesce(max(rowid), 0) FROM ${table}`) ?? 0);

@@ -12,7 +12,7 @@ import type { ParsedQuery } from './query';
 
 export type CandidateHit = Omit<SearchHit, 'score'> & {
   bm25?: number;
-  /** Share of the query's counted terms the row holds (keyword hits). */
+  /** IDF-weighted share of the query's counted terms the row holds (keyword hits). */
   coverage?: number;
   /** The keyword ranking score, higher is better: -bm25, scaled by coverage when coordination is on. */
   keywordScore?: number;
@@ -37,10 +37,31 @@ function fold(word: string): string {
 interface TermMatcher {
   /** Index of the counted term a token matches, or -1. */
   match(token: string): number;
-  count: number;
+  /** Each counted term's weight in {@link coverage} (1 each unless IDF weights were given). */
+  weights: number[];
 }
 
-export function termMatcher(terms: ParsedQuery['terms']): TermMatcher {
+/** A term's key in the index vocabulary: its Porter stem, or the folded prefix. */
+export function indexTerm(word: string, prefix: boolean): string {
+  return prefix ? fold(word) : stemmer(fold(word));
+}
+
+/**
+ * BM25's IDF, ln(1 + (N - df + 0.5) / (df + 0.5)), of each counted term over
+ * the whole index; a phrase weighs as its rarest word.
+ */
+export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms']): number[] {
+  const flat = terms.flatMap((t, i) => t.words.map((w) => ({ i, term: indexTerm(w, t.prefix), prefix: t.prefix })));
+  const { rows, docs } = repo.termStats(flat);
+  const weights = terms.map(() => 0);
+  flat.forEach(({ i }, j) => {
+    const df = docs[j]!;
+    weights[i] = Math.max(weights[i]!, Math.log(1 + (rows - df + 0.5) / (df + 0.5)));
+  });
+  return weights;
+}
+
+export function termMatcher(terms: ParsedQuery['terms'], weights: number[] = terms.map(() => 1)): TermMatcher {
   const stems = new Map<string, number>();
   const prefixes: Array<[string, number]> = [];
   terms.forEach((term, i) => {
@@ -51,7 +72,7 @@ export function termMatcher(terms: ParsedQuery['terms']): TermMatcher {
     }
   });
   return {
-    count: terms.length,
+    weights,
     match(token) {
       const folded = fold(token);
       const exact = stems.get(stemmer(folded));
@@ -74,12 +95,15 @@ function tokens(text: string, matcher: TermMatcher): Token[] {
   return out;
 }
 
-/** Share of the query's counted terms that occur in the text. */
+/** Weighted share of the query's counted terms that occur in the text. */
 export function coverage(text: string, matcher: TermMatcher): number {
-  if (matcher.count === 0) return 0;
+  const total = matcher.weights.reduce((a, b) => a + b, 0);
+  if (total <= 0) return 0;
   const seen = new Set<number>();
   for (const t of tokens(text, matcher)) if (t.term >= 0) seen.add(t.term);
-  return seen.size / matcher.count;
+  let held = 0;
+  for (const i of seen) held += matcher.weights[i]!;
+  return held / total;
 }
 
 /**
@@ -128,7 +152,7 @@ export function keywordSearch(repo: SearchRepo, scope: Scope, query: ParsedQuery
   if (!query.match) return [];
   const { titleWeight, coordination } = KEYWORD_TUNING;
   const candidates = repo.keywordCandidates(scope, query.match, filters, coordination > 0 ? Math.max(limit * 3, 50) : limit, now, titleWeight);
-  const matcher = termMatcher(query.terms);
+  const matcher = termMatcher(query.terms, idfWeights(repo, query.terms));
   const rows = new Map<string, StoredHit>();
   for (const kind of new Set(candidates.map((c) => c.kind))) {
     const rowids = candidates.filter((c) => c.kind === kind).map((c) => c.rowid);

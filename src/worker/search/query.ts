@@ -38,22 +38,26 @@ function parse(input: string): Term[][] {
       pendingOr = groups.length > 0;
       continue;
     }
-    let term: Term | undefined;
+    const terms: Term[] = [];
     if (phraseText !== undefined) {
       const w = words(phraseText);
-      if (w.length) term = { text: w.join(' '), phrase: true, prefix: false, negate: neg === '-' };
+      if (w.length) terms.push({ text: w.join(' '), phrase: true, prefix: false, negate: neg === '-' });
     } else if (bare !== undefined) {
       const negate = bare.startsWith('-') && bare.length > 1;
       const prefix = bare.endsWith('*');
       const w = words(bare);
-      if (w.length === 1) term = { text: w[0]!, phrase: false, prefix, negate };
-      else if (w.length > 1) term = { text: w.join(' '), phrase: true, prefix: false, negate };
+      if (w.length === 1) terms.push({ text: w[0]!, phrase: false, prefix, negate });
+      // An excluded "e-mail" excludes the phrase; otherwise "mum's" or "covid-19" are separate words
+      // (a required phrase "mum s" would drop every row that says "mum").
+      else if (w.length > 1 && negate) terms.push({ text: w.join(' '), phrase: true, prefix: false, negate });
+      else w.forEach((text, i) => terms.push({ text, phrase: false, prefix: prefix && i === w.length - 1, negate: false }));
     }
-    if (!term) continue;
-    const last = groups.at(-1);
-    if (pendingOr && last && !term.negate && !last.some((t) => t.negate)) last.push(term);
-    else groups.push([term]);
-    pendingOr = false;
+    for (const term of terms) {
+      const last = groups.at(-1);
+      if (pendingOr && last && !term.negate && !last.some((t) => t.negate)) last.push(term);
+      else groups.push([term]);
+      pendingOr = false;
+    }
     if (groups.length >= MAX_TERMS) break;
   }
   return groups;

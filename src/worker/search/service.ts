@@ -14,7 +14,8 @@ import { parseQuery, type ParsedQuery } from './query';
 
 export const DEFAULT_LIMIT = 10;
 export const DEFAULT_RRF_K = 60;
-export const DEFAULT_WEIGHTS = { text: 0.5, vector: 0.5 };
+export const DEFAULT_FUSION: 'rrf' | 'weighted' = 'weighted';
+export const DEFAULT_WEIGHTS = { text: 0.7, vector: 0.3 };
 
 interface Ranked extends CandidateHit {
   cosine?: number;
@@ -23,43 +24,59 @@ interface Ranked extends CandidateHit {
 }
 
 /**
- * How far hybrid trusts a keyword hit: its fusion share is scaled by
- * coverage^coveragePower, where coverage is the share of the query's words
- * the row holds. A row sharing one word of a four-word paraphrase is weak
- * evidence; a row holding every word is strong (see docs/decisions.md,
- * "Hybrid fusion").
+ * How far hybrid trusts a keyword hit: its share of the fusion is scaled by
+ * coverage^coveragePower × best^queryPower, where coverage is the share of
+ * the query's words the row holds and best the highest coverage of any
+ * keyword hit for the query. A row sharing one word of a four-word
+ * paraphrase is weak evidence; when no row holds most of the query's words
+ * the query is likely a paraphrase and the vector side should lead (see
+ * docs/decisions.md, "Hybrid fusion").
  */
-export const FUSION_TUNING = { coveragePower: 3 };
+export const FUSION_TUNING = { coveragePower: 1, queryPower: 2 };
 
-const trust = (coverage: number | undefined) => (coverage === undefined ? 1 : coverage ** FUSION_TUNING.coveragePower);
+/** The score parts fusion reads. */
+export interface FusionInput {
+  bm25?: number;
+  coverage?: number;
+  cosine?: number;
+  rankKeyword?: number;
+  rankVector?: number;
+}
 
-/** Reciprocal-rank fusion: Σ w / (k + rank), ranks starting at 1; the keyword part scaled by its trust. */
-export function rrf(
-  rankKeyword: number | undefined,
-  rankVector: number | undefined,
-  weights: { text: number; vector: number },
-  k: number,
-  coverage?: number,
-): number {
-  return (rankKeyword ? (weights.text * trust(coverage)) / (k + rankKeyword) : 0) + (rankVector ? weights.vector / (k + rankVector) : 0);
+export interface FusionOptions {
+  fusion: 'rrf' | 'weighted';
+  weights: { text: number; vector: number };
+  rrfK: number;
+}
+
+/** Reciprocal-rank fusion: Σ w / (k + rank), ranks starting at 1; the keyword part scaled by `trust`. */
+export function rrf(rankKeyword: number | undefined, rankVector: number | undefined, weights: { text: number; vector: number }, k: number, trust = 1): number {
+  return (rankKeyword ? (weights.text * trust) / (k + rankKeyword) : 0) + (rankVector ? weights.vector / (k + rankVector) : 0);
 }
 
 /**
  * Weighted score fusion: bm25 as a fraction of the best keyword hit's (best =
- * 1; min-max scaling would score the last hit like a non-hit), cosine clamped
- * to [0, 1].
+ * 1; min-max scaling would score the last hit like a non-hit), scaled by
+ * `trust`, plus cosine clamped to [0, 1].
  */
-export function weighted(
-  bm25: number | undefined,
-  cosine: number | undefined,
-  range: { min: number; max: number },
-  weights: { text: number; vector: number },
-  coverage?: number,
-): number {
+export function weighted(bm25: number | undefined, cosine: number | undefined, best: number, weights: { text: number; vector: number }, trust = 1): number {
   // FTS5 bm25 is negative (lower is better): scaling by the best hit keeps every keyword hit above a non-hit.
-  const text = bm25 === undefined ? 0 : (range.min < 0 ? bm25 / range.min : 1) * trust(coverage);
+  const text = bm25 === undefined ? 0 : (best < 0 ? bm25 / best : 1) * trust;
   const vector = cosine === undefined ? 0 : Math.max(0, Math.min(1, cosine));
   return weights.text * text + weights.vector * vector;
+}
+
+/** The fused score of every merged candidate of one query, in input order. */
+export function fusedScores(items: FusionInput[], options: FusionOptions): number[] {
+  const best = Math.min(0, ...items.map((h) => h.bm25 ?? 0));
+  const bestCoverage = Math.max(0, ...items.map((h) => h.coverage ?? 0));
+  const { coveragePower, queryPower } = FUSION_TUNING;
+  return items.map((h) => {
+    const trust = (h.coverage ?? 1) ** coveragePower * bestCoverage ** queryPower;
+    return options.fusion === 'rrf'
+      ? rrf(h.rankKeyword, h.rankVector, options.weights, options.rrfK, trust)
+      : weighted(h.bm25, h.cosine, best, options.weights, trust);
+  });
 }
 
 export function normalizeWeights(weights: SearchRequest['weights']): { text: number; vector: number } {
@@ -144,19 +161,11 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
     const existing = merged.get(key);
     merged.set(key, existing ? { ...existing, cosine: hit.cosine, rankVector: hit.rankVector } : hit);
   }
-  const bm25s = keyword.map((h) => h.bm25!);
-  const range = { min: Math.min(...bm25s), max: Math.max(...bm25s) };
-  const fusion = request.fusion ?? 'rrf';
-  const rrfK = request.rrfK ?? DEFAULT_RRF_K;
-  const hits: SearchHit[] = [...merged.values()].map((h) => {
-    const fused =
-      mode === 'keyword'
-        ? h.keywordScore!
-        : mode === 'vector'
-          ? h.cosine!
-          : fusion === 'rrf'
-            ? rrf(h.rankKeyword, h.rankVector, weights, rrfK, h.coverage)
-            : weighted(h.bm25, h.cosine, range, weights, h.coverage);
+  const candidatesMerged = [...merged.values()];
+  const fusedAll =
+    mode === 'hybrid' ? fusedScores(candidatesMerged, { fusion: request.fusion ?? DEFAULT_FUSION, weights, rrfK: request.rrfK ?? DEFAULT_RRF_K }) : [];
+  const hits: SearchHit[] = candidatesMerged.map((h, i) => {
+    const fused = mode === 'keyword' ? h.keywordScore! : mode === 'vector' ? h.cosine! : fusedAll[i]!;
     const score: SearchHit['score'] = { fused };
     if (h.bm25 !== undefined) score.bm25 = h.bm25;
     if (h.coverage !== undefined) score.coverage = h.coverage;
