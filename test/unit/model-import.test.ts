@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { env } from '@huggingface/transformers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModelFile } from '../../src/shared/api';
-import { nodeCatalog } from '../../src/worker/embed/catalog';
-import { ModelStore, modelDims, nodeDir, parseIndex, prepareModelFiles, serializeIndex, type StoreDir, type StoredModel } from '../../src/worker/embed/model-store';
+import { nodeCatalog, nodeDir } from '../../src/node/catalog';
+import { ModelStore, modelDims, parseIndex, prepareModelFiles, serializeIndex, type StoreDir, type StoredModel } from '../../src/worker/embed/model-store';
 import { errorOf, openTest } from './helpers';
 
 const MODEL_DIR = fileURLToPath(new URL('../../public/models/mnemo-test-32d/', import.meta.url));
