@@ -257,7 +257,7 @@ describe('nodeCatalog with an import directory (no network)', () => {
       const hits = await s.search({ query: 'car', mode: 'vector', limit: 1 });
       expect(hits.map((h) => h.ref.id)).toEqual([ids[0]]);
     } finally {
-      core.close();
+      await core.close();
     }
   });
 });
