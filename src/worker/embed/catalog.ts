@@ -93,7 +93,7 @@ function browserStore(): ModelStore | undefined {
 
 /** `baseUrl`: the app's base as an absolute URL (its path prefixes /models/ and /ort/). */
 export function browserCatalog(baseUrl: string, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
-  // Paths, not full URLs: see modelBaseUrl in transformers-embedder.ts.
+  // Paths, not full URLs: see modelBaseUrl in src/shared/embed-protocol.ts.
   const modelBaseUrl = new URL('models/', baseUrl).pathname;
   const wasmBaseUrl = new URL('ort/', baseUrl).pathname;
   const inWorker = async (opts: TransformersEmbedderOptions) => {
