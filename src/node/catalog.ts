@@ -1,27 +1,17 @@
 /**
  * Embedding models in Node (unit tests, eval): transformers.js runs in the
- * calling thread on onnxruntime-node and reads model folders from disk.
- * Node-only, so it lives outside the browser-thread folders; callers pass
- * `nodeCatalog(...)` to `openCore({ catalog })`.
+ * calling thread on onnxruntime-node (src/node/embedder.ts) and reads model
+ * folders from disk. Node-only, so it lives outside the browser-thread
+ * folders; callers pass `nodeCatalog(...)` to `openCore({ catalog })`.
  */
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { createTransformersEmbedder, type ConfigureEnv } from '../embed-worker/transformers-embedder';
-import { OPFS_URL_PREFIX, type TransformersEmbedderOptions } from '../shared/embed-protocol';
-import type { Embedder } from '../shared/embedder';
+import type { TransformersEmbedderOptions } from '../shared/embed-protocol';
 import { BUNDLED_MODELS, createCatalog, importedOptions, type ImportingCatalog } from '../worker/embed/catalog';
 import { ModelStore, type StoreDir } from '../worker/embed/model-store';
 
-const configureNodeEnv: ConfigureEnv = (env, opts) => {
-  if (opts.modelBaseUrl.startsWith(OPFS_URL_PREFIX)) throw new Error('opfs: model folders exist only in browsers');
-  // Local files are read in place; only downloads are worth a disk cache.
-  env.useFSCache = !!opts.allowRemote;
-};
-
-/** A transformers.js embedder in this thread, on onnxruntime-node. */
-export function createNodeEmbedder(opts: TransformersEmbedderOptions): Promise<Embedder> {
-  return createTransformersEmbedder(opts, configureNodeEnv);
-}
+// Loaded on first use: most tests never load a model, and transformers.js with onnxruntime-node is slow to import.
+const inThread = async (opts: TransformersEmbedderOptions) => (await import('./embedder')).createNodeEmbedder(opts);
 
 export interface NodeCatalogOptions {
   /** A directory for imported models (created on first import); without it `install` is absent. */
@@ -35,8 +25,8 @@ export function nodeCatalog(modelsDir: string, defaultModel = 'test-hash-64', op
     defaultModel,
     shipped: BUNDLED_MODELS,
     store: importDir === undefined ? undefined : new ModelStore(nodeDir(importDir)),
-    loadShipped: (modelId) => createNodeEmbedder({ modelId, modelBaseUrl: modelsDir }),
-    loadImported: (m) => createNodeEmbedder(importedOptions(m, importDir!.endsWith('/') ? importDir! : `${importDir}/`)),
+    loadShipped: (modelId) => inThread({ modelId, modelBaseUrl: modelsDir }),
+    loadImported: (m) => inThread(importedOptions(m, importDir!.endsWith('/') ? importDir! : `${importDir}/`)),
   });
 }
 

@@ -3,7 +3,7 @@ import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Embedder } from '../../src/shared/embedder';
 import { createTestEmbedder } from '../../src/worker/embed/test-embedder';
-import { createNodeEmbedder } from '../../src/node/catalog';
+import { createNodeEmbedder } from '../../src/node/embedder';
 
 const MODELS_DIR = fileURLToPath(new URL('../../public/models/', import.meta.url));
 
