@@ -72,7 +72,7 @@ async function fresh(withModel = false): Promise<Core> {
     const name = path.replace(/^\//, '');
     if (name.startsWith(SCRATCH)) driver.deleteFile(name);
   }
-  core = await openCore({ name: `${SCRATCH}${generation++}`, storage: 'opfs', driver, ...(withModel ? {} : { catalog: noModel }) });
+  core = await openCore({ name: `${SCRATCH}${generation++}`, storage: 'opfs', driver, catalog: withModel ? browserCatalog(self.location.origin) : noModel });
   api = createMnemo(core);
   const space = api.space(SCOPE);
   const session = await space.sessions.create({ name: 'Benchmark' });
@@ -314,7 +314,7 @@ const handlers = {
     mark('makeSchemas (valibot schemas, built by new Core)');
     await browserCatalog(self.location.origin).ready;
     mark('browserCatalog + its model store ready (new Core)');
-    const opened = await openCore({ name, storage: 'opfs', driver: pool, migrations });
+    const opened = await openCore({ name, storage: 'opfs', driver: pool, migrations, catalog: browserCatalog(self.location.origin) });
     mark('openCore again (snapshot check + openDatabase + new Core)');
     const service = createMnemo(opened);
     mark('createMnemo');

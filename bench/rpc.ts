@@ -49,7 +49,7 @@ export function connect<H extends Handlers>(worker: Worker): Client<H> {
 /** Worker side: answers each request with its handler's (awaited) result. */
 export function serve(handlers: Handlers): void {
   const scope = self as unknown as { onmessage: ((event: MessageEvent<Request>) => void) | null; postMessage(message: Response): void };
-  scope.onmessage = async (event) => {
+  const answer = async (event: MessageEvent<Request>) => {
     const { id, op, args } = event.data;
     try {
       const handler = handlers[op];
@@ -60,4 +60,6 @@ export function serve(handlers: Handlers): void {
       scope.postMessage({ id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
     }
   };
+  // Requests run concurrently; every failure is posted back as an answer.
+  scope.onmessage = (event) => void answer(event);
 }

@@ -8,7 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ScopedApi, SearchHit } from '../src/shared/api';
 import { createMnemo, openCore, type Core, type MnemoService } from '../src/worker/core';
-import { nodeCatalog } from '../src/worker/embed/catalog';
+import { nodeCatalog } from '../src/node/catalog';
 import type { EvalDoc } from './corpus';
 
 export const MODELS_DIR = fileURLToPath(new URL('../public/models/', import.meta.url));

@@ -82,7 +82,6 @@ const quantile = (values, q) => {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN;
 };
 const median = (values) => quantile(values, 0.5);
-const summary = (values) => ({ p50: median(values), p95: quantile(values, 0.95), min: Math.min(...values), n: values.length });
 
 // ---- browser plumbing -------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // `npm test`: installs what the browser tests need (Debian Chromium, sqlite3
-// CLI), typechecks, builds, runs the Node unit tests and the browser tests,
-// and ends with one line "N passed, N failed" totalled over every runner.
+// CLI), runs the static checks (typecheck, lint, import graph), builds, runs
+// the Node unit tests and the browser tests, and ends with one line
+// "N passed, N failed" totalled over every runner; each static check counts as one.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -31,11 +32,21 @@ function countVitest(file, label) {
   console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed${brokenFiles ? `, ${brokenFiles} files failed to load` : ''}`);
 }
 
+/** A static check: one passed or one failed test in the totals. */
+function check(label, command, args) {
+  if (run(label, command, args)) passed += 1;
+  else failed += 1;
+}
+
 rmSync('test-results', { recursive: true, force: true });
 mkdirSync('test-results', { recursive: true });
 
 if (!run('Install browser dependencies', 'node', ['scripts/ensure-chromium.mjs'])) failed += 1;
-if (!run('Typecheck', 'npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'])) failed += 1;
+
+// One project per thread (src/*/tsconfig.json) plus the Node side (tsconfig.json).
+check('Typecheck', 'npx', ['tsc', '-b']);
+check('Lint', 'npm', ['run', '--silent', 'lint']);
+check('Import graph: no cycles, no imports across threads', 'npm', ['run', '--silent', 'check:imports']);
 if (!run('Build', 'npx', ['vite', 'build', '--logLevel', 'warn'])) failed += 1;
 
 run('Unit tests (Node, in-memory SQLite)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);

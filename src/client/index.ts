@@ -6,16 +6,14 @@
  * objects.
  */
 import * as Comlink from 'comlink';
-import type { Listener, MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
+import type { Listener, MnemoApi, MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
 import type { MnemoError } from '../shared/errors';
 import type { Scope } from '../shared/models';
-import type { MnemoService } from '../worker/core';
-import type { WorkerEntry } from '../worker/main';
-import type { Notice, Ownership } from '../worker/router';
+import type { Notice, Ownership, WorkerEntry } from '../shared/protocol';
 
 export type { MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
 export type * from '../shared/models';
-export type { Ownership } from '../worker/router';
+export type { Ownership } from '../shared/protocol';
 export { ERROR_CODES, isMnemoError, type ErrorCode, type MnemoError } from '../shared/errors';
 
 /**
@@ -32,7 +30,7 @@ export type ScopedClient = Async<Omit<ScopedApi, 'scope'>>;
 
 type Unsubscribe = () => Promise<void>;
 
-export type MnemoClient = Async<Omit<MnemoService, 'space' | 'subscribe' | 'unsubscribe'>> & {
+export type MnemoClient = Async<Omit<MnemoApi, 'space' | 'subscribe' | 'unsubscribe'>> & {
   /** A handle bound to one scope, usable at once; the scope is checked by the database on every call. */
   space(scope: Scope): ScopedClient;
   /** Receives progress and change events of every tab's writes; resolves to a function that unsubscribes. */

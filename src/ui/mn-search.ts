@@ -139,8 +139,13 @@ export class MnSearch extends MnView {
     `,
   ];
 
-  override async connectedCallback(): Promise<void> {
+  override connectedCallback(): void {
     super.connectedCallback();
+    // Lit does not wait for connectedCallback: the view renders at once and fills in as these answer.
+    void this.loadDefaults();
+  }
+
+  private async loadDefaults(): Promise<void> {
     await this.updateComplete;
     const client = this.client;
     if (!client) return;

@@ -17,7 +17,7 @@ export class MnView extends LitElement {
   protected readonly clientContext = new ContextConsumer(this, {
     context: mnemoContext,
     subscribe: true,
-    callback: (client) => this.listen(client),
+    callback: (client) => void this.listen(client),
   });
   protected readonly scopeContext = new ContextConsumer(this, { context: scopeContext, subscribe: true });
 

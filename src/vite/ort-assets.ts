@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Plugin } from 'vite';
 
-/** The ONNX runtime files the embedder loads (wasmPaths in transformers-embedder.ts). */
+/** The ONNX runtime files the embedder loads (wasmPaths in src/embed-worker/browser-env.ts). */
 const ORT_FILES = {
   'ort-wasm-simd-threaded.mjs': 'text/javascript',
   'ort-wasm-simd-threaded.wasm': 'application/wasm',

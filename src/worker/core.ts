@@ -37,7 +37,6 @@ import { GLOBAL_SCOPE, SettingsRepo } from './repos/settings';
 import { SpacesRepo } from './repos/spaces';
 import { VectorsRepo } from './repos/vectors';
 import { createScopedApi } from './scoped';
-import { browserCatalog, nodeCatalog } from './embed/catalog';
 import { EmbeddingService, type ModelCatalog } from './embed/service';
 import { createFilesApi, snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from './files';
 
@@ -70,8 +69,8 @@ export interface CoreOptions extends OpenOptions {
   fallbackWarning?: string | null;
   migrations?: Migration[];
   now?: () => number;
-  /** Embedding models and how to load them (default: the app's bundled models). */
-  catalog?: ModelCatalog;
+  /** Embedding models and how to load them: the worker entry passes the browser's, Node callers src/node's. */
+  catalog: ModelCatalog;
 }
 
 /** Tables whose writes can change what search and the embedding queue see. */
@@ -102,7 +101,7 @@ export class Core {
     this.name = name;
     this.opened = openDatabase(driver, fileFor(name), migrations);
     this.currentRepos = createRepos(this.opened.sql);
-    this.embeddings = new EmbeddingService(this, options.catalog ?? defaultCatalog());
+    this.embeddings = new EmbeddingService(this, options.catalog);
     this.startMaintenance();
   }
 
@@ -252,12 +251,6 @@ export class Core {
   }
 }
 
-function defaultCatalog(): ModelCatalog {
-  const inBrowser = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined' || typeof window !== 'undefined';
-  if (inBrowser) return browserCatalog(new URL(import.meta.env?.BASE_URL ?? '/', self.location.origin).href);
-  return nodeCatalog(`${process.cwd()}/public/models/`);
-}
-
 export function fileFor(name: string): string {
   return `${name}.sqlite3`;
 }
@@ -276,7 +269,7 @@ export interface MnemoService extends MnemoApi {
   unsubscribe(id: number): Promise<boolean>;
 }
 
-export async function openCore(options: CoreOptions = {}): Promise<Core> {
+export async function openCore(options: CoreOptions): Promise<Core> {
   const name = checkName(options.name ?? 'mnemo', 'openMnemo');
   const sqlite3 = await loadSqlite();
   const driver = options.driver ?? createMemoryDriver(sqlite3);

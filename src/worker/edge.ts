@@ -15,7 +15,7 @@ const QUOTA_MARGIN_BYTES = 32 * 1024 * 1024;
  * errors included; the storage estimate tells the two apart.
  */
 async function refineStorageError(error: MnemoError): Promise<MnemoError> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  const storage = (globalThis.navigator as WorkerNavigator | undefined)?.storage;
   if (error.code !== 'QUERY_FAILED' || !error.message.endsWith(STORAGE_IO_FAILED) || !storage?.estimate) return error;
   try {
     const { usage = 0, quota = Infinity } = await storage.estimate();

@@ -7,13 +7,15 @@ import * as Comlink from 'comlink';
 import type { MnemoEvent, OpenOptions, ScopedApi } from '../shared/api';
 import { fail, type MnemoError } from '../shared/errors';
 import type { Scope } from '../shared/models';
+import type { Notice, Ownership, WorkerEntry } from '../shared/protocol';
 import { checkName, createMnemo, openCore, type MnemoService } from './core';
 import type { StorageDriver } from './engine/driver';
 import { createSahPoolDriver } from './engine/sahpool-driver';
 import { bundledMigrations } from './engine/migrations';
 import { loadSqlite } from './engine/sqlite';
 import { normalizeError } from './edge';
-import { Router, type Backend, type Call, type Notice, type Ownership } from './router';
+import { browserCatalog } from './embed/catalog';
+import { Router, type Backend, type Call } from './router';
 
 const OPFS_UNAVAILABLE =
   'OPFS is not available in this browser context (private window?): data is kept in memory only and is lost when the tab closes.';
@@ -40,7 +42,8 @@ async function chooseDriver(storage: OpenOptions['storage']): Promise<{ driver?:
 /** Opens the database for the owner and serves calls by path on its API. */
 async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => void): Promise<Backend> {
   const { driver, warning } = await chooseDriver(options.storage);
-  const core = await openCore({ ...options, ...(driver ? { driver } : {}), fallbackWarning: warning });
+  const catalog = browserCatalog(new URL(import.meta.env.BASE_URL, self.location.origin).href);
+  const core = await openCore({ ...options, ...(driver ? { driver } : {}), fallbackWarning: warning, catalog });
   const api: MnemoService = createMnemo(core);
   await api.subscribe(emit);
 
@@ -103,17 +106,11 @@ function connected(): Router {
   return router;
 }
 
-const entry = {
-  /** Registers the page's one receiver of events and ownership changes. */
+const entry: WorkerEntry = {
   listen(callback: (notice: Notice) => void): void {
     listener = callback;
   },
 
-  /**
-   * Joins the database once (the promise is cached; a failed worker is
-   * discarded by the client): waits for an owner, which may be this worker,
-   * and for its database to answer.
-   */
   async open(options: OpenOptions = {}): Promise<void> {
     opening ??= (async () => {
       const name = options.storage === 'memory' ? null : checkName(options.name ?? 'mnemo', 'openMnemo');
@@ -129,7 +126,6 @@ const entry = {
     }
   },
 
-  /** Runs one API call on the owner's database. */
   call(path: string[], scope: Scope | null, args: unknown[]): Promise<unknown> {
     return connected().call({ path, scope, args });
   },
@@ -138,12 +134,9 @@ const entry = {
     return connected().ownership();
   },
 
-  /** Leaves the group; an owner closes the file and hands the lock on. */
   async close(): Promise<void> {
     await router?.close();
   },
 };
-
-export type WorkerEntry = typeof entry;
 
 Comlink.expose(entry);

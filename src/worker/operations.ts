@@ -212,7 +212,7 @@ export class Operations {
 }
 
 async function storageEstimate(): Promise<Stats['storage']> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  const storage = (globalThis.navigator as WorkerNavigator | undefined)?.storage;
   if (!storage?.estimate) return { usage: null, quota: null, persisted: null };
   const estimate = await storage.estimate();
   const persisted = storage.persisted ? await storage.persisted() : null;

@@ -17,6 +17,7 @@
 import type { MnemoEvent } from '../shared/api';
 import type { MnemoError } from '../shared/errors';
 import type { Scope } from '../shared/models';
+import type { Notice, Ownership } from '../shared/protocol';
 import { normalizeError } from './edge';
 
 /** One API call: a method path on the API (or on `space(scope)` when scope is set) and its arguments. */
@@ -38,17 +39,6 @@ export type ChannelMessage =
   | { type: 'response'; id: string; to: string; outcome: Outcome }
   /** A change or progress event of the owner's database, for every other tab. */
   | { type: 'event'; event: MnemoEvent };
-
-export interface Ownership {
-  isOwner: boolean;
-  /** The tab id of the worker that holds the database; '' until one is known. */
-  ownerId: string;
-  /** This tab's worker. */
-  tabId: string;
-}
-
-/** What a worker tells its own page: database events and ownership changes. */
-export type Notice = MnemoEvent | ({ type: 'ownership' } & Ownership);
 
 /** The opened database as the owner serves it. */
 export interface Backend {

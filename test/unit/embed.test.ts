@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { env } from '@huggingface/transformers';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Embedder } from '../../src/worker/embed/embedder';
+import type { Embedder } from '../../src/shared/embedder';
 import { createTestEmbedder } from '../../src/worker/embed/test-embedder';
-import { createTransformersEmbedder } from '../../src/worker/embed/transformers-embedder';
+import { createNodeEmbedder } from '../../src/node/embedder';
 
 const MODELS_DIR = fileURLToPath(new URL('../../public/models/', import.meta.url));
 
@@ -69,7 +69,7 @@ describe('transformers embedder (Node, local model files)', () => {
   describe('mnemo-test-32d', () => {
     let embedder: Embedder;
     beforeAll(async () => {
-      embedder = await createTransformersEmbedder({ modelId: 'mnemo-test-32d', modelBaseUrl: MODELS_DIR, batchSize: 3 });
+      embedder = await createNodeEmbedder({ modelId: 'mnemo-test-32d', modelBaseUrl: MODELS_DIR, batchSize: 3 });
       expect(env.allowRemoteModels).toBe(false);
     });
     afterAll(() => embedder.dispose?.());
@@ -109,7 +109,7 @@ describe('transformers embedder (Node, local model files)', () => {
 
     it('reports progress per batch', async () => {
       const seen: Array<[number, number]> = [];
-      const progressed = await createTransformersEmbedder({
+      const progressed = await createNodeEmbedder({
         modelId: 'mnemo-test-32d',
         modelBaseUrl: MODELS_DIR,
         batchSize: 2,
@@ -128,7 +128,7 @@ describe('transformers embedder (Node, local model files)', () => {
 
     it('passes the pooling choice through', async () => {
       // The static models' [CLS] row is zero, so CLS pooling yields the zero vector.
-      const cls = await createTransformersEmbedder({ modelId: 'mnemo-test-32d', modelBaseUrl: MODELS_DIR, pooling: 'cls' });
+      const cls = await createNodeEmbedder({ modelId: 'mnemo-test-32d', modelBaseUrl: MODELS_DIR, pooling: 'cls' });
       const [v] = await cls.embed(['buy a car']);
       await cls.dispose?.();
       expect(norm(v!)).toBe(0);
@@ -140,7 +140,7 @@ describe('transformers embedder (Node, local model files)', () => {
   });
 
   it('names the model and folder when a model is missing, without trying the hub', async () => {
-    await expect(createTransformersEmbedder({ modelId: 'no-such-model', modelBaseUrl: MODELS_DIR })).rejects.toThrow(
+    await expect(createNodeEmbedder({ modelId: 'no-such-model', modelBaseUrl: MODELS_DIR })).rejects.toThrow(
       /cannot load embedding model "no-such-model" from /,
     );
   });
@@ -148,7 +148,7 @@ describe('transformers embedder (Node, local model files)', () => {
   describe('mnemo-glove-100d (the shipped default)', () => {
     let embedder: Embedder;
     beforeAll(async () => {
-      embedder = await createTransformersEmbedder({ modelId: 'mnemo-glove-100d', modelBaseUrl: MODELS_DIR });
+      embedder = await createNodeEmbedder({ modelId: 'mnemo-glove-100d', modelBaseUrl: MODELS_DIR });
     });
     afterAll(() => embedder.dispose?.());
 

@@ -7,7 +7,7 @@ import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { APPLICATION_ID, bundledMigrations, sha256Hex, type Migration } from '../../src/worker/engine/migrations';
 import { loadSqlite } from '../../src/worker/engine/sqlite';
 import { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from '../../src/worker/files';
-import { errorOf } from './helpers';
+import { errorOf, testCatalog } from './helpers';
 
 const ALICE: Scope = { userId: 'alice', spaceId: 'work' };
 const BOB: Scope = { userId: 'bob', spaceId: 'home' };
@@ -20,8 +20,8 @@ interface Opened {
 }
 const opened: Opened[] = [];
 
-async function open(options: CoreOptions = {}): Promise<Opened> {
-  const core = await openCore({ storage: 'memory', ...options });
+async function open(options: Partial<CoreOptions> = {}): Promise<Opened> {
+  const core = await openCore({ storage: 'memory', catalog: testCatalog(), ...options });
   const mnemo = createMnemo(core);
   const t = { core, mnemo };
   opened.push(t);

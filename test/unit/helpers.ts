@@ -1,8 +1,13 @@
-import { createMnemo, openCore, type CoreOptions } from '../../src/worker/core';
+import { fileURLToPath } from 'node:url';
+import { nodeCatalog } from '../../src/node/catalog';
 import type { MnemoError } from '../../src/shared/errors';
+import { createMnemo, openCore, type CoreOptions } from '../../src/worker/core';
 
-export async function openTest(options: CoreOptions = {}) {
-  const core = await openCore({ storage: 'memory', ...options });
+/** The bundled models as Node loads them (the default model is the deterministic test-hash-64). */
+export const testCatalog = () => nodeCatalog(fileURLToPath(new URL('../../public/models/', import.meta.url)));
+
+export async function openTest(options: Partial<CoreOptions> = {}) {
+  const core = await openCore({ storage: 'memory', catalog: testCatalog(), ...options });
   const mnemo = createMnemo(core);
   return { core, mnemo, sql: core.sql };
 }

@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { env } from '@huggingface/transformers';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ModelFile } from '../../src/shared/api';
-import { nodeCatalog } from '../../src/worker/embed/catalog';
-import { ModelStore, modelDims, nodeDir, parseIndex, prepareModelFiles, serializeIndex, type StoreDir, type StoredModel } from '../../src/worker/embed/model-store';
+import { nodeCatalog, nodeDir } from '../../src/node/catalog';
+import { ModelStore, modelDims, parseIndex, prepareModelFiles, serializeIndex, type StoreDir, type StoredModel } from '../../src/worker/embed/model-store';
 import { errorOf, openTest } from './helpers';
 
 const MODEL_DIR = fileURLToPath(new URL('../../public/models/mnemo-test-32d/', import.meta.url));
@@ -257,7 +257,7 @@ describe('nodeCatalog with an import directory (no network)', () => {
       const hits = await s.search({ query: 'car', mode: 'vector', limit: 1 });
       expect(hits.map((h) => h.ref.id)).toEqual([ids[0]]);
     } finally {
-      core.close();
+      await core.close();
     }
   });
 });

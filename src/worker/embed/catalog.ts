@@ -4,15 +4,16 @@
  * app's origin (`/models/<id>/`, runtime from `/ort/`), imported ones from
  * the origin-private file system (see model-store.ts), and the listed remote
  * models are fetched from the model hub once, when online, then read from
- * the browser cache.
+ * the browser cache. Node's catalog (tests, eval) is src/node/catalog.ts.
  */
 import type { ModelFile, ModelInfo } from '../../shared/api';
 import { fail } from '../../shared/errors';
-import type { Embedder } from './embedder';
-import { ModelStore, nodeDir, OPFS_MODELS_DIR, OPFS_URL_PREFIX, opfsDir, toModelInfo, type StoredModel } from './model-store';
+import { OPFS_MODELS_DIR, OPFS_URL_PREFIX, type TransformersEmbedderOptions } from '../../shared/embed-protocol';
+import type { Embedder } from '../../shared/embedder';
+import { ModelStore, toModelInfo, type StoredModel } from './model-store';
+import { opfsDir } from './opfs-dir';
 import type { ModelCatalog } from './service';
 import { createTestEmbedder } from './test-embedder';
-import type { TransformersEmbedderOptions } from './transformers-embedder';
 
 export const BUNDLED_MODELS: ModelInfo[] = [
   { id: 'mnemo-glove-100d', dims: 100, source: 'bundled' },
@@ -42,7 +43,7 @@ function hashEmbedder(modelId: string): Embedder | undefined {
   return match ? createTestEmbedder(Number(match[1])) : undefined;
 }
 
-interface CatalogParts {
+export interface CatalogParts {
   defaultModel: string;
   /** Models that come with the app (bundled, test, remote), in listing order. */
   shipped: ModelInfo[];
@@ -57,7 +58,7 @@ interface CatalogParts {
  * (the same model, fetched by hand) takes that entry's place and loads from
  * storage. Bundled and test ids cannot be imported over.
  */
-function catalog({ defaultModel, shipped, loadShipped, store, loadImported }: CatalogParts): ImportingCatalog {
+export function createCatalog({ defaultModel, shipped, loadShipped, store, loadImported }: CatalogParts): ImportingCatalog {
   const install = async (modelId: string, files: ModelFile[]): Promise<ModelInfo> => {
     const taken = shipped.find((m) => m.id === modelId && m.source !== 'remote');
     if (taken || HASH_MODEL.test(modelId)) fail('CONFLICT', `embeddings.importModel: "${modelId}" is the id of a model that ships with the app`);
@@ -92,14 +93,14 @@ function browserStore(): ModelStore | undefined {
 
 /** `baseUrl`: the app's base as an absolute URL (its path prefixes /models/ and /ort/). */
 export function browserCatalog(baseUrl: string, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
-  // Paths, not full URLs: see modelBaseUrl in transformers-embedder.ts.
+  // Paths, not full URLs: see modelBaseUrl in src/shared/embed-protocol.ts.
   const modelBaseUrl = new URL('models/', baseUrl).pathname;
   const wasmBaseUrl = new URL('ort/', baseUrl).pathname;
   const inWorker = async (opts: TransformersEmbedderOptions) => {
     const { createWorkerEmbedder } = await import('./remote-embedder');
     return createWorkerEmbedder({ wasmBaseUrl, ...opts });
   };
-  return catalog({
+  return createCatalog({
     defaultModel,
     shipped: [...BUNDLED_MODELS, ...REMOTE_MODELS.map(({ pooling: _pooling, ...m }) => m)],
     store: browserStore(),
@@ -112,28 +113,7 @@ export function browserCatalog(baseUrl: string, defaultModel = 'mnemo-glove-100d
   });
 }
 
-export interface NodeCatalogOptions {
-  /** A directory for imported models (created on first import); without it `install` is absent. */
-  importDir?: string;
-}
-
-/** Node (tests, eval): models load from a folder on disk through onnxruntime-node. */
-export function nodeCatalog(modelsDir: string, defaultModel = 'test-hash-64', options: NodeCatalogOptions = {}): ImportingCatalog {
-  const inThread = async (opts: TransformersEmbedderOptions) => {
-    const { createTransformersEmbedder } = await import('./transformers-embedder');
-    return createTransformersEmbedder(opts);
-  };
-  const { importDir } = options;
-  return catalog({
-    defaultModel,
-    shipped: BUNDLED_MODELS,
-    store: importDir === undefined ? undefined : new ModelStore(nodeDir(importDir)),
-    loadShipped: (modelId) => inThread({ modelId, modelBaseUrl: modelsDir }),
-    loadImported: (m) => inThread(importedOptions(m, importDir!.endsWith('/') ? importDir! : `${importDir}/`)),
-  });
-}
-
-function importedOptions(m: StoredModel, modelBaseUrl: string): TransformersEmbedderOptions {
+export function importedOptions(m: StoredModel, modelBaseUrl: string): TransformersEmbedderOptions {
   // The store only records dtypes transformers.js knows (see DTYPE_SUFFIX in model-store.ts).
   const dtype = m.dtype as TransformersEmbedderOptions['dtype'];
   return { modelId: m.id, modelBaseUrl, folder: m.folder, ...(dtype ? { dtype } : {}) };

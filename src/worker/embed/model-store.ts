@@ -1,7 +1,8 @@
 /**
  * Imported embedding models: transformers.js model folders the user picked,
  * kept in one directory (`mnemo-models/` in the origin-private file system in
- * browsers, any folder in Node) with a small JSON index:
+ * browsers, see opfs-dir.ts; any folder in Node, see src/node/) with a small
+ * JSON index:
  *
  *   mnemo-models/index.json          {"version":1,"models":[{id, folder, dims, dtype?, files, installedAt}]}
  *   mnemo-models/<folder>/config.json, tokenizer.json, onnx/model.onnx, …
@@ -12,11 +13,6 @@
  */
 import type { ModelFile, ModelInfo } from '../../shared/api';
 import { fail, MnemoFailure } from '../../shared/errors';
-
-/** The store's directory under the origin-private file system root. */
-export const OPFS_MODELS_DIR = 'mnemo-models';
-/** transformers-embedder reads a `modelBaseUrl` with this prefix from OPFS: `opfs:<path under the OPFS root>/`. */
-export const OPFS_URL_PREFIX = 'opfs:';
 
 const INDEX_FILE = 'index.json';
 const INDEX_VERSION = 1;
@@ -310,128 +306,4 @@ function storageFailure(error: unknown): unknown {
     return new MnemoFailure('INVALID_INPUT', 'embeddings.importModel: this browser context cannot store files');
   }
   return error;
-}
-
-// ---- directories ------------------------------------------------------------------
-
-const isMissing = (e: unknown) => {
-  const name = (e as { name?: unknown })?.name;
-  return name === 'NotFoundError' || name === 'TypeMismatchError';
-};
-
-async function opfsFolder(segments: string[], create: boolean): Promise<FileSystemDirectoryHandle | undefined> {
-  let dir = await navigator.storage.getDirectory();
-  for (const name of segments) {
-    try {
-      dir = await dir.getDirectoryHandle(name, { create });
-    } catch (e) {
-      if (!create && isMissing(e)) return undefined;
-      throw e;
-    }
-  }
-  return dir;
-}
-
-/** A file in the origin-private file system, by '/'-separated path from its root; undefined if absent. */
-export async function opfsFile(path: string): Promise<File | undefined> {
-  const segments = path.split('/').filter(Boolean);
-  const name = segments.pop();
-  if (!name) return undefined;
-  const dir = await opfsFolder(segments, false);
-  try {
-    return dir ? await (await dir.getFileHandle(name)).getFile() : undefined;
-  } catch (e) {
-    if (isMissing(e)) return undefined;
-    throw e;
-  }
-}
-
-async function writeOpfsFile(handle: FileSystemFileHandle, bytes: Uint8Array): Promise<void> {
-  if ('createWritable' in handle) {
-    // Written to a swap file and swapped in on close(): readers never see half a file.
-    const writable = await handle.createWritable();
-    try {
-      await writable.write(bytes as Uint8Array<ArrayBuffer>);
-      await writable.close();
-    } catch (e) {
-      await writable.abort().catch(() => {});
-      throw e;
-    }
-    return;
-  }
-  // Safari before 26 has no createWritable in workers, only sync access handles.
-  const access = await (handle as FileSystemFileHandle & { createSyncAccessHandle(): Promise<FileSystemSyncAccessHandle> }).createSyncAccessHandle();
-  try {
-    access.truncate(0);
-    access.write(bytes as Uint8Array<ArrayBuffer>, { at: 0 });
-    access.flush();
-  } finally {
-    access.close();
-  }
-}
-
-/** The store's directory in the origin-private file system (browsers; needs a secure context). */
-export function opfsDir(root = OPFS_MODELS_DIR): StoreDir {
-  return {
-    async read(path) {
-      const file = await opfsFile(`${root}/${path}`);
-      return file ? new Uint8Array(await file.arrayBuffer()) : undefined;
-    },
-    async write(path, bytes) {
-      const segments = `${root}/${path}`.split('/');
-      const name = segments.pop()!;
-      const dir = (await opfsFolder(segments, true))!;
-      await writeOpfsFile(await dir.getFileHandle(name, { create: true }), bytes);
-    },
-    async remove(name) {
-      const dir = await opfsFolder([root], false);
-      try {
-        await dir?.removeEntry(name, { recursive: true });
-      } catch (e) {
-        if (!isMissing(e)) throw e;
-      }
-    },
-    async list() {
-      const dir = await opfsFolder([root], false);
-      if (!dir) return [];
-      const names: string[] = [];
-      for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    },
-  };
-}
-
-/** The store's directory on disk (Node). */
-export function nodeDir(root: string): StoreDir {
-  const fs = process.getBuiltinModule('node:fs/promises');
-  const { dirname, join } = process.getBuiltinModule('node:path');
-  const absent = (e: unknown) => (e as { code?: unknown })?.code === 'ENOENT';
-  return {
-    async read(path) {
-      try {
-        return new Uint8Array(await fs.readFile(join(root, path)));
-      } catch (e) {
-        if (absent(e)) return undefined;
-        throw e;
-      }
-    },
-    async write(path, bytes) {
-      const target = join(root, path);
-      await fs.mkdir(dirname(target), { recursive: true });
-      const temp = `${target}.${process.pid}.tmp`;
-      await fs.writeFile(temp, bytes);
-      await fs.rename(temp, target);
-    },
-    async remove(name) {
-      await fs.rm(join(root, name), { recursive: true, force: true });
-    },
-    async list() {
-      try {
-        return await fs.readdir(root);
-      } catch (e) {
-        if (absent(e)) return [];
-        throw e;
-      }
-    },
-  };
 }

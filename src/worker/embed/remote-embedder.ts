@@ -1,7 +1,6 @@
 import * as Comlink from 'comlink';
-import type { EmbedWorkerApi } from './embed-worker';
-import type { Embedder } from './embedder';
-import type { TransformersEmbedderOptions } from './transformers-embedder';
+import type { EmbedWorkerApi, TransformersEmbedderOptions } from '../../shared/embed-protocol';
+import type { Embedder } from '../../shared/embedder';
 
 /**
  * A transformers.js embedder running in its own module Web Worker. Same
@@ -10,7 +9,7 @@ import type { TransformersEmbedderOptions } from './transformers-embedder';
  * worker reads OPFS itself. dispose() terminates the worker.
  */
 export async function createWorkerEmbedder(opts: TransformersEmbedderOptions): Promise<Embedder> {
-  const worker = new Worker(new URL('./embed-worker.ts', import.meta.url), { type: 'module', name: 'mnemo-embed' });
+  const worker = new Worker(new URL('../../embed-worker/main.ts', import.meta.url), { type: 'module', name: 'mnemo-embed' });
   const api = Comlink.wrap<EmbedWorkerApi>(worker);
   const { onProgress, ...rest } = opts;
   // Functions cannot be structured-cloned; Comlink.proxy calls back across.

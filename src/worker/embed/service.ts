@@ -12,7 +12,7 @@ import type { Scope } from '../../shared/models';
 import type { Core } from '../core';
 import type { Sql } from '../engine/sql';
 import { VectorIndex, type SearchHit } from '../search/vector-index';
-import type { Embedder } from './embedder';
+import type { Embedder } from '../../shared/embedder';
 
 const MODEL_SETTING = 'embeddings.model';
 const BATCH = 64;

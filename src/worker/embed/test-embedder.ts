@@ -1,4 +1,4 @@
-import type { Embedder } from './embedder';
+import type { Embedder } from '../../shared/embedder';
 
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;

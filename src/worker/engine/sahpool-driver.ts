@@ -42,7 +42,7 @@ export async function createSahPoolDriver(sqlite3: Sqlite3Static): Promise<Stora
       await pool.reserveMinimumCapacity(pool.getFileCount() + 3);
       // A journal left next to the replaced file would be replayed onto the new bytes.
       for (const suffix of ['-wal', '-journal']) pool.unlink(toPath(file) + suffix);
-      pool.importDb(toPath(file), bytes);
+      await pool.importDb(toPath(file), bytes);
     },
     async ensureCapacity(files) {
       await pool.reserveMinimumCapacity(pool.getFileCount() + files);

@@ -82,7 +82,7 @@ function checkAndMigrate(core: Core, scratch: Sql): ValidatedFile {
  * estimate, but refusing early beats failing halfway with the disk full.
  */
 async function assertStorageRoom(core: Core, incoming: number): Promise<void> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  const storage = (globalThis.navigator as WorkerNavigator | undefined)?.storage;
   if (core.driver.storage !== 'opfs' || typeof storage?.estimate !== 'function') return;
   const { quota, usage } = await storage.estimate();
   if (quota === undefined || usage === undefined) return;

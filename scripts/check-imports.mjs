@@ -1,0 +1,181 @@
+// The import graph of src/: fails on any import cycle (type-only imports
+// count: they still tie the modules' designs together) and on imports that
+// cross a thread boundary. `node scripts/check-imports.mjs [root]` prints each
+// problem and exits 1 if there is any; tests call checkImports() on fixtures.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseSync } from 'oxc-parser';
+
+/**
+ * Which folders under src/ a folder's modules may import. The browser threads
+ * meet only in src/shared; the other threads are reached through Worker URLs
+ * (not imports) and Comlink. src/node and src/vite are Node code.
+ */
+export const ALLOWED = {
+  shared: ['shared'],
+  client: ['client', 'shared'],
+  ui: ['ui', 'client', 'shared'],
+  worker: ['worker', 'shared'],
+  'embed-worker': ['embed-worker', 'shared'],
+  node: ['node', 'worker', 'embed-worker', 'shared'],
+  vite: ['vite'],
+};
+
+/** Packages a folder must not import: SQLite belongs to the database worker, the model runtime to the embedders. */
+export const FORBIDDEN_PACKAGES = {
+  shared: [/^@sqlite\.org\//, /^node:/, /^lit/],
+  client: [/^@sqlite\.org\//, /^@huggingface\//, /^node:/],
+  ui: [/^@sqlite\.org\//, /^@huggingface\//, /^node:/],
+  worker: [/^@huggingface\//, /^lit/, /^node:/],
+  'embed-worker': [/^@sqlite\.org\//, /^lit/, /^node:/],
+};
+
+const SOURCE = /\.(ts|mts|js|mjs)$/;
+
+function sourceFiles(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sourceFiles(path);
+    return SOURCE.test(name) && !name.endsWith('.d.ts') ? [path] : [];
+  });
+}
+
+/** Every module specifier of a file: static imports and re-exports (type-only included) and literal dynamic imports. */
+export function specifiers(file, text) {
+  const { module, errors } = parseSync(file, text);
+  if (errors.length > 0) throw new Error(`${file}: ${errors[0].message}`);
+  const found = [
+    ...module.staticImports.map((i) => i.moduleRequest.value),
+    ...module.staticExports.flatMap((e) => e.entries.flatMap((entry) => (entry.moduleRequest ? [entry.moduleRequest.value] : []))),
+  ];
+  for (const { moduleRequest } of module.dynamicImports) {
+    const literal = /^(['"`])([^'"`$]*)\1$/.exec(text.slice(moduleRequest.start, moduleRequest.end));
+    if (literal) found.push(literal[2]);
+  }
+  return [...new Set(found)];
+}
+
+/** The file a relative specifier names (Vite-style: extension optional, `?raw`-like queries ignored), or null. */
+function resolveRelative(from, specifier) {
+  const base = resolve(dirname(from), specifier.replace(/\?.*$/, ''));
+  for (const candidate of [base, `${base}.ts`, `${base}.mts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts')]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return null;
+}
+
+/** Strongly connected components with more than one module, or a module importing itself (Tarjan). */
+function cycles(graph) {
+  const index = new Map();
+  const low = new Map();
+  const stack = [];
+  const onStack = new Set();
+  const found = [];
+  let next = 0;
+  const visit = (node) => {
+    index.set(node, next);
+    low.set(node, next);
+    next += 1;
+    stack.push(node);
+    onStack.add(node);
+    for (const target of graph.get(node) ?? []) {
+      if (!index.has(target)) {
+        visit(target);
+        low.set(node, Math.min(low.get(node), low.get(target)));
+      } else if (onStack.has(target)) {
+        low.set(node, Math.min(low.get(node), index.get(target)));
+      }
+    }
+    if (low.get(node) !== index.get(node)) return;
+    const component = [];
+    let member;
+    do {
+      member = stack.pop();
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== node);
+    if (component.length > 1 || graph.get(node)?.has(node)) found.push(component.sort());
+  };
+  for (const node of [...graph.keys()].sort()) if (!index.has(node)) visit(node);
+  return found;
+}
+
+/** One shortest import path from `start` back to itself inside a component, for a readable report. */
+function shortestLoop(graph, start, members) {
+  const previous = new Map([[start, null]]);
+  const queue = [start];
+  while (queue.length > 0) {
+    const node = queue.shift();
+    for (const target of graph.get(node) ?? []) {
+      if (!members.has(target)) continue;
+      if (target === start) {
+        const path = [start];
+        for (let at = node; at !== start; at = previous.get(at)) path.splice(1, 0, at);
+        return [...path, start];
+      }
+      if (!previous.has(target)) {
+        previous.set(target, node);
+        queue.push(target);
+      }
+    }
+  }
+  return [start];
+}
+
+/**
+ * Checks the modules under `<root>/src`. Returns the problems as sentences
+ * (paths relative to root); an empty list means the graph is clean.
+ */
+export function checkImports(root) {
+  const src = join(root, 'src');
+  const graph = new Map();
+  const problems = [];
+  const folderOf = (file) => relative(src, file).split(sep)[0];
+  const show = (file) => relative(root, file).split(sep).join('/');
+
+  for (const file of sourceFiles(src)) {
+    const edges = new Set();
+    graph.set(file, edges);
+    const folder = folderOf(file);
+    const allowed = ALLOWED[folder];
+    if (!allowed) {
+      problems.push(`${show(file)}: src/${folder}/ has no thread rule in scripts/check-imports.mjs`);
+      continue;
+    }
+    for (const specifier of specifiers(file, readFileSync(file, 'utf8'))) {
+      if (!specifier.startsWith('.')) {
+        if ((FORBIDDEN_PACKAGES[folder] ?? []).some((pattern) => pattern.test(specifier))) {
+          problems.push(`${show(file)}: src/${folder}/ must not import '${specifier}'`);
+        }
+        continue;
+      }
+      const target = resolveRelative(file, specifier);
+      if (!target) {
+        problems.push(`${show(file)}: cannot resolve '${specifier}'`);
+        continue;
+      }
+      if (!target.startsWith(src + sep)) continue;
+      if (!allowed.includes(folderOf(target))) {
+        problems.push(`${show(file)}: src/${folder}/ must not import src/${folderOf(target)}/ ('${specifier}')`);
+      }
+      if (SOURCE.test(target)) edges.add(target);
+    }
+  }
+
+  for (const component of cycles(graph)) {
+    const loop = shortestLoop(graph, component[0], new Set(component));
+    problems.push(
+      `import cycle among ${component.length} modules: ${component.map(show).join(', ')}\n    for example ${loop.map(show).join(' → ')}`,
+    );
+  }
+  return problems;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const root = resolve(process.argv[2] ?? '.');
+  const problems = checkImports(root);
+  for (const problem of problems) console.log(problem);
+  console.log(problems.length === 0 ? 'imports: no cycles, no boundary crossings' : `imports: ${problems.length} problem(s)`);
+  process.exit(problems.length === 0 ? 0 : 1);
+}

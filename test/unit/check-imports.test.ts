@@ -1,0 +1,102 @@
+// scripts/check-imports.mjs (a step of `npm test`) on small fixture trees:
+// it must find cycles, type-only ones included, and thread boundary crossings.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkImports, specifiers } from '../../scripts/check-imports.mjs';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const root of roots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+/** A project root whose src/ holds `files` (path under src → text). */
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'mnemo-imports-'));
+  roots.push(root);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, 'src', path)), { recursive: true });
+    writeFileSync(join(root, 'src', path), text);
+  }
+  return root;
+}
+
+describe('import graph check', () => {
+  it('passes a clean tree that imports across allowed folders', () => {
+    const root = tree({
+      'shared/api.ts': 'export interface Api { ping(): void }\n',
+      'worker/main.ts': "import type { Api } from '../shared/api';\nexport const api: Api = { ping() {} };\n",
+      'client/index.ts': "import type { Api } from '../shared/api';\nexport const url = new URL('../worker/main.ts', import.meta.url);\nexport type { Api };\n",
+      'ui/app.ts': "import { url } from '../client/index';\nexport const app = url;\n",
+    });
+    expect(checkImports(root)).toEqual([]);
+  });
+
+  it('reports a cycle made of type-only imports, with the modules and one loop', () => {
+    const root = tree({
+      'worker/core.ts': "import type { Ops } from './ops';\nexport interface Core { ops: Ops }\n",
+      'worker/ops.ts': "import type { Scoped } from './scoped';\nexport interface Ops { scoped: Scoped }\n",
+      'worker/scoped.ts': "import { type Core } from './core';\nexport interface Scoped { core: Core }\n",
+      'worker/leaf.ts': "import type { Core } from './core';\nexport type Leaf = Core;\n",
+    });
+    const problems = checkImports(root);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('import cycle among 3 modules: src/worker/core.ts, src/worker/ops.ts, src/worker/scoped.ts');
+    expect(problems[0]).toContain('src/worker/core.ts → src/worker/ops.ts → src/worker/scoped.ts → src/worker/core.ts');
+  });
+
+  it('reports cycles through re-exports and dynamic imports', () => {
+    const root = tree({
+      'worker/a.ts': "export * from './b';\nexport const a = 1;\n",
+      'worker/b.ts': "export const b = () => import('./a');\n",
+    });
+    expect(checkImports(root)).toEqual([expect.stringContaining('import cycle among 2 modules: src/worker/a.ts, src/worker/b.ts')]);
+  });
+
+  it('reports imports between the UI and the workers, client into the worker, and shared into anything', () => {
+    const root = tree({
+      'shared/models.ts': "import type { Row } from '../worker/row';\nexport type Model = Row;\n",
+      'worker/row.ts': "import { html } from '../ui/html';\nexport type Row = typeof html;\n",
+      'embed-worker/main.ts': "import '../ui/html';\n",
+      'ui/html.ts': "import type { Model } from '../shared/models';\nimport type { Row } from '../worker/row';\nexport const html = (m: Model, r: Row) => [m, r];\n",
+      'client/index.ts': "import type { Row } from '../worker/row';\nexport type Client = Row;\n",
+    });
+    const problems = checkImports(root);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "src/shared/models.ts: src/shared/ must not import src/worker/ ('../worker/row')",
+        "src/worker/row.ts: src/worker/ must not import src/ui/ ('../ui/html')",
+        "src/embed-worker/main.ts: src/embed-worker/ must not import src/ui/ ('../ui/html')",
+        "src/ui/html.ts: src/ui/ must not import src/worker/ ('../worker/row')",
+        "src/client/index.ts: src/client/ must not import src/worker/ ('../worker/row')",
+      ]),
+    );
+  });
+
+  it('reports SQLite imported outside the database worker, unknown folders and unresolvable imports', () => {
+    const root = tree({
+      'ui/db.ts': "import sqlite3InitModule from '@sqlite.org/sqlite-wasm';\nexport default sqlite3InitModule;\n",
+      'misc/x.ts': 'export const x = 1;\n',
+      'worker/y.ts': "export * from './missing';\n",
+    });
+    expect(checkImports(root).sort()).toEqual([
+      'src/misc/x.ts: src/misc/ has no thread rule in scripts/check-imports.mjs',
+      "src/ui/db.ts: src/ui/ must not import '@sqlite.org/sqlite-wasm'",
+      "src/worker/y.ts: cannot resolve './missing'",
+    ]);
+  });
+
+  it('reads specifiers with a parser, not a pattern: strings and comments are not imports', () => {
+    const text = [
+      "import type { A } from './a';",
+      "import { type B, c } from './b';",
+      "export type { D } from './d';",
+      "// import { fake } from './comment';",
+      "const s = \"import { x } from './string'\";",
+      "const lazy = () => import('./lazy');",
+      'const computed = (name: string) => import(`./${name}`);',
+    ].join('\n');
+    expect(specifiers('x.ts', text).sort()).toEqual(['./a', './b', './d', './lazy']);
+  });
+});
