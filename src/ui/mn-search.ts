@@ -1,5 +1,6 @@
 import { css, html, nothing } from 'lit';
 import type { EmbeddingStatus, HitKind, Progress, SearchHit, SearchMode, SearchRequest } from '../shared/api';
+import { SEARCH_DEFAULTS } from '../shared/search-defaults';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
 
@@ -183,8 +184,8 @@ export class MnSearch extends MnView {
     if (to) filters.to = new Date(to).getTime() + 86_400_000;
     if (Object.keys(filters).length) request.filters = filters;
     if (this.mode === 'hybrid') {
-      request.fusion = String(data.get('fusion') ?? 'rrf') as 'rrf' | 'weighted';
-      const text = Number(data.get('textWeight') ?? 50) / 100;
+      request.fusion = String(data.get('fusion') ?? SEARCH_DEFAULTS.fusion) as 'rrf' | 'weighted';
+      const text = Number(data.get('textWeight') ?? SEARCH_DEFAULTS.weights.text * 100) / 100;
       request.weights = { text, vector: 1 - text };
     }
     this.busy = true;
@@ -278,8 +279,8 @@ export class MnSearch extends MnView {
           ${this.mode === 'hybrid'
             ? html`<fieldset>
                 <legend>Fusion</legend>
-                <label>Method <select name="fusion"><option value="rrf">Reciprocal rank</option><option value="weighted" ?selected=${this.defaults.fusion === 'weighted'}>Weighted scores</option></select></label>
-                <label>Text weight <input type="range" name="textWeight" min="0" max="100" .value=${String(Math.round((this.defaults.textWeight ?? 0.5) * 100))} /></label>
+                <label>Method <select name="fusion"><option value="rrf" ?selected=${(this.defaults.fusion ?? SEARCH_DEFAULTS.fusion) === 'rrf'}>Reciprocal rank</option><option value="weighted" ?selected=${(this.defaults.fusion ?? SEARCH_DEFAULTS.fusion) === 'weighted'}>Weighted scores</option></select></label>
+                <label>Text weight <input type="range" name="textWeight" min="0" max="100" .value=${String(Math.round((this.defaults.textWeight ?? SEARCH_DEFAULTS.weights.text) * 100))} /></label>
               </fieldset>`
             : nothing}
         </details>

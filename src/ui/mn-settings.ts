@@ -1,6 +1,7 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { EmbeddingStatus } from '../shared/api';
+import { SEARCH_DEFAULTS } from '../shared/search-defaults';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
 
@@ -128,11 +129,11 @@ export class MnSettings extends MnView {
               </label>
               <label>Fusion
                 <select name="fusion">
-                  <option value="rrf" ?selected=${defaults.fusion !== 'weighted'}>Reciprocal rank</option>
-                  <option value="weighted" ?selected=${defaults.fusion === 'weighted'}>Weighted scores</option>
+                  <option value="rrf" ?selected=${(defaults.fusion ?? SEARCH_DEFAULTS.fusion) === 'rrf'}>Reciprocal rank</option>
+                  <option value="weighted" ?selected=${(defaults.fusion ?? SEARCH_DEFAULTS.fusion) === 'weighted'}>Weighted scores</option>
                 </select>
               </label>
-              <label>Text weight (%) <input name="textWeight" type="number" min="0" max="100" .value=${String(Math.round((defaults.textWeight ?? 0.5) * 100))} /></label>
+              <label>Text weight (%) <input name="textWeight" type="number" min="0" max="100" .value=${String(Math.round((defaults.textWeight ?? SEARCH_DEFAULTS.weights.text) * 100))} /></label>
               <label>Memory duplicate threshold (cosine) <input name="threshold" type="number" min="0.5" max="1" step="0.01" .value=${String(threshold)} /></label>
               <button type="submit">Save</button>
             </form>

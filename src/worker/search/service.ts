@@ -5,6 +5,7 @@
  */
 import type { HitKind, SearchFilters, SearchHit, SearchRequest } from '../../shared/api';
 import { fail, MnemoFailure } from '../../shared/errors';
+import { SEARCH_DEFAULTS } from '../../shared/search-defaults';
 import type { Scope } from '../../shared/models';
 import type { Core } from '../core';
 import { vectorKey, type OwnerTable } from '../embed/service';
@@ -13,9 +14,9 @@ import { keywordSearch, termMatcher, toCandidate, type CandidateHit } from './ke
 import { parseQuery, type ParsedQuery } from './query';
 
 export const DEFAULT_LIMIT = 10;
-export const DEFAULT_RRF_K = 60;
-export const DEFAULT_FUSION: 'rrf' | 'weighted' = 'weighted';
-export const DEFAULT_WEIGHTS = { text: 0.7, vector: 0.3 };
+export const DEFAULT_RRF_K = SEARCH_DEFAULTS.rrfK;
+export const DEFAULT_FUSION = SEARCH_DEFAULTS.fusion;
+export const DEFAULT_WEIGHTS = SEARCH_DEFAULTS.weights;
 
 interface Ranked extends CandidateHit {
   cosine?: number;
