@@ -6,8 +6,8 @@
 import type { HitKind, SearchFilters, SearchHit, SearchRequest } from '../../shared/api';
 import { fail, MnemoFailure } from '../../shared/errors';
 import type { Scope } from '../../shared/models';
-import type { Core } from '../core';
-import { vectorKey, type OwnerTable } from '../embed/service';
+import { vectorKey, type OwnerTable, type VectorSearch } from '../embed/service';
+import type { Db } from '../repos';
 import { hitsByIds, keywordSearch, KIND_TABLE, kindsFor, type CandidateHit } from './keyword';
 import { queryWords, toFtsQuorumQuery } from './query';
 
@@ -15,6 +15,13 @@ export const DEFAULT_LIMIT = 10;
 export const DEFAULT_RRF_K = 60;
 export const DEFAULT_WEIGHTS = { text: 0.5, vector: 0.5 };
 const SNIPPET_CHARS = 180;
+
+/** What search needs: the database, the vectors and the clock. */
+export interface SearchDeps {
+  db: Db;
+  embeddings: VectorSearch;
+  now: () => number;
+}
 
 interface Ranked extends CandidateHit {
   cosine?: number;
@@ -70,14 +77,14 @@ export function excerpt(text: string, words: string[]): { snippet: string; highl
 
 const TABLE_KIND: Record<OwnerTable, HitKind> = { messages: 'message', memories: 'memory', vector_entries: 'vector', chunks: 'chunk' };
 
-async function vectorCandidates(core: Core, scope: Scope, query: string, filters: SearchFilters, count: number, minSimilarity: number, now: number): Promise<Ranked[]> {
+async function vectorCandidates(deps: SearchDeps, scope: Scope, query: string, filters: SearchFilters, count: number, minSimilarity: number, now: number): Promise<Ranked[]> {
   const kinds = new Set(kindsFor(filters).map((q) => q.kind));
   if (kinds.size === 0) return [];
-  const { modelId, vector } = await core.embeddings.embedQuery(query);
+  const { modelId, vector } = await deps.embeddings.embedQuery(query);
   const accept = (key: string) => kinds.has(TABLE_KIND[key.slice(0, key.indexOf(':')) as OwnerTable]);
   // Oversample: the scope filter is applied in the index, the other filters by SQL afterwards.
   const needsSql = Object.keys(filters).some((k) => k !== 'kinds' && filters[k as keyof SearchFilters] !== undefined);
-  const nearest = core.embeddings.nearest(modelId, vector, scope, needsSql ? count * 10 : count, accept).filter((h) => h.score >= minSimilarity);
+  const nearest = deps.embeddings.nearest(modelId, vector, scope, needsSql ? count * 10 : count, accept).filter((h) => h.score >= minSimilarity);
   const byKind = new Map<HitKind, string[]>();
   for (const hit of nearest) {
     const sep = hit.id.indexOf(':');
@@ -86,7 +93,7 @@ async function vectorCandidates(core: Core, scope: Scope, query: string, filters
   }
   const rows = new Map<string, CandidateHit>();
   for (const [kind, ids] of byKind) {
-    for (const row of hitsByIds(core.sql, scope, kind, ids, filters, now)) rows.set(vectorKey(KIND_TABLE[kind], row.id), row);
+    for (const row of hitsByIds(deps.db.sql, scope, kind, ids, filters, now)) rows.set(vectorKey(KIND_TABLE[kind], row.id), row);
   }
   const words = queryWords(query);
   const out: Ranked[] = [];
@@ -99,11 +106,11 @@ async function vectorCandidates(core: Core, scope: Scope, query: string, filters
   return out;
 }
 
-export async function search(core: Core, scope: Scope, request: SearchRequest): Promise<SearchHit[]> {
+export async function search(deps: SearchDeps, scope: Scope, request: SearchRequest): Promise<SearchHit[]> {
   const mode = request.mode ?? 'hybrid';
   const limit = request.limit ?? DEFAULT_LIMIT;
   const filters = request.filters ?? {};
-  const now = core.now();
+  const now = deps.now();
   const weights = normalizeWeights(request.weights);
   // Without an explicit threshold, a vector hit must at least point the same way as the query.
   const minSimilarity = request.minSimilarity ?? Number.MIN_VALUE;
@@ -112,12 +119,12 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {
     const match = toFtsQuorumQuery(request.query);
-    if (match) keywordSearch(core.sql, scope, match, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
+    if (match) keywordSearch(deps.db.sql, scope, match, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
   }
   let vector: Ranked[] = [];
   if (mode !== 'keyword' && request.query.trim()) {
     try {
-      vector = await vectorCandidates(core, scope, request.query, filters, candidates, minSimilarity, now);
+      vector = await vectorCandidates(deps, scope, request.query, filters, candidates, minSimilarity, now);
     } catch (error) {
       // Hybrid degrades to keyword when no model is available; vector mode cannot.
       if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
@@ -150,6 +157,6 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
 
   const recalled = top.filter((h) => h.kind === 'memory').map((h) => h.id);
   // Recall counts as access. No change event: views refreshing on it would search again, forever.
-  if (recalled.length) core.sql.tx(() => core.repos.memories.touch(scope, recalled, now));
+  if (recalled.length) deps.db.sql.tx(() => deps.db.repos.memories.touch(scope, recalled, now));
   return top;
 }
