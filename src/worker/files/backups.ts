@@ -12,10 +12,10 @@ import type { BackupInfo, BackupStatus } from '../../shared/api';
 import type { Json } from '../../shared/models';
 import { GLOBAL_SCOPE } from '../../shared/scope';
 import type { OpenFile } from '../connection';
+import { openUnmigrated } from '../engine/database';
 import type { StorageDriver } from '../engine/driver';
 import { assertMigratable, readSchemaState, type Migration } from '../engine/migrations';
 import { snapshotOpen } from '../engine/snapshot';
-import { Sql } from '../engine/sql';
 import type { Changes } from '../events';
 import { AdminRepo } from '../repos/admin';
 import { SettingsRepo } from '../repos/settings';
@@ -131,12 +131,10 @@ export async function snapshotBeforeMigration(
   now: () => number = Date.now,
 ): Promise<BackupInfo | null> {
   if (!driver.listFiles().some((f) => f.replace(/^\//, '') === file)) return null;
-  const sql = new Sql(driver.sqlite3, driver.open(file));
+  const sql = openUnmigrated(driver, file);
   let bytes: Uint8Array;
   let keep: number;
   try {
-    // As in openDatabase: a WAL file must be opened with exclusive locking before its first read.
-    if (driver.storage === 'opfs') sql.exec('PRAGMA locking_mode = EXCLUSIVE');
     const state = readSchemaState(sql);
     if (!state.hasTables || state.version >= (migrations.at(-1)?.version ?? 0) || !new AdminRepo(sql).hasData()) return null;
     try {
