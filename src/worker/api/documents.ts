@@ -1,4 +1,4 @@
-import type { DocumentsApi, UploadFile } from '../../shared/api';
+import type { DocumentsApi } from '../../shared/api';
 import { check } from '../../shared/schemas';
 import type { DocumentUploader } from '../services/document-upload';
 import type { ScopedContext } from './context';
@@ -21,7 +21,7 @@ export function documentsApi({ scope, db, schemas: s, now, write }: ScopedContex
   return {
     async upload(sessionId, file, options) {
       const key = check(s.id, sessionId, 'documents.upload');
-      const upload = check(s.upload, await fileBytes(file), 'documents.upload') as UploadFile;
+      const upload = check(s.upload, await fileBytes(file), 'documents.upload');
       const opts = check(s.uploadOptions, options, 'documents.upload');
       return uploader.upload(scope, key, upload, opts);
     },

@@ -1,4 +1,4 @@
-import type { MemoriesApi, MemoryInput } from '../../shared/api';
+import type { MemoriesApi } from '../../shared/api';
 import { check } from '../../shared/schemas';
 import type { MemoryAdder } from '../services/memory-add';
 import type { ScopedContext } from './context';
@@ -7,7 +7,7 @@ export function memoriesApi({ scope, db, schemas: s, now, write }: ScopedContext
   const r = () => db.repos;
   return {
     async add(input) {
-      return adder.add(scope, check(s.memoryInput, input, 'memories.add') as MemoryInput);
+      return adder.add(scope, check(s.memoryInput, input, 'memories.add'));
     },
     async get(id) {
       return r().memories.get(scope, check(s.id, id, 'memories.get'), { now: now() });

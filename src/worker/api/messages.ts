@@ -1,4 +1,4 @@
-import type { MessageInput, MessagesApi } from '../../shared/api';
+import type { MessagesApi } from '../../shared/api';
 import { check } from '../../shared/schemas';
 import type { ScopedContext } from './context';
 
@@ -7,7 +7,7 @@ export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): Me
   const r = () => db.repos;
   return {
     async add(message) {
-      const value = check(s.message, message, 'messages.add') as MessageInput;
+      const value = check(s.message, message, 'messages.add');
       return write('messages', (at) => {
         const added = r().messages.add(scope, value, at);
         r().conversations.touch([value.conversationId], at);
@@ -15,7 +15,7 @@ export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): Me
       });
     },
     async insertMany(messages) {
-      const values = check(s.messageBatch, messages, 'messages.insertMany') as MessageInput[];
+      const values = check(s.messageBatch, messages, 'messages.insertMany');
       if (values.length === 0) return { inserted: 0, ids: [] };
       return write('messages', (at) => {
         const ids = r().messages.insertMany(scope, values, at);
@@ -24,7 +24,7 @@ export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): Me
       });
     },
     async upsert(message) {
-      const value = check(s.messageWithId, message, 'messages.upsert') as MessageInput & { id: string };
+      const value = check(s.messageWithId, message, 'messages.upsert');
       return write('messages', (at) => {
         const saved = r().messages.upsert(scope, value, at);
         r().conversations.touch([value.conversationId], at);
