@@ -16,7 +16,7 @@ import { bundledMigrations } from '../src/worker/engine/migrations';
 import { createSahPoolDriver } from '../src/worker/engine/sahpool-driver';
 import type { SqlValue } from '../src/worker/engine/sql';
 import { loadSqlite } from '../src/worker/engine/sqlite';
-import { snapshotBeforeMigration } from '../src/worker/files';
+import { snapshotBeforeMigration } from '../src/worker/files/backups';
 import { keywordSearch } from '../src/worker/search/keyword';
 import { isStopword, toFtsQuorumQuery } from '../src/worker/search/query';
 import { generateMessages, generateQueries, vocabularyFrom, type BenchMessage } from './data';

@@ -26,7 +26,15 @@ import type {
   VectorEntry,
 } from './models';
 
+import type * as v from 'valibot';
+import type { Schemas } from './schemas';
+
 export type { Scope } from './models';
+export type { Limits } from './input/base';
+import type { Limits } from './input/base';
+
+/** The input type of an API argument: what its schema (`shared/input/`) accepts. */
+type In<K extends keyof Schemas> = NonNullable<v.InferInput<Schemas[K]>>;
 
 export interface OpenOptions {
   /** Database file name in OPFS (default 'mnemo'). */
@@ -35,21 +43,6 @@ export interface OpenOptions {
   storage?: 'opfs' | 'memory';
   /** Upper bounds for input sizes checked at the API edge. */
   limits?: Partial<Limits>;
-}
-
-export interface Limits {
-  /** Longest accepted message/memory/document text, in characters. */
-  maxContentChars: number;
-  /** Longest accepted short field (names, titles, ids), in characters. */
-  maxNameChars: number;
-  /** Largest accepted JSON field, in characters once serialized. */
-  maxJsonChars: number;
-  /** Most rows accepted by one insertMany call. */
-  maxBatchRows: number;
-  /** Largest uploaded document, in bytes. */
-  maxUploadBytes: number;
-  /** Largest database file accepted by `files.import` and `backups.restore`, in bytes. */
-  maxImportBytes: number;
 }
 
 export interface DatabaseInfo {
@@ -66,85 +59,27 @@ export interface DatabaseInfo {
 
 // ---- inputs ---------------------------------------------------------------
 
-export interface SpaceInput extends Scope {
-  name?: string;
-}
-
-export interface AgentInput {
-  id?: string;
-  name: string;
-  description?: string | null;
-  model?: string | null;
-  systemPrompt?: string | null;
-  isActive?: boolean;
-  createdAt?: number;
-}
-export type AgentPatch = Partial<Omit<AgentInput, 'id' | 'createdAt'>>;
-
-export interface SessionInput {
-  id?: string;
-  name: string;
-  role?: string | null;
-  goals?: string | null;
-  agentId?: string | null;
-  metadata?: JsonObject;
-  createdAt?: number;
-}
-export type SessionPatch = Partial<Omit<SessionInput, 'id' | 'createdAt'>>;
-
-export interface ConversationInput {
-  id?: string;
-  sessionId: string;
-  title?: string | null;
-  status?: ConversationStatus;
-  channelId?: string | null;
-  model?: string | null;
-  metadata?: JsonObject;
-  createdAt?: number;
-}
-export type ConversationPatch = Partial<Omit<ConversationInput, 'id' | 'createdAt' | 'sessionId'>>;
-
-export interface ConversationListRequest extends PageRequest {
-  sessionId?: string;
-  status?: ConversationStatus;
-}
-
-export interface MessageInput {
-  id?: string;
-  conversationId: string;
-  role: MessageRole;
-  content: string;
-  toolCalls?: Json | null;
-  toolCallId?: string | null;
-  toolResults?: Json | null;
-  thinking?: string | null;
-  thinkingSignature?: string | null;
-  assistantId?: string | null;
-  attachments?: Json | null;
-  model?: string | null;
-  tokensUsed?: number | null;
-  isStreaming?: boolean;
-  source?: string | null;
-  error?: string | null;
-  metadata?: JsonObject;
-  createdAt?: number;
-  updatedAt?: number;
-}
-
-export interface MemoryInput {
-  id?: string;
-  kind: MemoryKind;
-  content: string;
-  importance?: number;
-  /** Absolute expiry (short-term memories). */
-  expiresAt?: number | null;
-  /** Relative expiry in milliseconds from now; alternative to expiresAt. */
-  ttlMs?: number;
-  metadata?: JsonObject;
-  sourceMessageId?: string | null;
-  createdAt?: number;
-}
-export type MemoryPatch = Partial<Pick<MemoryInput, 'content' | 'importance' | 'expiresAt' | 'metadata'>>;
+// Inferred from the schemas, so the validated value is exactly the declared type.
+export type SpaceInput = In<'spaceInput'>;
+export type AgentInput = In<'agentInput'>;
+export type AgentPatch = In<'agentPatch'>;
+export type SessionInput = In<'sessionInput'>;
+export type SessionPatch = In<'sessionPatch'>;
+export type ConversationInput = In<'conversationInput'>;
+export type ConversationPatch = In<'conversationPatch'>;
+export type ConversationListRequest = In<'conversationList'>;
+export type MessageInput = In<'message'>;
+export type MemoryInput = In<'memoryInput'>;
+export type MemoryPatch = In<'memoryPatch'>;
+export type MemoryListRequest = In<'memoryList'>;
+export type VectorEntryInput = In<'vectorInput'>;
+export type VectorListRequest = In<'vectorList'>;
+export type UploadFile = In<'upload'>;
+export type UploadOptions = In<'uploadOptions'>;
+export type ExecutionListRequest = In<'executionList'>;
+export type ClearAllOptions = In<'clearAll'>;
+export type SearchRequest = In<'searchRequest'>;
+export type SearchFilters = NonNullable<SearchRequest['filters']>;
 
 export interface MemoryAddResult {
   memory: Memory;
@@ -155,35 +90,10 @@ export interface MemoryAddResult {
   similarity?: number;
 }
 
-export interface MemoryListRequest extends PageRequest {
-  kind?: MemoryKind;
-  includeExpired?: boolean;
-  orderBy?: 'newest' | 'oldest' | 'importance' | 'accessed';
-}
 
-export interface VectorEntryInput {
-  id?: string;
-  collection: string;
-  content: string;
-  documentId?: string | null;
-  metadata?: JsonObject;
-  createdAt?: number;
-}
 
-export interface VectorListRequest extends PageRequest {
-  collection?: string;
-}
 
-export interface UploadFile {
-  name: string;
-  type?: string;
-  bytes: Uint8Array;
-}
 
-export interface UploadOptions {
-  maxChunkChars?: number;
-  metadata?: JsonObject;
-}
 
 export interface Progress {
   /** What is being worked on: 'upload', 'embedding', 'import', 'export', 'backup', 'index'. */
@@ -202,11 +112,6 @@ export type MnemoEvent =
 
 export type Listener = (event: MnemoEvent) => void;
 
-export interface ExecutionListRequest extends PageRequest {
-  agentId?: string;
-  sessionId?: string;
-  status?: ExecutionStatus;
-}
 
 // ---- operations -----------------------------------------------------------
 
@@ -262,43 +167,13 @@ export interface CleanupResult {
   messages: number;
 }
 
-export interface ClearAllOptions {
-  confirm: true;
-}
 
 // ---- search ---------------------------------------------------------------
 
 export type SearchMode = 'keyword' | 'vector' | 'hybrid';
 export type HitKind = 'message' | 'memory' | 'vector' | 'chunk';
 
-export interface SearchFilters {
-  /** Which sources to search (default: all four). */
-  kinds?: HitKind[];
-  sessionId?: string;
-  conversationId?: string;
-  role?: MessageRole;
-  /** Inclusive lower bound on created_at (ms). */
-  from?: number;
-  /** Exclusive upper bound on created_at (ms). */
-  to?: number;
-  memoryKind?: MemoryKind;
-  collection?: string;
-  contentId?: string;
-}
 
-export interface SearchRequest {
-  query: string;
-  mode?: SearchMode;
-  limit?: number;
-  /** Vector hits below this cosine are dropped. */
-  minSimilarity?: number;
-  /** Weighted fusion weights (normalized to sum 1). */
-  weights?: { text?: number; vector?: number };
-  /** Hybrid fusion method: reciprocal rank ('rrf', default) or weighted scores ('weighted'). */
-  fusion?: 'rrf' | 'weighted';
-  rrfK?: number;
-  filters?: SearchFilters;
-}
 
 export interface SearchScore {
   /** FTS5 bm25 (lower is better, as SQLite reports it). */

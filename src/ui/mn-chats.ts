@@ -2,6 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { Conversation, MessageRole, Page, Session } from '../shared/models';
 import { MESSAGE_ROLES } from '../shared/models';
+import { scopeKey } from '../shared/scope';
 import './mn-message-list';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
@@ -82,7 +83,7 @@ export class MnChats extends MnView {
       if (!scopeKey) return undefined;
       return this.space!.sessions.list({ pageSize: 200 });
     },
-    args: () => [this.revision, this.scope && `${this.scope.userId}/${this.scope.spaceId}`] as const,
+    args: () => [this.revision, this.scope && scopeKey(this.scope)] as const,
   });
 
   private readonly conversations = new Task(this, {

@@ -2,6 +2,7 @@ import { ContextConsumer } from '@lit/context';
 import { LitElement } from 'lit';
 import type { MnemoClient, ScopedClient } from '../client';
 import type { Scope } from '../shared/models';
+import { scopeKey } from '../shared/scope';
 import { mnemoContext, scopeContext } from './context';
 
 /**
@@ -41,7 +42,7 @@ export class MnView extends LitElement {
     const client = this.client;
     const scope = this.scope;
     if (!client || !scope) return undefined;
-    const key = `${scope.userId}\u0000${scope.spaceId}`;
+    const key = scopeKey(scope);
     if (this.handle?.key !== key) this.handle = { key, space: client.space(scope) };
     return this.handle.space;
   }

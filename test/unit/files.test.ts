@@ -6,7 +6,7 @@ import type { StorageDriver } from '../../src/worker/engine/driver';
 import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { APPLICATION_ID, bundledMigrations, sha256Hex, type Migration } from '../../src/worker/engine/migrations';
 import { loadSqlite } from '../../src/worker/engine/sqlite';
-import { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from '../../src/worker/files';
+import { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from '../../src/worker/files/backups';
 import { errorOf, testCatalog } from './helpers';
 
 const ALICE: Scope = { userId: 'alice', spaceId: 'work' };

@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, test } from 'vitest';
-import { checkFts } from '../../src/worker/search/indexing';
 import { SearchRepo } from '../../src/worker/repos/search';
 import { snippetOf, termMatcher } from '../../src/worker/search/keyword';
 import { parseQuery, toFtsQuery } from '../../src/worker/search/query';
@@ -159,7 +158,7 @@ describe('index consistency', () => {
 
   test('insert, update, upsert, delete, insertMany and rollback keep FTS and queue in step', async () => {
     const { s, conv, session } = await seed();
-    checkFts(t.sql);
+    new SearchRepo(t.sql).check();
     const m = await s.messages.add({ conversationId: conv.id, role: 'user', content: 'zebra crossing' });
     expect(ftsCount('messages', 'zebra')).toBe(1);
     await s.messages.upsert({ id: m.id, conversationId: conv.id, role: 'user', content: 'giraffe crossing' });
@@ -191,14 +190,14 @@ describe('index consistency', () => {
     await s.sessions.delete(session.id);
     expect(ftsCount('messages', 'okapi')).toBe(0);
     expect(ftsCount('chunks', 'alfama')).toBe(0);
-    checkFts(t.sql);
+    new SearchRepo(t.sql).check();
     expect(count(t.sql, "SELECT count(*) FROM embed_queue q WHERE q.owner_table = 'messages' AND q.owner_id NOT IN (SELECT id FROM messages)")).toBe(0);
   });
 
   test('rebuildIndex restores a damaged index and refreshes index_meta', async () => {
     const { s, session } = await seed();
     t.sql.exec("INSERT INTO search_fts (search_fts) VALUES ('delete-all')");
-    expect(() => checkFts(t.sql)).toThrow(/out of step with messages/);
+    expect(() => new SearchRepo(t.sql).check()).toThrow(/out of step with messages/);
     expect(await s.search({ query: 'tram', mode: 'keyword', filters: { kinds: ['message'] } })).toEqual([]);
     const before = await t.mnemo.indexStatus(session.id);
     expect(before[0]!.dirty).toBe(true);
@@ -208,7 +207,7 @@ describe('index consistency', () => {
     const after = await t.mnemo.indexStatus(session.id);
     const chunks = count(t.sql, 'SELECT count(*) FROM chunks');
     expect(after[0]).toMatchObject({ sessionId: session.id, dirty: false, docCount: 3 + chunks });
-    checkFts(t.sql);
+    new SearchRepo(t.sql).check();
   });
 });
 

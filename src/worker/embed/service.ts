@@ -9,38 +9,17 @@
 import type { EmbeddingStatus, ModelFile, ModelInfo } from '../../shared/api';
 import { fail } from '../../shared/errors';
 import type { Scope } from '../../shared/models';
-import type { Core } from '../core';
-import type { Sql } from '../engine/sql';
+import { GLOBAL_SCOPE, scopeKey } from '../../shared/scope';
+import type { ProgressReporter } from '../events';
+import type { Db } from '../repos';
+import type { OwnerTable } from '../repos/embeddings';
 import { VectorIndex, type SearchHit } from '../search/vector-index';
 import type { Embedder } from '../../shared/embedder';
 
+export type { OwnerTable } from '../repos/embeddings';
+
 const MODEL_SETTING = 'embeddings.model';
 const BATCH = 64;
-const OWNER_TABLES = ['messages', 'memories', 'vector_entries', 'chunks'] as const;
-export type OwnerTable = (typeof OWNER_TABLES)[number];
-
-const TEXT_OF: Record<OwnerTable, string> = {
-  messages: `SELECT q.owner_table AS t, q.owner_id AS id, q.token, m.content AS text, s.user_id AS userId, s.space_id AS spaceId
-    FROM embed_queue q JOIN messages m ON m.id = q.owner_id JOIN conversations c ON c.id = m.conversation_id
-    JOIN sessions s ON s.id = c.session_id WHERE q.owner_table = 'messages'`,
-  memories: `SELECT q.owner_table AS t, q.owner_id AS id, q.token, m.content AS text, m.user_id AS userId, m.space_id AS spaceId
-    FROM embed_queue q JOIN memories m ON m.id = q.owner_id WHERE q.owner_table = 'memories'`,
-  vector_entries: `SELECT q.owner_table AS t, q.owner_id AS id, q.token, v.content AS text, v.user_id AS userId, v.space_id AS spaceId
-    FROM embed_queue q JOIN vector_entries v ON v.id = q.owner_id WHERE q.owner_table = 'vector_entries'`,
-  chunks: `SELECT q.owner_table AS t, q.owner_id AS id, q.token,
-      CASE WHEN k.heading IS NULL THEN k.text ELSE k.heading || char(10) || k.text END AS text, s.user_id AS userId, s.space_id AS spaceId
-    FROM embed_queue q JOIN chunks k ON k.id = q.owner_id JOIN contents d ON d.id = k.content_id
-    JOIN stores st ON st.id = d.store_id JOIN sessions s ON s.id = st.session_id WHERE q.owner_table = 'chunks'`,
-};
-
-interface QueuedRow {
-  t: OwnerTable;
-  id: string;
-  token: number;
-  text: string;
-  userId: string;
-  spaceId: string;
-}
 
 export type EmbedderFactory = (modelId: string) => Promise<Embedder>;
 
@@ -55,17 +34,7 @@ export interface ModelCatalog {
   defaultModel: string;
 }
 
-export const scopeKey = (scope: Scope) => `${scope.userId}\u0000${scope.spaceId}`;
 export const vectorKey = (table: OwnerTable, id: string) => `${table}:${id}`;
-
-function toBlob(vector: Float32Array): Uint8Array {
-  return new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength).slice();
-}
-
-function fromBlob(blob: Uint8Array): Float32Array {
-  const copy = blob.slice();
-  return new Float32Array(copy.buffer, 0, copy.byteLength / 4);
-}
 
 /** The in-worker vector cache for one model, with each entry's scope. */
 class ModelIndex {
@@ -84,7 +53,20 @@ class ModelIndex {
   }
 }
 
-export class EmbeddingService {
+/** What search and memory dedup use: embed a query, find its nearest stored vectors. */
+export interface VectorSearch {
+  embedQuery(text: string): Promise<{ modelId: string; vector: Float32Array }>;
+  nearest(modelId: string, query: Float32Array, scope: Scope, k: number, accept?: (key: string) => boolean): SearchHit[];
+}
+
+export interface EmbeddingDeps {
+  db: Db;
+  now: () => number;
+  progress: ProgressReporter;
+  catalog: ModelCatalog;
+}
+
+export class EmbeddingService implements VectorSearch {
   private embedders = new Map<string, Promise<Embedder>>();
   private cache: { modelId: string; index: ModelIndex } | undefined;
   private running: Promise<void> | undefined;
@@ -92,17 +74,17 @@ export class EmbeddingService {
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(
-    private readonly core: Core,
-    private readonly catalog: ModelCatalog,
-  ) {}
+  private readonly db: Db;
+  private readonly now: () => number;
+  private readonly progress: ProgressReporter;
+  private readonly catalog: ModelCatalog;
 
-  private get sql(): Sql {
-    return this.core.sql;
+  constructor(deps: EmbeddingDeps) {
+    ({ db: this.db, now: this.now, progress: this.progress, catalog: this.catalog } = deps);
   }
 
   get modelId(): string {
-    const value = this.core.repos.settings.get({ userId: '', spaceId: '' }, MODEL_SETTING);
+    const value = this.db.repos.settings.get(GLOBAL_SCOPE, MODEL_SETTING);
     return typeof value === 'string' ? value : this.catalog.defaultModel;
   }
 
@@ -117,7 +99,7 @@ export class EmbeddingService {
   }
 
   pending(): number {
-    return Number(this.sql.value('SELECT count(*) FROM embed_queue') ?? 0);
+    return this.db.repos.embedQueue.pending();
   }
 
   async status(): Promise<EmbeddingStatus> {
@@ -136,7 +118,7 @@ export class EmbeddingService {
       dims,
       ready,
       pending: this.pending(),
-      embedded: Number(this.sql.value('SELECT count(*) FROM embeddings WHERE model_id = ?', [modelId]) ?? 0),
+      embedded: this.db.repos.embeddings.count(modelId),
       error: this.lastError,
       models: this.catalog.models(),
     };
@@ -147,10 +129,11 @@ export class EmbeddingService {
     await this.catalog.ready;
     if (!this.catalog.models().some((m) => m.id === modelId)) fail('NOT_FOUND', 'embedding model not found');
     await this.embedder(modelId);
-    this.sql.tx(() => {
-      this.core.repos.settings.set({ userId: '', spaceId: '' }, MODEL_SETTING, modelId, this.core.now());
-      this.sql.run('DELETE FROM embeddings WHERE model_id <> ?', [modelId]);
-      this.requeueMissing(modelId);
+    const { sql, repos } = this.db;
+    sql.tx(() => {
+      repos.settings.set(GLOBAL_SCOPE, MODEL_SETTING, modelId, this.now());
+      repos.embeddings.deleteOtherModels(modelId);
+      repos.embedQueue.requeueMissing(modelId);
     });
     this.cache = undefined;
     this.lastError = null;
@@ -170,9 +153,10 @@ export class EmbeddingService {
     this.embedders.delete(modelId);
     void old?.then((e) => e.dispose?.()).catch(() => {});
     if (modelId === this.modelId) {
-      this.sql.tx(() => {
-        this.sql.run('DELETE FROM embeddings WHERE model_id = ?', [modelId]);
-        this.requeueMissing(modelId);
+      const { sql, repos } = this.db;
+      sql.tx(() => {
+        repos.embeddings.deleteModel(modelId);
+        repos.embedQueue.requeueMissing(modelId);
       });
       this.cache = undefined;
       this.kick();
@@ -182,16 +166,7 @@ export class EmbeddingService {
 
   /** Queues every row that has no vector of this model (used after model changes, imports, rebuilds). */
   requeueMissing(modelId = this.modelId): number {
-    let queued = 0;
-    for (const table of OWNER_TABLES) {
-      queued += this.sql.run(
-        `INSERT OR IGNORE INTO embed_queue (owner_table, owner_id, token)
-         SELECT ?, o.id, random() FROM ${table} o
-         WHERE NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.owner_table = ? AND e.owner_id = o.id AND e.model_id = ?)`,
-        [table, table, modelId],
-      );
-    }
-    return queued;
+    return this.db.repos.embedQueue.requeueMissing(modelId);
   }
 
   /** Starts the background runner if it is not running. */
@@ -228,15 +203,6 @@ export class EmbeddingService {
     return this.status();
   }
 
-  private nextBatch(): QueuedRow[] {
-    const rows: QueuedRow[] = [];
-    for (const table of OWNER_TABLES) {
-      if (rows.length >= BATCH) break;
-      rows.push(...this.sql.all<QueuedRow>(`${TEXT_OF[table]} LIMIT ?`, [BATCH - rows.length]));
-    }
-    return rows;
-  }
-
   private async run(): Promise<void> {
     // Loading a model costs seconds and megabytes; an empty queue needs none of it.
     if (this.pending() === 0) return;
@@ -250,31 +216,27 @@ export class EmbeddingService {
     }
     const total = this.pending();
     if (total === 0) return;
-    const task = this.core.progress.begin('embedding', total);
+    const task = this.progress.begin('embedding', total);
     let done = 0;
     try {
       // Orphans (owner deleted between enqueue and now) cannot be embedded; drop them.
       this.dropOrphans();
       for (;;) {
         if (this.stopped || this.modelId !== modelId) return;
-        const batch = this.nextBatch();
+        const batch = this.db.repos.embedQueue.next(BATCH);
         if (batch.length === 0) break;
         const vectors = await embedder.embed(batch.map((r) => r.text));
         if (this.stopped || this.modelId !== modelId) return;
-        const now = this.core.now();
-        this.sql.tx(() => {
+        const now = this.now();
+        const { sql, repos } = this.db;
+        sql.tx(() => {
           batch.forEach((row, i) => {
-            const vector = vectors[i]!;
-            this.sql.run(
-              `INSERT OR REPLACE INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at)
-               SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM embed_queue WHERE owner_table = ? AND owner_id = ?)`,
-              [row.t, row.id, modelId, row.userId, row.spaceId, vector.length, toBlob(vector), now, row.t, row.id],
-            );
-            this.sql.run('DELETE FROM embed_queue WHERE owner_table = ? AND owner_id = ? AND token = ?', [row.t, row.id, row.token]);
+            repos.embeddings.putIfQueued({ ...row, vector: vectors[i]! }, modelId, now);
+            repos.embedQueue.remove(row.table, row.id, row.token);
           });
         });
         const cache = this.cache?.modelId === modelId ? this.cache.index : undefined;
-        if (cache) batch.forEach((row, i) => cache.put(vectorKey(row.t, row.id), scopeKey(row), vectors[i]!));
+        if (cache) batch.forEach((row, i) => cache.put(vectorKey(row.table, row.id), scopeKey(row), vectors[i]!));
         done += batch.length;
         task.step(Math.min(done, total));
         // Let queued API calls run between batches.
@@ -289,11 +251,7 @@ export class EmbeddingService {
   }
 
   private dropOrphans(): void {
-    this.sql.tx(() => {
-      for (const table of OWNER_TABLES) {
-        this.sql.run(`DELETE FROM embed_queue WHERE owner_table = ? AND owner_id NOT IN (SELECT id FROM ${table})`, [table]);
-      }
-    });
+    this.db.sql.tx(() => this.db.repos.embedQueue.dropOrphans());
   }
 
   async embedQuery(text: string): Promise<{ modelId: string; vector: Float32Array }> {
@@ -307,16 +265,13 @@ export class EmbeddingService {
    * deletes (which reach the table through cascades) left it over 10% stale.
    */
   private index(modelId: string): ModelIndex | undefined {
-    const stored = Number(this.sql.value('SELECT count(*) FROM embeddings WHERE model_id = ?', [modelId]) ?? 0);
+    const stored = this.db.repos.embeddings.count(modelId);
     if (stored === 0) return undefined;
     const cached = this.cache?.modelId === modelId ? this.cache.index : undefined;
     if (cached && cached.index.size <= stored * 1.1 + 16 && cached.index.size >= stored) return cached;
-    const rows = this.sql.all<{ t: OwnerTable; id: string; userId: string; spaceId: string; dims: number; vector: Uint8Array }>(
-      'SELECT owner_table AS t, owner_id AS id, user_id AS userId, space_id AS spaceId, dims, vector FROM embeddings WHERE model_id = ?',
-      [modelId],
-    );
-    const index = new ModelIndex(rows[0]!.dims);
-    for (const row of rows) index.put(vectorKey(row.t, row.id), scopeKey(row), fromBlob(row.vector));
+    const rows = this.db.repos.embeddings.all(modelId);
+    const index = new ModelIndex(rows[0]!.vector.length);
+    for (const row of rows) index.put(vectorKey(row.table, row.id), scopeKey(row), row.vector);
     this.cache = { modelId, index };
     return index;
   }
@@ -334,11 +289,9 @@ export class EmbeddingService {
 
   /** Stores a vector computed outside the queue (e.g. for memory dedup) and dequeues the row. */
   storeVector(table: OwnerTable, id: string, scope: Scope, modelId: string, vector: Float32Array): void {
-    this.sql.run(
-      `INSERT OR REPLACE INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [table, id, modelId, scope.userId, scope.spaceId, vector.length, toBlob(vector), this.core.now()],
-    );
-    this.sql.run('DELETE FROM embed_queue WHERE owner_table = ? AND owner_id = ?', [table, id]);
+    const { repos } = this.db;
+    repos.embeddings.put({ table, id, userId: scope.userId, spaceId: scope.spaceId, vector }, modelId, this.now());
+    repos.embedQueue.remove(table, id);
     if (this.cache?.modelId === modelId) this.cache.index.put(vectorKey(table, id), scopeKey(scope), vector);
   }
 

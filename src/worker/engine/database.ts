@@ -31,6 +31,19 @@ function configure(sql: Sql, driver: StorageDriver): string {
   return String(sql.value('PRAGMA journal_mode') ?? 'unknown');
 }
 
+/** A connection to an existing file as it is: no pragmas beyond what reading it needs, no migrations. */
+export function openUnmigrated(driver: StorageDriver, file: string): Sql {
+  const sql = new Sql(driver.sqlite3, driver.open(file));
+  try {
+    // As in openDatabase: a WAL file must be opened with exclusive locking before its first read.
+    if (driver.storage === 'opfs') sql.exec('PRAGMA locking_mode = EXCLUSIVE');
+  } catch (error) {
+    sql.close();
+    throw error;
+  }
+  return sql;
+}
+
 export function openDatabase(driver: StorageDriver, file: string, migrations: Migration[]): OpenedDatabase {
   let raw;
   try {

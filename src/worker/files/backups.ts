@@ -10,13 +10,16 @@ import { fail } from '../../shared/errors';
 import { uuidv7 } from '../../shared/ids';
 import type { BackupInfo, BackupStatus } from '../../shared/api';
 import type { Json } from '../../shared/models';
-import type { Core } from '../core';
+import { GLOBAL_SCOPE } from '../../shared/scope';
+import type { OpenFile } from '../connection';
+import { openUnmigrated } from '../engine/database';
 import type { StorageDriver } from '../engine/driver';
 import { assertMigratable, readSchemaState, type Migration } from '../engine/migrations';
-import { Sql } from '../engine/sql';
-import { GLOBAL_SCOPE, SettingsRepo } from '../repos/settings';
+import { snapshotOpen } from '../engine/snapshot';
+import type { Changes } from '../events';
+import { AdminRepo } from '../repos/admin';
+import { SettingsRepo } from '../repos/settings';
 import { exclusive } from './lock';
-import { snapshotOpen } from './snapshot';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -30,6 +33,14 @@ const LAST_DOWNLOADED = 'backups.lastDownloadedAt';
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 const BACKUP_FILE = new RegExp(`^(.+)\\.backup\\.(\\d+)\\.(\\d+)\\.(${UUID})\\.([^.]*)\\.sqlite3$`);
 export const BACKUP_ID = new RegExp(`^${UUID}$`);
+
+/** What backups need: the storage, the open file, the clock and change events (settings they write). */
+export interface BackupDeps {
+  driver: StorageDriver;
+  connection: OpenFile;
+  now: () => number;
+  events: Changes;
+}
 
 export interface BackupFile extends BackupInfo {
   file: string;
@@ -64,8 +75,8 @@ export function listBackups(driver: StorageDriver, db: string): BackupFile[] {
   return backups.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
 }
 
-export function findBackup(core: Core, id: string): BackupFile {
-  return listBackups(core.driver, core.name).find((b) => b.id === id) ?? fail('NOT_FOUND', 'backup not found');
+export function findBackup(deps: BackupDeps, id: string): BackupFile {
+  return listBackups(deps.driver, deps.connection.name).find((b) => b.id === id) ?? fail('NOT_FOUND', 'backup not found');
 }
 
 function integerSetting(settings: SettingsRepo, spec: { key: string; fallback: number; min: number; max: number }): number {
@@ -73,10 +84,6 @@ function integerSetting(settings: SettingsRepo, spec: { key: string; fallback: n
   return typeof value === 'number' && Number.isInteger(value) && value >= spec.min && value <= spec.max ? value : spec.fallback;
 }
 
-/** Whether there is anything worth a backup: a space of a user (the global scope alone is not data). */
-function hasData(sql: Sql): boolean {
-  return sql.value("SELECT 1 FROM spaces WHERE NOT (user_id = '' AND space_id = '') LIMIT 1") !== undefined;
-}
 
 async function writeBackup(driver: StorageDriver, db: string, bytes: Uint8Array, reason: string, now: number, keep: number): Promise<BackupInfo> {
   const info: BackupInfo = { id: uuidv7(now), createdAt: now, sizeBytes: bytes.byteLength, reason };
@@ -86,10 +93,10 @@ async function writeBackup(driver: StorageDriver, db: string, bytes: Uint8Array,
 }
 
 /** Takes a backup of the open database. Callers hold the files lock. */
-export async function takeBackup(core: Core, reason: string): Promise<BackupInfo> {
-  const db = core.name;
-  const bytes = snapshotOpen(core.driver, core.file, core.sql);
-  return writeBackup(core.driver, db, bytes, reason, core.now(), integerSetting(core.repos.settings, KEEP));
+export async function takeBackup(deps: BackupDeps, reason: string): Promise<BackupInfo> {
+  const db = deps.connection.name;
+  const bytes = snapshotOpen(deps.driver, deps.connection.file, deps.connection.sql);
+  return writeBackup(deps.driver, db, bytes, reason, deps.now(), integerSetting(deps.connection.repos.settings, KEEP));
 }
 
 /**
@@ -97,17 +104,17 @@ export async function takeBackup(core: Core, reason: string): Promise<BackupInfo
  * while the database holds no data, which has nothing to lose and whose
  * snapshot would push a useful one out of the kept N. Callers hold the lock.
  */
-export async function takeAutomaticBackup(core: Core, reason: string): Promise<BackupInfo | null> {
-  return hasData(core.sql) ? takeBackup(core, reason) : null;
+export async function takeAutomaticBackup(deps: BackupDeps, reason: string): Promise<BackupInfo | null> {
+  return deps.connection.repos.admin.hasData() ? takeBackup(deps, reason) : null;
 }
 
 /**
  * An automatic snapshot before a destructive operation, e.g.
- * `await snapshotBefore(core, 'before-clear-all')`. Resolves to null when
+ * `await snapshotBefore(deps, 'before-clear-all')`. Resolves to null when
  * the database holds no data.
  */
-export function snapshotBefore(core: Core, reason: string): Promise<BackupInfo | null> {
-  return exclusive(core, () => takeAutomaticBackup(core, reason));
+export function snapshotBefore(deps: BackupDeps, reason: string): Promise<BackupInfo | null> {
+  return exclusive(deps.connection, () => takeAutomaticBackup(deps, reason));
 }
 
 /**
@@ -124,14 +131,12 @@ export async function snapshotBeforeMigration(
   now: () => number = Date.now,
 ): Promise<BackupInfo | null> {
   if (!driver.listFiles().some((f) => f.replace(/^\//, '') === file)) return null;
-  const sql = new Sql(driver.sqlite3, driver.open(file));
+  const sql = openUnmigrated(driver, file);
   let bytes: Uint8Array;
   let keep: number;
   try {
-    // As in openDatabase: a WAL file must be opened with exclusive locking before its first read.
-    if (driver.storage === 'opfs') sql.exec('PRAGMA locking_mode = EXCLUSIVE');
     const state = readSchemaState(sql);
-    if (!state.hasTables || state.version >= (migrations.at(-1)?.version ?? 0) || !hasData(sql)) return null;
+    if (!state.hasTables || state.version >= (migrations.at(-1)?.version ?? 0) || !new AdminRepo(sql).hasData()) return null;
     try {
       assertMigratable(state, migrations);
     } catch {
@@ -151,13 +156,13 @@ export async function snapshotBeforeMigration(
  * while the database is open, first after `firstCheckMs` (default 1 min, so
  * it never competes with start-up). Returns a function that stops it.
  */
-export function startBackupSchedule(core: Core, options: { everyMs?: number; checkMs?: number; firstCheckMs?: number } = {}): () => void {
+export function startBackupSchedule(deps: BackupDeps, options: { everyMs?: number; checkMs?: number; firstCheckMs?: number } = {}): () => void {
   const everyMs = options.everyMs ?? DAY_MS;
   const tick = () => {
-    exclusive(core, async () => {
-      const newest = listBackups(core.driver, core.name)[0];
-      if (newest && core.now() - newest.createdAt < everyMs) return;
-      await takeAutomaticBackup(core, 'scheduled');
+    exclusive(deps.connection, async () => {
+      const newest = listBackups(deps.driver, deps.connection.name)[0];
+      if (newest && deps.now() - newest.createdAt < everyMs) return;
+      await takeAutomaticBackup(deps, 'scheduled');
     }).catch((error: unknown) => {
       console.warn('mnemo: scheduled backup failed', error instanceof Error ? error.name : undefined);
     });
@@ -174,20 +179,20 @@ export function startBackupSchedule(core: Core, options: { everyMs?: number; che
 }
 
 /** Records that the user took a copy made at `takenAt`; only ever moves forward. */
-export function markDownloaded(core: Core, takenAt: number): void {
-  const current = core.repos.settings.get(GLOBAL_SCOPE, LAST_DOWNLOADED);
+export function markDownloaded(deps: BackupDeps, takenAt: number): void {
+  const current = deps.connection.repos.settings.get(GLOBAL_SCOPE, LAST_DOWNLOADED);
   if (typeof current === 'number' && current >= takenAt) return;
-  core.sql.tx(() => core.repos.settings.set(GLOBAL_SCOPE, LAST_DOWNLOADED, takenAt, core.now()));
-  core.changed('settings', null);
+  deps.connection.sql.tx(() => deps.connection.repos.settings.set(GLOBAL_SCOPE, LAST_DOWNLOADED, takenAt, deps.now()));
+  deps.events.changed('settings', null);
 }
 
-export function backupStatus(core: Core): BackupStatus {
-  const backups = listBackups(core.driver, core.name);
-  const settings = core.repos.settings;
+export function backupStatus(deps: BackupDeps): BackupStatus {
+  const backups = listBackups(deps.driver, deps.connection.name);
+  const settings = deps.connection.repos.settings;
   const last = settings.get(GLOBAL_SCOPE, LAST_DOWNLOADED);
   const lastDownloadedAt = typeof last === 'number' ? last : null;
   const remindAfterDays = integerSetting(settings, REMIND_AFTER_DAYS);
-  const stale = lastDownloadedAt === null || core.now() - lastDownloadedAt > remindAfterDays * DAY_MS;
+  const stale = lastDownloadedAt === null || deps.now() - lastDownloadedAt > remindAfterDays * DAY_MS;
   return {
     count: backups.length,
     totalBytes: backups.reduce((sum, b) => sum + b.sizeBytes, 0),
@@ -195,20 +200,20 @@ export function backupStatus(core: Core): BackupStatus {
     lastDownloadedAt,
     keep: integerSetting(settings, KEEP),
     remindAfterDays,
-    reminderDue: stale && hasData(core.sql),
+    reminderDue: stale && deps.connection.repos.admin.hasData(),
   };
 }
 
 /** The backup feature's own global settings, which stay with the device across replace and restore. */
-export function backupSettings(core: Core): Record<string, Json> {
-  return Object.fromEntries(Object.entries(core.repos.settings.list(GLOBAL_SCOPE)).filter(([key]) => key.startsWith(BACKUP_SETTINGS_PREFIX)));
+export function backupSettings(deps: BackupDeps): Record<string, Json> {
+  return Object.fromEntries(Object.entries(deps.connection.repos.settings.list(GLOBAL_SCOPE)).filter(([key]) => key.startsWith(BACKUP_SETTINGS_PREFIX)));
 }
 
-export function putBackupSettings(core: Core, kept: Record<string, Json>): void {
-  const settings = core.repos.settings;
-  const at = core.now();
-  core.sql.tx(() => {
-    for (const key of Object.keys(backupSettings(core))) if (!(key in kept)) settings.delete(GLOBAL_SCOPE, key);
+export function putBackupSettings(deps: BackupDeps, kept: Record<string, Json>): void {
+  const settings = deps.connection.repos.settings;
+  const at = deps.now();
+  deps.connection.sql.tx(() => {
+    for (const key of Object.keys(backupSettings(deps))) if (!(key in kept)) settings.delete(GLOBAL_SCOPE, key);
     for (const [key, value] of Object.entries(kept)) settings.set(GLOBAL_SCOPE, key, value, at);
   });
 }

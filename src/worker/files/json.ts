@@ -5,7 +5,7 @@
  */
 import type { SpaceJsonExport } from '../../shared/api';
 import type { Page, PageRequest, Scope } from '../../shared/models';
-import type { Core } from '../core';
+import type { OpenFile } from '../connection';
 
 const PAGE_SIZE = 2_000;
 
@@ -23,22 +23,22 @@ function byCreation<T extends { createdAt: number; id: string }>(rows: T[]): T[]
   return rows.sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export function exportSpaceJson(core: Core, scope: Scope): SpaceJsonExport {
-  const r = core.repos;
-  const now = core.now();
+export function exportSpaceJson(deps: { connection: Pick<OpenFile, 'repos' | 'schemaVersion'>; now: () => number }, scope: Scope): SpaceJsonExport {
+  const r = deps.connection.repos;
+  const now = deps.now();
   const space = r.spaces.get(scope);
   const sessions = byCreation(everyPage((p) => r.sessions.list(scope, p)));
   const conversations = byCreation(everyPage((p) => r.conversations.list(scope, p)));
   const contents = byCreation(sessions.flatMap((s) => everyPage((p) => r.documents.list(scope, s.id, p)))).map((content) => ({
     ...content,
     // Read directly: `documents.get` would record an access, and an export must not change the data.
-    fullText: String(core.sql.value('SELECT full_text FROM contents WHERE id = ?', [content.id]) ?? ''),
+    fullText: r.documents.fullText(content.id),
   }));
   return {
     format: 'mnemo.space',
     version: 1,
     exportedAt: now,
-    schemaVersion: core.schemaVersion,
+    schemaVersion: deps.connection.schemaVersion,
     space,
     agents: byCreation(everyPage((p) => r.agents.list(scope, p))),
     sessions,

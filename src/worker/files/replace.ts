@@ -4,34 +4,33 @@
  * the new file has opened; if it does not open, the old bytes go back.
  */
 import type { BackupInfo } from '../../shared/api';
-import type { Core } from '../core';
+import { rejectImport } from '../engine/reject';
+import { snapshotOpen } from '../engine/snapshot';
 import { toFailure } from '../engine/sql';
-import { backupSettings, putBackupSettings, takeAutomaticBackup } from './backups';
-import { rejectImport } from './reject';
-import { snapshotOpen } from './snapshot';
-import type { ValidatedFile } from './validate';
+import type { ValidatedFile } from '../engine/validate';
+import { backupSettings, putBackupSettings, takeAutomaticBackup, type BackupDeps } from './backups';
 
 /** Files `writeFile` makes room for: the database, its WAL and a temporary file. */
 const FILES_PER_WRITE = 3;
 
-export async function replaceDatabase(core: Core, file: ValidatedFile, reason: string): Promise<BackupInfo | null> {
-  const backup = await takeAutomaticBackup(core, reason);
-  const kept = backupSettings(core);
+export async function replaceDatabase(deps: BackupDeps, file: ValidatedFile, reason: string): Promise<BackupInfo | null> {
+  const backup = await takeAutomaticBackup(deps, reason);
+  const kept = backupSettings(deps);
   // Storage is reserved now so that from the snapshot to the reopen nothing
   // waits on a promise that needs another task: no other API call can run
   // in between and meet a closed connection or a half-written file.
-  await core.driver.ensureCapacity(FILES_PER_WRITE);
-  const previous = snapshotOpen(core.driver, core.file, core.sql);
-  core.sql.close();
+  await deps.driver.ensureCapacity(FILES_PER_WRITE);
+  const previous = snapshotOpen(deps.driver, deps.connection.file, deps.connection.sql);
+  deps.connection.sql.close();
   try {
-    await core.driver.writeFile(core.file, file.bytes);
-    core.reopen(core.name);
+    await deps.driver.writeFile(deps.connection.file, file.bytes);
+    deps.connection.reopen(deps.connection.name);
   } catch (error) {
-    await core.driver.writeFile(core.file, previous);
-    core.reopen(core.name);
+    await deps.driver.writeFile(deps.connection.file, previous);
+    deps.connection.reopen(deps.connection.name);
     rejectImport(`the file could not be opened (${toFailure(error, 'open').message})`);
   }
-  putBackupSettings(core, kept);
-  core.changed('*', null);
+  putBackupSettings(deps, kept);
+  deps.events.changed('*', null);
   return backup;
 }

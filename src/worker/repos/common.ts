@@ -51,6 +51,9 @@ export function num(value: SqlValue | undefined): number | null {
   return value === null || value === undefined ? null : Number(value);
 }
 
+/** Rows of `spaces` other than the global scope's (see shared/scope.ts). */
+export const NOT_GLOBAL_SPACE = "NOT (user_id = '' AND space_id = '')";
+
 export function scopeParams(scope: Scope): [string, string] {
   return [scope.userId, scope.spaceId];
 }

@@ -78,8 +78,12 @@ export class DocumentsRepo {
     if (!this.find(scope, id)) notFound('document');
     this.sql.run('UPDATE contents SET last_accessed_at = ? WHERE id = ?', [now, id]);
     const content = this.find(scope, id) ?? notFound('document');
-    const fullText = String(this.sql.value('SELECT full_text FROM contents WHERE id = ?', [id]) ?? '');
-    return { ...content, fullText };
+    return { ...content, fullText: this.fullText(id) };
+  }
+
+  /** The stored text of a document, without recording an access (exports must not change the data). */
+  fullText(id: string): string {
+    return String(this.sql.value('SELECT full_text FROM contents WHERE id = ?', [id]) ?? '');
   }
 
   chunks(scope: Scope, contentId: string): DocumentChunk[] {

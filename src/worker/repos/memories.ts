@@ -37,6 +37,11 @@ export class MemoriesRepo {
     return id === undefined ? undefined : String(id);
   }
 
+  /** What near-duplicate detection compares: kind, importance and text of one memory of the scope. */
+  findForDedup(scope: Scope, id: string): { kind: MemoryKind; importance: number; content: string } | undefined {
+    return this.sql.get('SELECT kind, importance, content FROM memories WHERE id = ? AND user_id = ? AND space_id = ?', [id, ...scopeParams(scope)]);
+  }
+
   insert(scope: Scope, input: MemoryInput, now: number): Memory {
     const id = input.id ?? uuidv7(now);
     const createdAt = input.createdAt ?? now;

@@ -4,7 +4,7 @@ import { uuidv7 } from '../../shared/ids';
 import type { Message, Page, PageRequest, Scope } from '../../shared/models';
 import type { Sql, SqlValue } from '../engine/sql';
 import { toFailure } from '../engine/sql';
-import { withBulkIndex } from '../search/indexing';
+import { withBulkIndex } from './search';
 import { fromJson, fromJsonObject, notFound, paginate, scopeParams, toJson } from './common';
 
 const COLUMNS = `m.id, m.conversation_id AS conversationId, m.role, m.content, m.tool_calls AS toolCalls,

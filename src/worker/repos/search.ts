@@ -155,6 +155,27 @@ export function kindsFor(filters: SearchFilters): HitKind[] {
 const spec = (kind: HitKind) => SPECS[KIND_CODE[kind]]!;
 
 export type BulkTable = 'messages' | 'memories' | 'vector_entries';
+
+/** Rows per INSERT … SELECT when bulk writers feed the index. */
+const FEED_BATCH = 5_000;
+
+/**
+ * Runs `insert` (which must only INSERT rows into `table`) with the insert
+ * triggers off, then feeds the index and the embedding queue per 5,000 rows:
+ * per-row FTS triggers flush FTS5's pending terms at every row's savepoint
+ * (19.9 s vs 8.1 s per 100k messages). The caller provides the transaction,
+ * so the flag can never stay set: a rollback restores it with everything else.
+ */
+export function withBulkIndex<T>(sql: Sql, table: BulkTable, insert: () => T): T {
+  const repo = new SearchRepo(sql);
+  const lo = repo.maxRowid(table) + 1;
+  repo.setBulk(true);
+  const result = insert();
+  const hi = repo.maxRowid(table);
+  repo.setBulk(false);
+  for (let from = lo; from <= hi; from += FEED_BATCH) repo.feed(table, from, Math.min(hi, from + FEED_BATCH - 1));
+  return result;
+}
 const BULK_KIND: Record<BulkTable, HitKind> = { messages: 'message', memories: 'memory', vector_entries: 'vector' };
 
 export class SearchRepo {

@@ -2,9 +2,6 @@ import type { Json, Scope } from '../../shared/models';
 import type { Sql } from '../engine/sql';
 import { fromJson, scopeParams } from './common';
 
-/** The scope of settings that belong to no space. */
-export const GLOBAL_SCOPE: Scope = { userId: '', spaceId: '' };
-
 export class SettingsRepo {
   constructor(private readonly sql: Sql) {}
 

@@ -1,9 +1,8 @@
 import type { Page, Scope, Space } from '../../shared/models';
 import type { Sql } from '../engine/sql';
-import { notFound, paginate, type PageArgs } from './common';
+import { NOT_GLOBAL_SPACE as NOT_GLOBAL, notFound, paginate, type PageArgs } from './common';
 
 const COLUMNS = 'user_id AS userId, space_id AS spaceId, name, created_at AS createdAt, updated_at AS updatedAt';
-const NOT_GLOBAL = "NOT (user_id = '' AND space_id = '')";
 
 export class SpacesRepo {
   constructor(private readonly sql: Sql) {}

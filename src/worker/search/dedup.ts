@@ -5,7 +5,9 @@
  */
 import type { MemoryInput } from '../../shared/api';
 import type { Scope } from '../../shared/models';
-import type { Core } from '../core';
+import { GLOBAL_SCOPE } from '../../shared/scope';
+import type { VectorSearch } from '../embed/service';
+import type { Db } from '../repos';
 import { isStopword, queryWords } from './query';
 
 export const DEFAULT_DEDUP_THRESHOLD = 0.92;
@@ -15,6 +17,12 @@ export interface SimilarMemory {
   modelId: string;
   vector: Float32Array;
   match?: { id: string; similarity: number; importance: number };
+}
+
+/** What dedup needs: settings and memories, and the vectors. */
+export interface DedupDeps {
+  db: Db;
+  embeddings: VectorSearch;
 }
 
 const NUMBERISH = /[\p{L}\p{N}]*\p{N}[\p{L}\p{N}]*/gu;
@@ -35,31 +43,28 @@ export function sameFacts(a: string, b: string): boolean {
 }
 
 /** The threshold set for the space, else globally, else the default. */
-export function dedupThreshold(core: Core, scope: Scope): number {
-  for (const where of [scope, { userId: '', spaceId: '' }]) {
-    const value = core.repos.settings.get(where, THRESHOLD_SETTING);
+export function dedupThreshold(deps: DedupDeps, scope: Scope): number {
+  for (const where of [scope, GLOBAL_SCOPE]) {
+    const value = deps.db.repos.settings.get(where, THRESHOLD_SETTING);
     if (typeof value === 'number' && value > 0 && value <= 1) return value;
   }
   return DEFAULT_DEDUP_THRESHOLD;
 }
 
 /** Embeds the new memory and finds the closest existing one above the threshold; undefined when no model is usable. */
-export async function findSimilarMemory(core: Core, scope: Scope, input: MemoryInput): Promise<SimilarMemory | undefined> {
+export async function findSimilarMemory(deps: DedupDeps, scope: Scope, input: MemoryInput): Promise<SimilarMemory | undefined> {
   let embedded;
   try {
-    embedded = await core.embeddings.embedQuery(input.content);
+    embedded = await deps.embeddings.embedQuery(input.content);
   } catch {
     return undefined;
   }
-  const threshold = dedupThreshold(core, scope);
-  const hits = core.embeddings.nearest(embedded.modelId, embedded.vector, scope, 8, (key) => key.startsWith('memories:'));
+  const threshold = dedupThreshold(deps, scope);
+  const hits = deps.embeddings.nearest(embedded.modelId, embedded.vector, scope, 8, (key) => key.startsWith('memories:'));
   for (const hit of hits) {
     if (hit.score < threshold) break;
     const id = hit.id.slice('memories:'.length);
-    const row = core.sql.get<{ kind: string; importance: number; content: string }>(
-      'SELECT kind, importance, content FROM memories WHERE id = ? AND user_id = ? AND space_id = ?',
-      [id, scope.userId, scope.spaceId],
-    );
+    const row = deps.db.repos.memories.findForDedup(scope, id);
     if (row && row.kind === input.kind && sameFacts(row.content, input.content)) return { ...embedded, match: { id, similarity: hit.score, importance: row.importance } };
   }
   return embedded;

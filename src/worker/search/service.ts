@@ -7,13 +7,20 @@ import type { HitKind, SearchFilters, SearchHit, SearchRequest } from '../../sha
 import { fail, MnemoFailure } from '../../shared/errors';
 import { SEARCH_DEFAULTS } from '../../shared/search-defaults';
 import type { Scope } from '../../shared/models';
-import type { Core } from '../core';
-import { vectorKey, type OwnerTable } from '../embed/service';
+import { vectorKey, type OwnerTable, type VectorSearch } from '../embed/service';
+import type { Db } from '../repos';
 import { KIND_TABLE, kindsFor, SearchRepo } from '../repos/search';
 import { keywordSearch, termMatcher, toCandidate, type CandidateHit } from './keyword';
 import { parseQuery, type ParsedQuery } from './query';
 
 export const DEFAULT_LIMIT = 10;
+
+/** What search needs: the database, the vectors and the clock. */
+export interface SearchDeps {
+  db: Db;
+  embeddings: VectorSearch;
+  now: () => number;
+}
 export const DEFAULT_RRF_K = SEARCH_DEFAULTS.rrfK;
 export const DEFAULT_FUSION = SEARCH_DEFAULTS.fusion;
 export const DEFAULT_WEIGHTS = SEARCH_DEFAULTS.weights;
@@ -91,7 +98,7 @@ export function normalizeWeights(weights: SearchRequest['weights']): { text: num
 const TABLE_KIND: Record<OwnerTable, HitKind> = { messages: 'message', memories: 'memory', vector_entries: 'vector', chunks: 'chunk' };
 
 async function vectorCandidates(
-  core: Core,
+  deps: SearchDeps,
   repo: SearchRepo,
   scope: Scope,
   query: string,
@@ -103,11 +110,11 @@ async function vectorCandidates(
 ): Promise<Ranked[]> {
   const kinds = new Set(kindsFor(filters));
   if (kinds.size === 0) return [];
-  const { modelId, vector } = await core.embeddings.embedQuery(query);
+  const { modelId, vector } = await deps.embeddings.embedQuery(query);
   const accept = (key: string) => kinds.has(TABLE_KIND[key.slice(0, key.indexOf(':')) as OwnerTable]);
   // Oversample: the scope filter is applied in the index, the other filters by SQL afterwards.
   const needsSql = Object.keys(filters).some((k) => k !== 'kinds' && filters[k as keyof SearchFilters] !== undefined);
-  const nearest = core.embeddings.nearest(modelId, vector, scope, needsSql ? count * 10 : count, accept).filter((h) => h.score >= minSimilarity);
+  const nearest = deps.embeddings.nearest(modelId, vector, scope, needsSql ? count * 10 : count, accept).filter((h) => h.score >= minSimilarity);
   const byKind = new Map<HitKind, string[]>();
   for (const hit of nearest) {
     const sep = hit.id.indexOf(':');
@@ -129,17 +136,17 @@ async function vectorCandidates(
   return out;
 }
 
-export async function search(core: Core, scope: Scope, request: SearchRequest): Promise<SearchHit[]> {
+export async function search(deps: SearchDeps, scope: Scope, request: SearchRequest): Promise<SearchHit[]> {
   const mode = request.mode ?? 'hybrid';
   const limit = request.limit ?? DEFAULT_LIMIT;
   const filters = request.filters ?? {};
-  const now = core.now();
+  const now = deps.now();
   const weights = normalizeWeights(request.weights);
   // Without an explicit threshold, a vector hit must at least point the same way as the query.
   const minSimilarity = request.minSimilarity ?? Number.MIN_VALUE;
   const candidates = mode === 'hybrid' ? Math.max(limit * 5, 50) : limit;
 
-  const repo = new SearchRepo(core.sql);
+  const repo = new SearchRepo(deps.db.sql);
   const parsed = parseQuery(request.query);
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {
@@ -148,7 +155,7 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
   let vector: Ranked[] = [];
   if (mode !== 'keyword' && request.query.trim()) {
     try {
-      vector = await vectorCandidates(core, repo, scope, request.query, parsed, filters, candidates, minSimilarity, now);
+      vector = await vectorCandidates(deps, repo, scope, request.query, parsed, filters, candidates, minSimilarity, now);
     } catch (error) {
       // Hybrid degrades to keyword when no model is available; vector mode cannot.
       if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
@@ -180,6 +187,6 @@ export async function search(core: Core, scope: Scope, request: SearchRequest): 
 
   const recalled = top.filter((h) => h.kind === 'memory').map((h) => h.id);
   // Recall counts as access. No change event: views refreshing on it would search again, forever.
-  if (recalled.length) core.sql.tx(() => core.repos.memories.touch(scope, recalled, now));
+  if (recalled.length) deps.db.sql.tx(() => deps.db.repos.memories.touch(scope, recalled, now));
   return top;
 }

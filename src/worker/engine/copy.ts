@@ -3,10 +3,10 @@
  * connection: one set-based INSERT … SELECT per table, parents first.
  */
 import type { Scope } from '../../shared/models';
-import type { Core } from '../core';
-import { openDatabase } from '../engine/database';
-import { createMemoryDriver } from '../engine/memory-driver';
-import type { SqlValue } from '../engine/sql';
+import { openDatabase } from './database';
+import { createMemoryDriver } from './memory-driver';
+import type { Migration } from './migrations';
+import type { Sql, SqlValue } from './sql';
 import { serialize, withAttached } from './snapshot';
 import { camelName, dataTables, ident, parentsExist, scopeCondition, scopedTables, type TablePlan } from './tables';
 
@@ -22,9 +22,8 @@ const EXPORT_SCHEMA = 'mnemo_export';
  * follows through the live database's triggers (full-text index, embedding
  * queue). Returns the rows added per table (camelCase names).
  */
-export function mergeFile(core: Core, bytes: Uint8Array, onTable: (table: string, index: number) => void): Record<string, number> {
-  const sql = core.sql;
-  return withAttached(core.driver.sqlite3, sql, IMPORT_SCHEMA, bytes, () => {
+export function mergeFile(sql: Sql, bytes: Uint8Array, onTable: (table: string, index: number) => void): Record<string, number> {
+  return withAttached(sql.sqlite3, sql, IMPORT_SCHEMA, bytes, () => {
     const source = new Map(dataTables(sql.raw, IMPORT_SCHEMA).map((plan) => [plan.name, plan]));
     const targets = scopedTables(sql.raw, 'main');
     return sql.tx(() => {
@@ -32,7 +31,7 @@ export function mergeFile(core: Core, bytes: Uint8Array, onTable: (table: string
       for (const [index, plan] of targets.entries()) {
         const from = source.get(plan.name);
         const columns = from ? plan.columns.filter((c) => from.columns.includes(c)) : [];
-        added[camelName(plan.name)] = columns.length > 0 ? insertMissing(core, plan, columns) : 0;
+        added[camelName(plan.name)] = columns.length > 0 ? insertMissing(sql, plan, columns) : 0;
         onTable(plan.name, index);
       }
       return added;
@@ -40,22 +39,22 @@ export function mergeFile(core: Core, bytes: Uint8Array, onTable: (table: string
   });
 }
 
-function insertMissing(core: Core, plan: TablePlan, columns: string[]): number {
+function insertMissing(sql: Sql, plan: TablePlan, columns: string[]): number {
   const list = columns.map(ident).join(', ');
   const select = columns.map((c) => `t.${ident(c)}`).join(', ');
   // `WHERE` is required before `ON CONFLICT` in INSERT … SELECT (parsing ambiguity with joins).
-  core.sql.exec(
+  sql.exec(
     `INSERT INTO main.${ident(plan.name)} (${list}) SELECT ${select} FROM ${IMPORT_SCHEMA}.${ident(plan.name)} AS t
      WHERE ${parentsExist(plan, 't')} ON CONFLICT DO NOTHING`,
   );
-  return core.sql.raw.changes();
+  return sql.raw.changes();
 }
 
 /** Row counts of the user-data tables of the live database (camelCase names, as `mergeFile` reports them). */
-export function tableCounts(core: Core): Record<string, number> {
+export function tableCounts(sql: Sql): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const plan of scopedTables(core.sql.raw, 'main')) {
-    counts[camelName(plan.name)] = Number(core.sql.raw.selectValue(`SELECT count(*) FROM main.${ident(plan.name)}`) ?? 0);
+  for (const plan of scopedTables(sql.raw, 'main')) {
+    counts[camelName(plan.name)] = Number(sql.raw.selectValue(`SELECT count(*) FROM main.${ident(plan.name)}`) ?? 0);
   }
   return counts;
 }
@@ -65,16 +64,15 @@ export function tableCounts(core: Core): Record<string, number> {
  * migrations, so the same version and application_id) holding only the rows
  * of `scope`: its space row, its root rows and their children.
  */
-export function copySpace(core: Core, scope: Scope): Uint8Array {
-  const sqlite3 = core.driver.sqlite3;
-  const empty = openDatabase(createMemoryDriver(sqlite3), 'space-export', core.migrations);
+export function copySpace(sql: Sql, migrations: Migration[], scope: Scope): Uint8Array {
+  const sqlite3 = sql.sqlite3;
+  const empty = openDatabase(createMemoryDriver(sqlite3), 'space-export', migrations);
   let template: Uint8Array;
   try {
     template = serialize(sqlite3, empty.sql.raw);
   } finally {
     empty.sql.close();
   }
-  const sql = core.sql;
   return withAttached(sqlite3, sql, EXPORT_SCHEMA, template, () => {
     const plans = dataTables(sql.raw, 'main');
     const byName = new Map(plans.map((plan) => [plan.name, plan]));

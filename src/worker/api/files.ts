@@ -1,24 +1,32 @@
 /**
  * Export, import and backups of database files (the `files` namespace of the
- * API). The pieces live in `./files/`; see docs/decisions.md, "Files:
+ * API). Backups live in `../files/`, the file mechanics in `../engine/`; see docs/decisions.md, "Files:
  * export, import, backups", for why they work the way they do.
  */
 import * as Comlink from 'comlink';
 import * as v from 'valibot';
-import type { ExportOptions, FilesApi, ImportOptions, ImportResult } from '../shared/api';
-import { fail } from '../shared/errors';
-import { check } from '../shared/schemas';
-import type { Core } from './core';
-import { BACKUP_ID, backupStatus, findBackup, listBackups, markDownloaded, takeAutomaticBackup, takeBackup } from './files/backups';
-import { copySpace, mergeFile, tableCounts } from './files/copy';
-import { exportSpaceJson } from './files/json';
-import { exclusive } from './files/lock';
-import { replaceDatabase } from './files/replace';
-import { snapshotOpen } from './files/snapshot';
-import { scopedTables } from './files/tables';
-import { validateDatabaseFile, type ValidatedFile } from './files/validate';
+import type { ExportOptions, FilesApi, ImportOptions, ImportResult, Limits } from '../../shared/api';
+import { fail } from '../../shared/errors';
+import { check, type Schemas } from '../../shared/schemas';
+import { copySpace, mergeFile, tableCounts } from '../engine/copy';
+import type { Migration } from '../engine/migrations';
+import { snapshotOpen } from '../engine/snapshot';
+import { scopedTables } from '../engine/tables';
+import { validateDatabaseFile, type ValidatedFile } from '../engine/validate';
+import type { Changes, ProgressReporter } from '../events';
+import { BACKUP_ID, backupStatus, findBackup, listBackups, markDownloaded, takeAutomaticBackup, takeBackup, type BackupDeps } from '../files/backups';
+import { exportSpaceJson } from '../files/json';
+import { exclusive } from '../files/lock';
+import { replaceDatabase } from '../files/replace';
 
-export { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from './files/backups';
+export interface FilesDeps extends BackupDeps {
+  events: Changes & ProgressReporter;
+  migrations: Migration[];
+  limits: Pick<Limits, 'maxImportBytes'>;
+  schemas: Schemas;
+  /** The embedding service's vector cache, which merged rows bypass. */
+  vectorCache: { invalidate(): void };
+}
 
 const MAX_REASON_CHARS = 64;
 
@@ -59,32 +67,33 @@ function handOver(bytes: Uint8Array): Uint8Array {
   return Comlink.transfer(bytes, [bytes.buffer]);
 }
 
-export function createFilesApi(core: Core): FilesApi {
-  const s = core.schemas;
+export function createFilesApi(deps: FilesDeps): FilesApi {
+  const s = deps.schemas;
+  const { driver, connection } = deps;
 
-  type Progress = ReturnType<Core['progress']['begin']>;
+  type Progress = ReturnType<ProgressReporter['begin']>;
 
   async function replace(file: ValidatedFile, reason: string): Promise<ImportResult> {
-    const backup = await replaceDatabase(core, file, reason);
-    return { mode: 'replace', rows: tableCounts(core), schemaVersion: file.schemaVersion, migratedFrom: file.migratedFrom, backup };
+    const backup = await replaceDatabase(deps, file, reason);
+    return { mode: 'replace', rows: tableCounts(connection.sql), schemaVersion: file.schemaVersion, migratedFrom: file.migratedFrom, backup };
   }
 
   async function merge(file: ValidatedFile, progress: Progress): Promise<ImportResult> {
-    const backup = await takeAutomaticBackup(core, 'before-import');
+    const backup = await takeAutomaticBackup(deps, 'before-import');
     progress.step(2, 'backed up');
-    const rows = mergeFile(core, file.bytes, (table, index) => progress.step(3 + index, table));
+    const rows = mergeFile(connection.sql, file.bytes, (table, index) => progress.step(3 + index, table));
     // Merged vectors were written around the embedding service's in-memory cache.
-    core.embeddings.invalidate();
-    core.changed('*', null);
+    deps.vectorCache.invalidate();
+    deps.events.changed('*', null);
     return { mode: 'merge', rows, schemaVersion: file.schemaVersion, migratedFrom: file.migratedFrom, backup };
   }
 
   /** Validation, then the swap or merge; progress steps: validated, (backed up, one per table | replaced). */
   async function importFile(input: Uint8Array, mode: ImportOptions['mode'], task: string, reason: string): Promise<ImportResult> {
-    const total = mode === 'replace' ? 2 : 2 + scopedTables(core.sql.raw, 'main').length;
-    const progress = core.progress.begin(task, total);
+    const total = mode === 'replace' ? 2 : 2 + scopedTables(connection.sql.raw, 'main').length;
+    const progress = deps.events.begin(task, total);
     try {
-      const file = await validateDatabaseFile(core, input);
+      const file = await validateDatabaseFile({ driver, file: connection.file, sql: connection.sql, migrations: deps.migrations, maxImportBytes: deps.limits.maxImportBytes, now: deps.now }, input);
       progress.step(1, 'validated');
       return mode === 'replace' ? await replace(file, reason) : await merge(file, progress);
     } finally {
@@ -95,54 +104,54 @@ export function createFilesApi(core: Core): FilesApi {
   return {
     async export(options?: ExportOptions) {
       const { markDownloaded: mark = true } = check(exportOptions, options, 'files.export');
-      const bytes = snapshotOpen(core.driver, core.file, core.sql);
-      if (mark) markDownloaded(core, core.now());
+      const bytes = snapshotOpen(driver, connection.file, connection.sql);
+      if (mark) markDownloaded(deps, deps.now());
       return handOver(bytes);
     },
     async exportSpace(scope) {
       const where = check(s.scope, scope, 'files.exportSpace');
-      core.repos.spaces.get(where);
-      return handOver(copySpace(core, where));
+      connection.repos.spaces.get(where);
+      return handOver(copySpace(connection.sql, deps.migrations, where));
     },
     async exportJson(scope) {
-      return JSON.stringify(exportSpaceJson(core, check(s.scope, scope, 'files.exportJson')));
+      return JSON.stringify(exportSpaceJson(deps, check(s.scope, scope, 'files.exportJson')));
     },
     async import(bytes: Uint8Array | ArrayBuffer, options: ImportOptions) {
       const input = fileBytes(bytes, 'files.import');
       const { mode } = check(importOptions, options, 'files.import');
-      return exclusive(core, () => importFile(input, mode, 'import', 'before-import'));
+      return exclusive(connection, () => importFile(input, mode, 'import', 'before-import'));
     },
     backups: {
       async list() {
-        return listBackups(core.driver, core.name).map(({ file: _file, ...info }) => info);
+        return listBackups(driver, connection.name).map(({ file: _file, ...info }) => info);
       },
       async create(text?: string) {
         const why = check(reason, text, 'files.backups.create');
-        return exclusive(core, () => takeBackup(core, why));
+        return exclusive(connection, () => takeBackup(deps, why));
       },
       async restore(id) {
         const target = check(backupId, id, 'files.backups.restore');
-        return exclusive(core, () => importFile(core.driver.readFile(findBackup(core, target).file), 'replace', 'restore', 'before-restore'));
+        return exclusive(connection, () => importFile(driver.readFile(findBackup(deps, target).file), 'replace', 'restore', 'before-restore'));
       },
       async download(id, options?: ExportOptions) {
         const target = check(backupId, id, 'files.backups.download');
         const { markDownloaded: mark = true } = check(exportOptions, options, 'files.backups.download');
-        const backup = findBackup(core, target);
-        const bytes = core.driver.readFile(backup.file);
-        if (mark) markDownloaded(core, backup.createdAt);
+        const backup = findBackup(deps, target);
+        const bytes = driver.readFile(backup.file);
+        if (mark) markDownloaded(deps, backup.createdAt);
         return handOver(bytes);
       },
       async delete(id) {
         const target = check(backupId, id, 'files.backups.delete');
-        return exclusive(core, async () => {
-          const backup = listBackups(core.driver, core.name).find((b) => b.id === target);
+        return exclusive(connection, async () => {
+          const backup = listBackups(driver, connection.name).find((b) => b.id === target);
           if (!backup) return false;
-          core.driver.deleteFile(backup.file);
+          driver.deleteFile(backup.file);
           return true;
         });
       },
       async status() {
-        return backupStatus(core);
+        return backupStatus(deps);
       },
     },
   };

@@ -5,8 +5,8 @@
  */
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { fail } from '../../shared/errors';
-import type { StorageDriver } from '../engine/driver';
-import { Sql } from '../engine/sql';
+import type { StorageDriver } from './driver';
+import { Sql } from './sql';
 import { toRollbackFile } from './header';
 
 /** The database file's bytes as a self-contained rollback-journal SQLite file. */

@@ -5,7 +5,7 @@
  */
 import type { Database } from '@sqlite.org/sqlite-wasm';
 import type { Scope } from '../../shared/models';
-import type { SqlValue } from '../engine/sql';
+import type { SqlValue } from './sql';
 
 interface ForeignKey {
   parent: string;

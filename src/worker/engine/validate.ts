@@ -4,9 +4,9 @@
  * leaves the live database untouched.
  */
 import { MnemoFailure } from '../../shared/errors';
-import type { Core } from '../core';
-import { APPLICATION_ID, assertMigratable, migrate, readSchemaState } from '../engine/migrations';
-import type { Sql } from '../engine/sql';
+import type { StorageDriver } from './driver';
+import { APPLICATION_ID, assertMigratable, migrate, readSchemaState, type Migration } from './migrations';
+import type { Sql } from './sql';
 import { inspectHeader } from './header';
 import { rejectImport } from './reject';
 import { openScratch, serialize } from './snapshot';
@@ -19,23 +19,34 @@ export interface ValidatedFile {
   migratedFrom: number;
 }
 
+/** The live database a file is checked against. */
+export interface ImportTarget {
+  driver: StorageDriver;
+  /** The live file and connection (the storage check counts the backup of it). */
+  file: string;
+  sql: Sql;
+  migrations: Migration[];
+  maxImportBytes: number;
+  now: () => number;
+}
+
 /** Integrity problems reported, at most; one is enough to refuse. */
 const INTEGRITY_ROWS = 10;
 
-export async function validateDatabaseFile(core: Core, bytes: Uint8Array): Promise<ValidatedFile> {
-  const limit = core.limits.maxImportBytes;
+export async function validateDatabaseFile(target: ImportTarget, bytes: Uint8Array): Promise<ValidatedFile> {
+  const limit = target.maxImportBytes;
   if (bytes.byteLength > limit) rejectImport(`file too large (${bytes.byteLength} bytes; the limit is ${limit})`);
   inspectHeader(bytes);
-  await assertStorageRoom(core, bytes.byteLength);
+  await assertStorageRoom(target, bytes.byteLength);
   let scratch: Sql;
   try {
-    scratch = openScratch(core.driver.sqlite3, bytes);
+    scratch = openScratch(target.driver.sqlite3, bytes);
   } catch (error) {
     if (error instanceof Error && error.name === 'WasmAllocError') rejectImport('file too large to open in memory');
     rejectImport('corrupt: the file could not be opened as a database');
   }
   try {
-    return checkAndMigrate(core, scratch);
+    return checkAndMigrate(target, scratch);
   } catch (error) {
     if (error instanceof MnemoFailure) throw error;
     // SQLite failing to read its own structures (SQLITE_CORRUPT, SQLITE_NOTADB) means the file is damaged.
@@ -45,7 +56,7 @@ export async function validateDatabaseFile(core: Core, bytes: Uint8Array): Promi
   }
 }
 
-function checkAndMigrate(core: Core, scratch: Sql): ValidatedFile {
+function checkAndMigrate(target: ImportTarget, scratch: Sql): ValidatedFile {
   const problems = scratch.all(`PRAGMA integrity_check(${INTEGRITY_ROWS})`).map((row) => String(Object.values(row)[0]));
   if (problems.length !== 1 || problems[0] !== 'ok') rejectImport('corrupt: integrity check failed');
 
@@ -54,11 +65,11 @@ function checkAndMigrate(core: Core, scratch: Sql): ValidatedFile {
     const id = `0x${state.applicationId.toString(16).padStart(8, '0')}`;
     rejectImport(`another application's database (application_id ${id}, expected 0x${APPLICATION_ID.toString(16)})`);
   }
-  const latest = core.migrations.at(-1)?.version ?? 0;
+  const latest = target.migrations.at(-1)?.version ?? 0;
   const version = Math.max(state.version, Number(scratch.value('PRAGMA user_version') ?? 0));
   if (version > latest) rejectImport(`schema version ${version} is newer than this app (${latest})`);
   try {
-    assertMigratable(state, core.migrations);
+    assertMigratable(state, target.migrations);
   } catch (error) {
     rejectImport(`its migration history does not match this app (${error instanceof MnemoFailure ? error.message : 'unreadable'})`);
   }
@@ -66,14 +77,14 @@ function checkAndMigrate(core: Core, scratch: Sql): ValidatedFile {
     // The same settings a live connection uses, so migrations behave as they do on open.
     scratch.exec('PRAGMA foreign_keys = ON');
     try {
-      migrate(scratch, core.migrations, core.now);
+      migrate(scratch, target.migrations, target.now);
     } catch (error) {
       rejectImport(`migrating it from schema version ${state.version} failed (${error instanceof MnemoFailure ? error.message : 'unknown error'})`);
     }
   }
   const violations = scratch.all('PRAGMA foreign_key_check').length;
   if (violations > 0) rejectImport(`corrupt: ${violations} rows reference rows that do not exist`);
-  return { bytes: serialize(core.driver.sqlite3, scratch.raw), schemaVersion: latest, migratedFrom: state.version };
+  return { bytes: serialize(target.driver.sqlite3, scratch.raw), schemaVersion: latest, migratedFrom: state.version };
 }
 
 /**
@@ -81,12 +92,12 @@ function checkAndMigrate(core: Core, scratch: Sql): ValidatedFile {
  * copy of the current database). `navigator.storage.estimate()` is only an
  * estimate, but refusing early beats failing halfway with the disk full.
  */
-async function assertStorageRoom(core: Core, incoming: number): Promise<void> {
+async function assertStorageRoom(target: ImportTarget, incoming: number): Promise<void> {
   const storage = (globalThis.navigator as WorkerNavigator | undefined)?.storage;
-  if (core.driver.storage !== 'opfs' || typeof storage?.estimate !== 'function') return;
+  if (target.driver.storage !== 'opfs' || typeof storage?.estimate !== 'function') return;
   const { quota, usage } = await storage.estimate();
   if (quota === undefined || usage === undefined) return;
-  const needed = incoming + core.driver.fileSize(core.file, core.sql.raw);
+  const needed = incoming + target.driver.fileSize(target.file, target.sql.raw);
   const available = quota - usage;
   if (needed > available) {
     rejectImport(`file too large for the available storage (needs about ${needed} bytes, ${available} available)`);

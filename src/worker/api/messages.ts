@@ -1,0 +1,54 @@
+import type { MessagesApi } from '../../shared/api';
+import { check } from '../../shared/schemas';
+import type { ScopedContext } from './context';
+
+/** Every write also moves its conversations' `updated_at`, which orders conversation lists. */
+export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): MessagesApi {
+  const r = () => db.repos;
+  return {
+    async add(message) {
+      const value = check(s.message, message, 'messages.add');
+      return write('messages', (at) => {
+        const added = r().messages.add(scope, value, at);
+        r().conversations.touch([value.conversationId], at);
+        return added;
+      });
+    },
+    async insertMany(messages) {
+      const values = check(s.messageBatch, messages, 'messages.insertMany');
+      if (values.length === 0) return { inserted: 0, ids: [] };
+      return write('messages', (at) => {
+        const ids = r().messages.insertMany(scope, values, at);
+        r().conversations.touch(new Set(values.map((m) => m.conversationId)), at);
+        return { inserted: ids.length, ids };
+      });
+    },
+    async upsert(message) {
+      const value = check(s.messageWithId, message, 'messages.upsert');
+      return write('messages', (at) => {
+        const saved = r().messages.upsert(scope, value, at);
+        r().conversations.touch([value.conversationId], at);
+        return saved;
+      });
+    },
+    async get(id) {
+      return r().messages.get(scope, check(s.id, id, 'messages.get'));
+    },
+    async page(conversationId, request) {
+      const key = check(s.id, conversationId, 'messages.page');
+      return r().messages.page(scope, key, check(s.pageRequest, request, 'messages.page'));
+    },
+    async delete(id) {
+      const key = check(s.id, id, 'messages.delete');
+      return write('messages', () => r().messages.delete(scope, key));
+    },
+    async deleteByConversation(conversationId) {
+      const key = check(s.id, conversationId, 'messages.deleteByConversation');
+      return write('messages', () => r().messages.deleteByConversation(scope, key));
+    },
+    async deleteBySession(sessionId) {
+      const key = check(s.id, sessionId, 'messages.deleteBySession');
+      return write('messages', () => r().messages.deleteBySession(scope, key));
+    },
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The scoped API: every method closes over one (userId, spaceId) pair fixed
+ * when the handle was made, so no call can name another scope.
+ */
+import type { ScopedApi } from '../../shared/api';
+import type { Scope } from '../../shared/models';
+import { check, type Schemas } from '../../shared/schemas';
+import type { DocumentUploader } from '../services/document-upload';
+import type { MemoryAdder } from '../services/memory-add';
+import { search, type SearchDeps } from '../search/service';
+import { scopedWriter, type WriteDeps } from '../write';
+import { agentsApi } from './agents';
+import type { ScopedContext } from './context';
+import { conversationsApi } from './conversations';
+import { documentsApi } from './documents';
+import { executionsApi } from './executions';
+import { memoriesApi } from './memories';
+import { messagesApi } from './messages';
+import { sessionsApi } from './sessions';
+import { settingsApi } from './settings';
+import { vectorsApi } from './vectors';
+
+export interface ScopedDeps extends WriteDeps {
+  schemas: Schemas;
+  search: SearchDeps;
+  memories: Pick<MemoryAdder, 'add'>;
+  uploads: Pick<DocumentUploader, 'upload'>;
+}
+
+export function createScopedApi(deps: ScopedDeps, scopeInput: unknown): ScopedApi {
+  const scope: Scope = Object.freeze({ ...check(deps.schemas.scope, scopeInput, 'space') });
+  const ctx: ScopedContext = { scope, db: deps.db, schemas: deps.schemas, now: deps.now, write: scopedWriter(deps, scope) };
+  return {
+    scope,
+    agents: agentsApi(ctx),
+    sessions: sessionsApi(ctx),
+    conversations: conversationsApi(ctx),
+    messages: messagesApi(ctx),
+    memories: memoriesApi(ctx, deps.memories),
+    vectors: vectorsApi(ctx),
+    documents: documentsApi(ctx, deps.uploads),
+    settings: settingsApi(ctx),
+    executions: executionsApi(ctx),
+    async search(request) {
+      return search(deps.search, scope, check(deps.schemas.searchRequest, request, 'search'));
+    },
+  };
+}

@@ -1,0 +1,148 @@
+/**
+ * The worker's seams tested alone: services built from narrow fakes instead
+ * of a whole database service, and the helpers every module shares.
+ */
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { MnemoEvent } from '../../src/shared/api';
+import { GLOBAL_SCOPE, isGlobalScope, scopeFromKey, scopeKey } from '../../src/shared/scope';
+import { Connection } from '../../src/worker/connection';
+import type { VectorSearch } from '../../src/worker/embed/service';
+import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
+import { bundledMigrations } from '../../src/worker/engine/migrations';
+import { loadSqlite } from '../../src/worker/engine/sqlite';
+import { Events } from '../../src/worker/events';
+import { MemoryAdder } from '../../src/worker/services/memory-add';
+
+const A = { userId: 'alice', spaceId: 'home' };
+const T0 = 1_750_000_000_000;
+
+describe('scopeKey', () => {
+  test('round-trips any ids, separators included', () => {
+    for (const scope of [A, { userId: 'a\u0000b', spaceId: 'c' }, { userId: '"', spaceId: '\\' }, GLOBAL_SCOPE]) {
+      expect(scopeFromKey(scopeKey(scope))).toEqual(scope);
+    }
+  });
+
+  test('gives different scopes different keys where a separator would not', () => {
+    expect(scopeKey({ userId: 'a\u0000b', spaceId: 'c' })).not.toBe(scopeKey({ userId: 'a', spaceId: 'b\u0000c' }));
+    expect(scopeKey({ ...A, extra: 1 } as typeof A)).toBe(scopeKey(A));
+  });
+
+  test('only the empty pair is the global scope', () => {
+    expect(isGlobalScope({ userId: '', spaceId: '' })).toBe(true);
+    expect(isGlobalScope({ userId: '', spaceId: 'x' })).toBe(false);
+  });
+});
+
+describe('Events', () => {
+  test('listeners hear a change before the in-worker hooks run; progress runs from 0 to total', () => {
+    const events = new Events();
+    const order: string[] = [];
+    events.subscribe((e: MnemoEvent) => order.push(e.type === 'change' ? `listener:${e.table}` : `progress:${e.done}/${e.total}`));
+    events.afterChange((table) => order.push(`hook:${table}`));
+    events.changed('messages', A);
+    const task = events.begin('upload', 3);
+    task.step(2);
+    task.end();
+    expect(order).toEqual(['listener:messages', 'hook:messages', 'progress:0/3', 'progress:2/3', 'progress:3/3']);
+  });
+
+  test('a throwing listener does not stop the others', () => {
+    const events = new Events();
+    const heard: string[] = [];
+    events.subscribe(() => {
+      throw new Error('gone');
+    });
+    events.subscribe((e) => heard.push(e.type));
+    events.changed('*', null);
+    expect(heard).toEqual(['change']);
+  });
+});
+
+describe('MemoryAdder with fake vectors (no model, no Core)', () => {
+  let db: Connection;
+  let events: Events;
+  let changes: string[];
+  let stored: string[];
+  let nearestId: string | undefined;
+  const vector = new Float32Array([1, 0, 0]);
+
+  const embeddings: VectorSearch & { storeVector(table: string, id: string): void } = {
+    embedQuery: async () => ({ modelId: 'fake', vector }),
+    nearest: () => (nearestId ? [{ id: `memories:${nearestId}`, score: 0.99 }] : []),
+    storeVector: (table, id) => void stored.push(`${table}:${id}`),
+  };
+
+  beforeEach(async () => {
+    db = new Connection(createMemoryDriver(await loadSqlite()), await bundledMigrations(), 'seams');
+    events = new Events();
+    changes = [];
+    stored = [];
+    nearestId = undefined;
+    events.subscribe((e) => e.type === 'change' && changes.push(e.table));
+  });
+
+  afterEach(() => db.close());
+
+  const adder = () => new MemoryAdder({ db, events, now: () => T0, embeddings });
+
+  test('a new memory is added, its dedup vector kept, and the space created', async () => {
+    const result = await adder().add(A, { kind: 'long', content: 'Prefers window seats' });
+    expect(result.action).toBe('added');
+    expect(stored).toEqual([`memories:${result.memory.id}`]);
+    expect(changes).toEqual(['memories']);
+    expect(db.repos.spaces.get(A).name).toBe('home');
+  });
+
+  test('a near neighbour with the same facts updates it instead, importance bumped', async () => {
+    const first = await adder().add(A, { kind: 'long', content: 'Flight LH 1234 leaves at noon', importance: 0.5 });
+    nearestId = first.memory.id;
+    const second = await adder().add(A, { kind: 'long', content: 'Flight LH 1234 departs at noon' });
+    expect(second).toMatchObject({ action: 'updated', reason: 'similar', similarity: 0.99 });
+    expect(second.memory.id).toBe(first.memory.id);
+    expect(second.memory.importance).toBeCloseTo(0.55);
+  });
+
+  test('a near neighbour with other numbers is a different fact', async () => {
+    const first = await adder().add(A, { kind: 'long', content: 'Locker code 4411' });
+    nearestId = first.memory.id;
+    expect((await adder().add(A, { kind: 'long', content: 'Locker code 9083' })).action).toBe('added');
+  });
+
+  test('long-term memories refuse an expiry before anything is written', async () => {
+    await expect(adder().add(A, { kind: 'long', content: 'x', ttlMs: 5 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    expect(changes).toEqual([]);
+  });
+});
+
+describe('embedding repositories', () => {
+  let db: Connection;
+  beforeEach(async () => {
+    db = new Connection(createMemoryDriver(await loadSqlite()), await bundledMigrations(), 'seams');
+  });
+  afterEach(() => db.close());
+
+  test('the queue holds new rows, requeues rows without a vector, and vectors round-trip', () => {
+    const { repos, sql } = db;
+    const memory = sql.tx(() => {
+      repos.spaces.ensure(A, T0);
+      return repos.memories.insert(A, { kind: 'long', content: 'hello there' }, T0);
+    });
+    const [queued] = repos.embedQueue.next(10);
+    expect(queued).toMatchObject({ table: 'memories', id: memory.id, text: 'hello there', ...A });
+    const vector = new Float32Array([0.25, -1, 3]);
+    sql.tx(() => {
+      repos.embeddings.putIfQueued({ table: 'memories', id: memory.id, ...A, vector }, 'm1', T0);
+      repos.embedQueue.remove('memories', memory.id, queued!.token);
+    });
+    expect(repos.embedQueue.pending()).toBe(0);
+    expect(repos.embeddings.all('m1')).toEqual([{ table: 'memories', id: memory.id, ...A, vector }]);
+    expect(repos.embedQueue.requeueMissing('m1')).toBe(0);
+    expect(repos.embedQueue.requeueMissing('m2')).toBe(1);
+  });
+
+  test('a vector for a row that left the queue is not stored', () => {
+    db.repos.embeddings.putIfQueued({ table: 'memories', id: 'gone', ...A, vector: new Float32Array([1]) }, 'm1', T0);
+    expect(db.repos.embeddings.count('m1')).toBe(0);
+  });
+});
