@@ -1267,8 +1267,8 @@ describe('a transaction whose COMMIT fails', () => {
 });
 
 describe('reopening the database', () => {
-  // src/worker/scoped.ts captures `const r = core.repos` when the handle is made; initDatabase()
-  // (and a replacing import) swap the repositories, so an older handle queries a closed connection.
+  // A scoped handle must not capture the repositories when it is made: initDatabase() (and a replacing
+  // import) swap them, and an older handle would query a closed connection (services read a live `Db`).
   test('a scoped handle made before initDatabase() keeps working', async () => {
     const { mnemo } = await openTest();
     const s = mnemo.space(SCOPE);
