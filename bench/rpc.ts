@@ -61,7 +61,9 @@ export function serve(handlers: Handlers): void {
       const result = await (handler as (...a: unknown[]) => unknown)(...args);
       scope.postMessage({ id, ok: true, result }, result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : []);
     } catch (error) {
-      scope.postMessage({ id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      // Mnemo's own code throws plain {code, message} objects.
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : typeof error === 'object' && error ? JSON.stringify(error) : String(error);
+      scope.postMessage({ id, ok: false, error: text });
     }
   };
 }
