@@ -17,14 +17,18 @@ import { createSahPoolDriver } from '../src/worker/engine/sahpool-driver';
 import type { SqlValue } from '../src/worker/engine/sql';
 import { loadSqlite } from '../src/worker/engine/sqlite';
 import { snapshotBeforeMigration } from '../src/worker/files/backups';
+import { SearchRepo } from '../src/worker/repos/search';
 import { keywordSearch } from '../src/worker/search/keyword';
-import { isStopword, toFtsQuorumQuery } from '../src/worker/search/query';
-import { generateMessages, generateQueries, vocabularyFrom, type BenchMessage } from './data';
+import { isStopword, parseQuery } from '../src/worker/search/query';
+import { conversationCount, generateMessages, generateQueries, vocabularyFrom, type BenchMessage } from './data';
 import { serve } from './rpc';
 
 const SCOPE = { userId: 'bench', spaceId: 'bench' };
-const CONVERSATIONS = 200;
 const FEED_BATCH = 5_000;
+/** Messages in the store of the with-model write timing. */
+const MODEL_PREFILL = 2_000;
+/** Rows per insertMany call, as in the main run. */
+const BATCH = 5_000;
 /** 64 MiB: FTS5's in-memory pending-terms limit before it writes a segment (default 1 MiB). */
 const BIG_HASH = 64 * 1024 * 1024;
 
@@ -52,6 +56,7 @@ let nextId = 0;
 const rotate = <T>(items: T[], by: number): T[] => items.map((_, i) => items[(i + by) % items.length]!);
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? Number.NaN;
 const round = (value: number) => Math.round(value * 100) / 100;
+const medians = (samples: Record<string, number[]>) => Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))]));
 
 async function vocabulary(): Promise<string[]> {
   words ??= vocabularyFrom(await (await fetch('/models/mnemo-glove-100d/tokenizer.json')).json(), 30_000);
@@ -65,7 +70,7 @@ const SCRATCH = 'breakdown-';
  * this worker had open, and any an earlier (terminated) breakdown worker left
  * in the pool, which has few slots and must not hand back an old file.
  */
-async function fresh(withModel = false): Promise<Core> {
+async function fresh(messages: number, withModel = false): Promise<Core> {
   driver ??= await createSahPoolDriver(await loadSqlite());
   await core?.close();
   for (const path of driver.listFiles()) {
@@ -77,7 +82,7 @@ async function fresh(withModel = false): Promise<Core> {
   const space = api.space(SCOPE);
   const session = await space.sessions.create({ name: 'Benchmark' });
   conversations = [];
-  for (let i = 0; i < CONVERSATIONS; i++) conversations.push((await space.conversations.create({ sessionId: session.id })).id);
+  for (let i = 0; i < conversationCount(messages); i++) conversations.push((await space.conversations.create({ sessionId: session.id })).id);
   return core;
 }
 
@@ -94,11 +99,12 @@ const bind = (m: { conversationId: string; role: string; content: string; create
   m.createdAt,
 ];
 
-function feed(c: Core, fts: string | null, queue: boolean): void {
+/** Feeds FTS and/or the embedding queue from the rows after `after` (rowid), 5,000 at a time. */
+function feed(c: Core, fts: string | null, queue: boolean, after: number): void {
   const hi = Number(c.sql.value('SELECT max(rowid) FROM messages') ?? 0);
-  for (let from = 1; from <= hi; from += FEED_BATCH) {
+  for (let from = after + 1; from <= hi; from += FEED_BATCH) {
     const range = [from, Math.min(hi, from + FEED_BATCH - 1)];
-    if (fts) c.sql.run(`INSERT INTO ${fts} (rowid, content) SELECT rowid, content FROM messages WHERE rowid BETWEEN ? AND ?`, range);
+    if (fts) c.sql.run(`INSERT INTO ${fts} (rowid, title, body) SELECT rowid * 4, NULL, content FROM messages WHERE rowid BETWEEN ? AND ?`, range);
     if (queue) {
       c.sql.run(
         `INSERT OR REPLACE INTO embed_queue (owner_table, owner_id, token) SELECT 'messages', id, random() FROM messages WHERE rowid BETWEEN ? AND ?`,
@@ -111,49 +117,56 @@ function feed(c: Core, fts: string | null, queue: boolean): void {
 const handlers = {
   /** One bulk insert of n messages per variant, each into a new database, all in-worker. */
   async insert(n: number): Promise<Record<string, number>> {
-    const messages = generateMessages(await vocabulary(), n, CONVERSATIONS);
+    const messages = generateMessages(await vocabulary(), n);
     const out: Record<string, number> = {};
     const time = (name: string, fn: () => void) => {
       const started = performance.now();
       fn();
       out[name] = Math.round(performance.now() - started);
     };
-    const rowsOnly = (c: Core, after: () => void) =>
-      c.sql.tx(() => {
-        c.sql.run('UPDATE index_control SET bulk = 1 WHERE id = 1');
-        c.sql.runEach(INSERT, inputs(messages).map(bind));
-        c.sql.run('UPDATE index_control SET bulk = 0 WHERE id = 1');
-        after();
-      });
+    // Conversation ids are new with every fresh() database.
+    const batches = () => Array.from({ length: Math.ceil(n / BATCH) }, (_, i) => inputs(messages.slice(i * BATCH, (i + 1) * BATCH)));
+    // Like insertMany: one transaction per batch of 5,000, triggers off, then the batch fed on.
+    const rowsOnly = (c: Core, after: (lastRowid: number) => void) => {
+      for (const batch of batches()) {
+        c.sql.tx(() => {
+          const last = Number(c.sql.value('SELECT coalesce(max(rowid), 0) FROM messages'));
+          c.sql.run('UPDATE index_control SET bulk = 1 WHERE id = 1');
+          c.sql.runEach(INSERT, batch.map(bind));
+          c.sql.run('UPDATE index_control SET bulk = 0 WHERE id = 1');
+          after(last);
+        });
+      }
+    };
 
-    let c = await fresh();
-    const batch = inputs(messages);
+    let c = await fresh(n);
+    const all = batches();
     const started = performance.now();
-    await api!.space(SCOPE).messages.insertMany(batch);
-    out['messages.insertMany (in worker, no client)'] = Math.round(performance.now() - started);
-    time('  input validation (valibot)', () => check(c.schemas.messageBatch, inputs(messages), 'breakdown'));
-    c = await fresh();
+    for (const batch of all) await api!.space(SCOPE).messages.insertMany(batch);
+    out['messages.insertMany, batches of 5,000 (in worker, no client, no model)'] = Math.round(performance.now() - started);
+    time('  input validation (valibot)', () => all.forEach((batch) => check(c.schemas.messageBatch, batch, 'breakdown')));
+    c = await fresh(n);
     time('  rows into Mnemo schema (3 B-trees + 2 indexes, triggers off)', () => rowsOnly(c, () => {}));
-    c = await fresh();
-    time('  rows + embed_queue feed', () => rowsOnly(c, () => feed(c, null, true)));
-    c = await fresh();
-    time('  rows + FTS feed (porter, prefix 2 3: as migrations/0002)', () => rowsOnly(c, () => feed(c, 'messages_fts', false)));
-    c = await fresh();
-    c.sql.exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('hashsize', ${BIG_HASH})`);
-    time("  rows + FTS feed with 'hashsize' 64 MiB", () => rowsOnly(c, () => feed(c, 'messages_fts', false)));
-    c = await fresh();
-    c.sql.exec(`CREATE VIRTUAL TABLE noprefix_fts USING fts5 (content, content = 'messages', content_rowid = 'rowid',
+    c = await fresh(n);
+    time('  rows + embed_queue feed', () => rowsOnly(c, (last) => feed(c, null, true, last)));
+    c = await fresh(n);
+    time('  rows + FTS feed (porter, prefix 2 3: as migrations/0003)', () => rowsOnly(c, (last) => feed(c, 'search_fts', false, last)));
+    c = await fresh(n);
+    c.sql.exec(`INSERT INTO search_fts (search_fts, rank) VALUES ('hashsize', ${BIG_HASH})`);
+    time("  rows + FTS feed with 'hashsize' 64 MiB", () => rowsOnly(c, (last) => feed(c, 'search_fts', false, last)));
+    c = await fresh(n);
+    c.sql.exec(`CREATE VIRTUAL TABLE noprefix_fts USING fts5 (title, body, content = '', contentless_delete = 1,
       tokenize = 'porter unicode61 remove_diacritics 2')`);
-    time('  rows + FTS feed without prefix indexes', () => rowsOnly(c, () => feed(c, 'noprefix_fts', false)));
+    time('  rows + FTS feed without prefix indexes', () => rowsOnly(c, (last) => feed(c, 'noprefix_fts', false, last)));
     return out;
   },
 
   /** Durable single writes on a database of `prefill` messages: the API call and its SQL, piece by piece. */
   async write(prefill: number, count: number): Promise<Record<string, number>> {
-    const messages = generateMessages(await vocabulary(), prefill + count, 1, 3);
-    const c = await fresh();
+    const messages = generateMessages(await vocabulary(), prefill + count, 3);
+    const c = await fresh(prefill);
     const space = api!.space(SCOPE);
-    await space.messages.insertMany(inputs(messages.slice(0, prefill)));
+    for (let i = 0; i < prefill; i += BATCH) await space.messages.insertMany(inputs(messages.slice(i, Math.min(prefill, i + BATCH))));
     const texts = messages.slice(prefill).map((m) => m.content);
     const conversationId = conversations[0]!;
     let i = 0;
@@ -212,58 +225,50 @@ const handlers = {
     sql.exec('PRAGMA synchronous = FULL');
 
     // With the bundled model, as in the app: each add also starts the embedding runner (drained, untimed, after each add).
-    await fresh(true);
+    // A smaller store: its whole embedding queue is drained first, which takes minutes at 20,000.
+    const modelPrefill = Math.min(prefill, MODEL_PREFILL);
+    await fresh(modelPrefill, true);
     const withModel = api!.space(SCOPE);
-    await withModel.messages.insertMany(inputs(messages.slice(0, prefill)));
+    await withModel.messages.insertMany(inputs(messages.slice(0, modelPrefill)));
     await api!.embeddings.flush(600_000);
     const modelConversation = conversations[0]!;
     for (let round = 0; round < count; round++) {
       const started = performance.now();
       await withModel.messages.add({ conversationId: modelConversation, role: 'user', content: texts[round % texts.length]! });
-      (samples['messages.add with the bundled model (queue drained between adds)'] ??= []).push(performance.now() - started);
+      (samples[`messages.add with the bundled model, ${modelPrefill} messages (queue drained between adds)`] ??= []).push(performance.now() - started);
       await api!.embeddings.flush(10_000);
     }
     return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))]));
   },
 
-  /** Keyword top-10 over n messages: search() and its SQL, and the same query written other ways. */
-  async keyword(n: number, count: number): Promise<Record<string, number | string>> {
+  /**
+   * Reads over n messages: keyword top-10 through search() and its SQL, and
+   * the same query written other ways; a page of 50 through messages.page()
+   * and its SQL.
+   */
+  async read(n: number, count: number): Promise<{ keyword: Record<string, number | string>; page: Record<string, number> }> {
     const all = await vocabulary();
-    const c = await fresh();
-    await api!.space(SCOPE).messages.insertMany(inputs(generateMessages(all, n, CONVERSATIONS)));
+    const c = await fresh(n);
+    const messages = inputs(generateMessages(all, n));
+    for (let i = 0; i < n; i += BATCH) await api!.space(SCOPE).messages.insertMany(messages.slice(i, i + BATCH));
     const sql = c.sql;
     const queries = generateQueries(all.filter((w) => !isStopword(w)), count);
-    const joins = `FROM messages_fts JOIN messages m ON m.rowid = messages_fts.rowid
+    const joins = `FROM search_fts JOIN messages m ON m.rowid = search_fts.rowid >> 2
       JOIN conversations c ON c.id = m.conversation_id JOIN sessions s ON s.id = c.session_id
-      WHERE messages_fts MATCH ? AND s.user_id = ? AND s.space_id = ?`;
-    const snippet = `snippet(messages_fts, 0, char(57344), char(57345), '…', 24) AS marked`;
+      WHERE search_fts MATCH ? AND (search_fts.rowid & 3) = 0 AND s.user_id = ? AND s.space_id = ?`;
     const scope = [SCOPE.userId, SCOPE.spaceId];
     const space = api!.space(SCOPE);
+    const repo = new SearchRepo(sql);
     const variants: Record<string, (match: string, query: string) => unknown> = {
       'search({mode: keyword}) (in worker, no client)': (_m, query) => space.search({ query, mode: 'keyword', limit: 10 }),
-      '  keywordSearch(), all four kinds': (m) => keywordSearch(sql, SCOPE, m, {}, 10, Date.now()),
-      '  keywordSearch(), messages only': (m) => keywordSearch(sql, SCOPE, m, { kinds: ['message'] }, 10, Date.now()),
-      '  its SQL without snippet()': (m) => sql.all(`SELECT m.id, m.content, bm25(messages_fts) AS bm25 ${joins} ORDER BY bm25 LIMIT 10`, [m, ...scope]),
-      '  its SQL with ORDER BY rank (snippet only for the 10 returned)': (m) =>
-        sql.all(`SELECT m.id, m.content, rank AS bm25, ${snippet} ${joins} ORDER BY rank LIMIT 10`, [m, ...scope]),
-      '  two steps: top 50 by bm25 on FTS alone, scope join, snippet for 10': (m) => {
-        const top = sql.all<{ rowid: number; id: string; content: string; score: number }>(
-          `WITH top AS (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ? ORDER BY score LIMIT 50)
-           SELECT m.rowid, m.id, m.content, top.score FROM top JOIN messages m ON m.rowid = top.rowid
-           JOIN conversations c ON c.id = m.conversation_id JOIN sessions s ON s.id = c.session_id
-           WHERE s.user_id = ? AND s.space_id = ? ORDER BY top.score LIMIT 10`,
-          [m, ...scope],
-        );
-        // A real implementation asks for more than 50 when fewer than 10 of them are in scope.
-        const ids = top.map((t) => t.rowid);
-        return ids.length
-          ? sql.all(`SELECT rowid, ${snippet} FROM messages_fts WHERE messages_fts MATCH ? AND rowid IN (${ids.map(() => '?').join(', ')})`, [m, ...ids])
-          : [];
-      },
+      '  keywordSearch(), all four kinds': (_m, query) => keywordSearch(repo, SCOPE, parseQuery(query), {}, 10, Date.now()),
+      '  keywordSearch(), messages only': (_m, query) => keywordSearch(repo, SCOPE, parseQuery(query), { kinds: ['message'] }, 10, Date.now()),
+      '  its candidate statement alone (top 50, every kind)': (m) => repo.keywordCandidates(SCOPE, m, {}, 50, Date.now(), 2),
+      '  messages only, scope joined, ORDER BY bm25 LIMIT 10': (m) => sql.all(`SELECT m.id, m.content, bm25(search_fts) AS bm25 ${joins} ORDER BY bm25 LIMIT 10`, [m, ...scope]),
       '  raw baseline: MATCH … ORDER BY bm25 LIMIT 10, then 10 rows': (m) =>
         sql.all(
-          `SELECT m.rowid AS id, m.content AS text, t.score FROM (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts
-           WHERE messages_fts MATCH ? ORDER BY score LIMIT 10) t JOIN messages m ON m.rowid = t.rowid ORDER BY t.score`,
+          `SELECT m.rowid AS id, m.content AS text, t.score FROM (SELECT rowid, bm25(search_fts) AS score FROM search_fts
+           WHERE search_fts MATCH ? ORDER BY score LIMIT 10) t JOIN messages m ON m.rowid = t.rowid >> 2 ORDER BY t.score`,
           [m],
         ),
     };
@@ -271,15 +276,38 @@ const handlers = {
     const matches: number[] = [];
     const entries = Object.entries(variants);
     for (const [i, query] of queries.entries()) {
-      const match = toFtsQuorumQuery(query)!;
-      matches.push(Number(sql.value('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?', [match])));
+      const match = parseQuery(query).match!;
+      matches.push(Number(sql.value('SELECT count(*) FROM search_fts WHERE search_fts MATCH ?', [match])));
       for (const [name, fn] of rotate(entries, i)) {
         const started = performance.now();
         await fn(match, query);
         (samples[name] ??= []).push(performance.now() - started);
       }
     }
-    return { ...Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))])), 'median matching rows': `${median(matches)} rows` };
+    const keyword = { ...medians(samples), 'median matching rows': `${median(matches)} rows` };
+
+    // A page of 50 (first and last of a conversation of 100): the API call, its three statements, the raw query.
+    const pages: Record<string, (conversationId: string, page: number) => unknown> = {
+      'messages.page() (in worker, no client)': (id, page) => space.messages.page(id, { page, pageSize: 50 }),
+      '  its scope check (conversation → session → space)': (id) =>
+        sql.value('SELECT 1 FROM conversations c JOIN sessions s ON s.id = c.session_id WHERE c.id = ? AND s.user_id = ? AND s.space_id = ?', [id, ...scope]),
+      '  its count(*) for total': (id) => sql.value('SELECT count(*) FROM messages WHERE conversation_id = ?', [id]),
+      '  its SELECT m.* … LIMIT 50 OFFSET, rows mapped by nothing': (id, page) =>
+        sql.all('SELECT m.* FROM messages m WHERE m.conversation_id = ? ORDER BY m.created_at, m.rowid LIMIT 50 OFFSET ?', [id, (page - 1) * 50]),
+      '  raw baseline: SELECT * … LIMIT 50 OFFSET (same index)': (id, page) =>
+        sql.all('SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, rowid LIMIT 50 OFFSET ?', [id, (page - 1) * 50]),
+    };
+    const pageSamples: Record<string, number[]> = {};
+    const pageEntries = Object.entries(pages);
+    for (let i = 0; i < count; i++) {
+      const id = conversations[(i * 7919) % conversations.length]!;
+      for (const [name, fn] of rotate(pageEntries, i)) {
+        const started = performance.now();
+        await fn(id, (i % 2) + 1);
+        (pageSamples[name] ??= []).push(performance.now() - started);
+      }
+    }
+    return { keyword, page: medians(pageSamples) };
   },
 
   /** Creates the database `open` measures (a separate worker, so that one starts cold). */

@@ -1,21 +1,19 @@
 /**
- * Cold start through Mnemo: from navigation (performance.now() counts from
- * the navigation's start) to the first answered query, `openMnemo()` plus one
- * `sessions.list()`. With `?setup` it first creates the database.
+ * Cold start of the library on a bare page: from navigation to the first page
+ * of a conversation answered, `openMnemo()` on the database the store phase
+ * filled plus one `messages.page()`. `?conversation=<id>`.
  */
 import { openMnemo } from '../src/client';
-import type { ColdResult } from './cold-raw';
+import { conversationParam } from './cold';
+import { MNEMO_NAME_COLD, SCOPE } from './workloads';
 
-const setup = new URLSearchParams(location.search).has('setup');
 try {
-  const mnemo = await openMnemo({ name: 'bench-cold', storage: 'opfs' });
+  const mnemo = await openMnemo({ name: MNEMO_NAME_COLD, storage: 'opfs' });
   const openedMs = performance.now();
-  const space = mnemo.space({ userId: 'bench', spaceId: 'cold' });
-  if (setup) await space.sessions.create({ name: 'Benchmark' });
-  const page = await space.sessions.list();
+  const page = await mnemo.space(SCOPE).messages.page(conversationParam(), { page: 1, pageSize: 50 });
   const ms = performance.now();
   const info = await mnemo.info();
-  window.coldResult = { ms, openedMs, rows: page.items.length, vfs: info.warning ? `${info.vfs} (${info.warning})` : info.vfs } satisfies ColdResult;
+  window.coldResult = info.warning ? { ms: Number.NaN, rows: 0, error: `not on OPFS: ${info.warning}` } : { ms, openedMs, rows: page.items.length };
 } catch (error) {
-  window.coldResult = { ms: Number.NaN, rows: 0, vfs: '', error: JSON.stringify(error) };
+  window.coldResult = { ms: Number.NaN, rows: 0, error: JSON.stringify(error) };
 }

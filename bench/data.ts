@@ -1,24 +1,29 @@
 /**
- * Deterministic benchmark data: chat messages drawn from a Zipf distribution
- * over real English words (the bundled model's vocabulary, which is in corpus
+ * Deterministic benchmark data: chat messages (20–2,000 characters, in
+ * conversations of 100) drawn from a Zipf distribution over real English words (the bundled model's vocabulary, which is in corpus
  * frequency order), keyword queries over the same words, and clustered unit
  * vectors like `bench/vector.mjs` uses.
  */
 
 export interface BenchMessage {
+  /** Index of the message's conversation: messages i·100 … i·100+99 share one. */
   conversation: number;
   role: 'user' | 'assistant';
   content: string;
   createdAt: number;
 }
 
-/** Words per message: uniform in [MIN_WORDS, MAX_WORDS]; ~600 characters on average (FACTS: 100k ≈ 60 MB). */
-const MIN_WORDS = 20;
-const MAX_WORDS = 200;
+/** Messages per conversation, as in the issue's workload. */
+export const PER_CONVERSATION = 100;
+/** Message length in characters: log-uniform between these (mean ≈ 430: many short turns, some long answers). */
+export const MIN_CHARS = 20;
+export const MAX_CHARS = 2_000;
 const ZIPF_EXPONENT = 1;
 /** Rank offset of the Zipf–Mandelbrot law: flattens the head a little, as in real text. */
 const ZIPF_OFFSET = 2.7;
 export const BASE_TIME = Date.UTC(2025, 0, 1);
+
+export const conversationCount = (messages: number) => Math.ceil(messages / PER_CONVERSATION);
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -58,34 +63,29 @@ function zipfSampler(size: number, random: () => number): () => number {
   };
 }
 
-export function generateMessages(words: string[], count: number, conversations: number, seed = 1): BenchMessage[] {
+export function generateMessages(words: string[], count: number, seed = 1): BenchMessage[] {
   const random = mulberry32(seed);
   const rank = zipfSampler(words.length, random);
   const out: BenchMessage[] = new Array(count);
-  const parts: string[] = [];
   for (let i = 0; i < count; i++) {
-    const length = MIN_WORDS + Math.floor(random() * (MAX_WORDS - MIN_WORDS + 1));
-    parts.length = 0;
-    for (let w = 0; w < length; w++) parts.push(words[rank()]!);
+    const target = Math.round(MIN_CHARS * (MAX_CHARS / MIN_CHARS) ** random());
+    let content = words[rank()]!;
+    while (content.length < target) content += ` ${words[rank()]!}`;
     out[i] = {
-      conversation: i % conversations,
+      conversation: Math.floor(i / PER_CONVERSATION),
       role: i % 2 === 0 ? 'user' : 'assistant',
-      content: parts.join(' '),
+      content: content.length > MAX_CHARS ? content.slice(0, MAX_CHARS).trimEnd() : content,
       createdAt: BASE_TIME + i * 1000,
     };
   }
   return out;
 }
 
-/**
- * Keyword queries as users type them: half single words of rank 100–2,000
- * (hundreds to thousands of matches), half two-word AND queries from ranks
- * 20–600.
- */
+/** Two-word keyword queries as users type them, both words of corpus rank 50–3,000 (tens to thousands of matches each). */
 export function generateQueries(words: string[], count: number, seed = 7): string[] {
   const random = mulberry32(seed);
-  const pick = (lo: number, hi: number) => words[lo + Math.floor(random() * (hi - lo))]!;
-  return Array.from({ length: count }, (_, i) => (i % 2 === 0 ? pick(100, 2000) : `${pick(20, 600)} ${pick(20, 600)}`));
+  const pick = () => words[50 + Math.floor(random() * (Math.min(words.length, 3_000) - 50))]!;
+  return Array.from({ length: count }, () => `${pick()} ${pick()}`);
 }
 
 export function gaussianFrom(random: () => number): () => number {

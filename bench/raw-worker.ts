@@ -2,12 +2,14 @@
  * The raw sqlite-wasm baselines: the same package and `opfs-sahpool` VFS as
  * Mnemo (in a pool directory of its own), the same connection pragmas (WAL,
  * EXCLUSIVE, synchronous=FULL) and the same FTS5 configuration, but a plain
- * messages table, one prepared statement in one transaction and nothing else.
+ * messages table with the one index paging needs, a prepared statement per
+ * call and nothing else. What a developer writing SQL by hand would ship.
  */
-import sqlite3InitModule, { type Database, type SAHPoolUtil, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import sqlite3InitModule, { type Database, type PreparedStatement, type SAHPoolUtil, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { serve } from './rpc';
 
-export type InsertVariant = 'plain' | 'batch-fts' | 'trigger-fts';
+/** 'plain': no full text; 'trigger': FTS5 fed by an AFTER INSERT trigger (the issue's "raw trigger path"). */
+export type RawVariant = 'plain' | 'trigger';
 
 export interface RawRow {
   conversationId: string;
@@ -27,38 +29,51 @@ function init(): Promise<Sqlite3Static> {
   return sqlite3InitModule();
 }
 
-/** FTS5 exactly as migrations/0002_search.sql declares messages_fts. */
-const FTS = `CREATE VIRTUAL TABLE messages_fts USING fts5 (
+const TABLE = `CREATE TABLE IF NOT EXISTS messages (
+  id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, created_at)`;
+
+/** The issue's raw baseline: external-content FTS5 fed by a trigger, as migrations/0002_search.sql declared messages_fts. */
+const FTS = `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
   content, content = 'messages', content_rowid = 'rowid',
-  tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3')`;
+  tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
+  CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+  END`;
 
-const SCHEMA: Record<InsertVariant, string> = {
-  plain: '',
-  'batch-fts': FTS,
-  'trigger-fts': `${FTS};
-    CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
-      INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
-    END`,
-};
-
-/** Rows per INSERT … SELECT into FTS, as src/worker/search/indexing.ts. */
-const FEED_BATCH = 5_000;
-
-const TOP10 = `SELECT m.rowid AS id, m.content AS text, t.score FROM
+const INSERT = 'INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)';
+const PAGE = 'SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?';
+const TOP10 = `SELECT m.id, m.content AS text, t.score FROM
   (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ? ORDER BY score LIMIT 10) t
   JOIN messages m ON m.rowid = t.rowid ORDER BY t.score`;
 
-let sqlite3: Sqlite3Static | undefined;
-let pool: SAHPoolUtil | undefined;
+let sqlite3Ready: Promise<Sqlite3Static> | undefined;
+/** This worker's pool: it serves one file. */
+let poolReady: Promise<SAHPoolUtil> | undefined;
 let db: Database | undefined;
-let variant: InsertVariant = 'plain';
+let file = '';
+let insertStmt: PreparedStatement | undefined;
 
-async function openDb(file: string): Promise<Database> {
-  sqlite3 ??= await init();
-  pool ??= await sqlite3.installOpfsSAHPoolVfs({ name: 'bench-sahpool', directory: '.bench-sahpool' });
-  const handle = new pool.OpfsSAHPoolDb(file);
+/**
+ * A pool per file, named after it: a sahpool directory can be held by one
+ * worker at a time, and the page runs the no-FTS and the trigger baselines
+ * side by side.
+ */
+function pool(name: string): Promise<SAHPoolUtil> {
+  sqlite3Ready ??= init();
+  const id = `bench-${name.replace(/[^a-z0-9]+/gi, '')}`;
+  poolReady ??= sqlite3Ready.then((sqlite3) => sqlite3.installOpfsSAHPoolVfs({ name: id, directory: `.${id}` }));
+  return poolReady;
+}
+
+async function openDb(name: string): Promise<Database> {
+  const vfs = await pool(name);
+  close();
+  const handle = new vfs.OpfsSAHPoolDb(name);
   // A WAL file must be opened with exclusive locking before its first read (FACTS).
   handle.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL');
+  file = name;
+  db = handle;
   return handle;
 }
 
@@ -67,46 +82,62 @@ function database(): Database {
   return db;
 }
 
+function close(): void {
+  insertStmt?.finalize();
+  insertStmt = undefined;
+  db?.close();
+  db = undefined;
+}
+
+function bindRow(stmt: PreparedStatement, row: RawRow): void {
+  stmt.bind([row.conversationId, row.role, row.content, row.createdAt]);
+  stmt.stepReset();
+}
+
 const handlers = {
-  /** Opens a new, empty database file with the schema of one insert variant. */
-  async create(file: string, kind: InsertVariant): Promise<{ journalMode: unknown }> {
-    db?.close();
-    db = await openDb(file);
-    variant = kind;
-    db.exec(`CREATE TABLE messages (
-      id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL);
-      ${SCHEMA[kind]}`);
-    return { journalMode: db.selectValue('PRAGMA journal_mode') };
+  /** A new, empty database file with the variant's schema (any old file of that name is dropped first). */
+  async create(name: string, variant: RawVariant): Promise<{ journalMode: string }> {
+    close();
+    (await pool(name)).unlink(name);
+    const handle = await openDb(name);
+    handle.exec(variant === 'trigger' ? `${TABLE}; ${FTS}` : TABLE);
+    return { journalMode: String(handle.selectValue('PRAGMA journal_mode')) };
   },
 
-  /** All rows in one transaction through one prepared statement (plus the variant's FTS feeding). */
-  insert(rows: RawRow[]): { ms: number; rows: number } {
+  /** Opens an existing file (the cold-start path). */
+  async open(name: string): Promise<void> {
+    await openDb(name);
+  },
+
+  /** One batch in one transaction through one prepared statement. */
+  insertBatch(rows: RawRow[]): number {
     const handle = database();
-    const started = performance.now();
-    const stmt = handle.prepare('INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)');
+    insertStmt ??= handle.prepare(INSERT);
     handle.exec('BEGIN IMMEDIATE');
     try {
-      for (const row of rows) {
-        stmt.bind([row.conversationId, row.role, row.content, row.createdAt]);
-        stmt.stepReset();
-      }
-      if (variant === 'batch-fts') {
-        const hi = Number(handle.selectValue('SELECT max(rowid) FROM messages') ?? 0);
-        for (let from = 1; from <= hi; from += FEED_BATCH) {
-          handle.exec({
-            sql: 'INSERT INTO messages_fts (rowid, content) SELECT rowid, content FROM messages WHERE rowid BETWEEN ? AND ?',
-            bind: [from, Math.min(hi, from + FEED_BATCH - 1)],
-          });
-        }
-      }
+      for (const row of rows) bindRow(insertStmt, row);
       handle.exec('COMMIT');
     } catch (error) {
       handle.exec('ROLLBACK');
       throw error;
-    } finally {
-      stmt.finalize();
     }
-    return { ms: performance.now() - started, rows: Number(handle.selectValue('SELECT count(*) FROM messages')) };
+    return rows.length;
+  },
+
+  /** One durable row in its own (autocommit) transaction; returns it as read back, as an API would. */
+  add(row: RawRow): unknown {
+    const handle = database();
+    insertStmt ??= handle.prepare(INSERT);
+    bindRow(insertStmt, row);
+    return handle.selectObject('SELECT * FROM messages WHERE id = last_insert_rowid()');
+  },
+
+  count(): number {
+    return Number(database().selectValue('SELECT count(*) FROM messages'));
+  },
+
+  page(conversationId: string, limit: number, offset: number): unknown[] {
+    return database().selectObjects(PAGE, [conversationId, limit, offset]);
   },
 
   /** Top-10 by bm25 for an FTS5 MATCH expression, with each hit's id and text. */
@@ -114,35 +145,18 @@ const handlers = {
     return database().selectObjects(TOP10, [match]) as Array<{ id: number; text: string; score: number }>;
   },
 
+  /** The database file as bytes: the WAL checkpointed into it first (FACTS), then the pool's exportFile. */
+  async exportFile(): Promise<Uint8Array> {
+    database().exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    return (await pool(file)).exportFile(file);
+  },
+
   /** Does nothing: the cost of one round trip to a worker. */
   ping(): null {
     return null;
   },
 
-  /** How many rows match (context for the search timings; not timed). */
-  matches(match: string): number {
-    return Number(database().selectValue('SELECT count(*) FROM messages_fts WHERE messages_fts MATCH ?', [match]));
-  },
-
-  /** Cold-start setup: a database file with one small table and row. */
-  async coldSetup(file: string): Promise<void> {
-    db?.close();
-    db = await openDb(file);
-    db.exec(`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, name TEXT NOT NULL);
-      INSERT OR IGNORE INTO sessions VALUES ('s1', 'Benchmark')`);
-  },
-
-  /** Cold start: module init, VFS install, open, one query. */
-  async cold(file: string): Promise<{ rows: unknown; vfs: string }> {
-    db?.close();
-    db = await openDb(file);
-    return { rows: db.selectValue('SELECT count(*) FROM sessions'), vfs: 'opfs-sahpool' };
-  },
-
-  close(): void {
-    db?.close();
-    db = undefined;
-  },
+  close,
 };
 
 export type RawHandlers = typeof handlers;

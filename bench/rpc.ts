@@ -1,7 +1,8 @@
 /**
  * The smallest request/response protocol over postMessage, for the baseline
  * workers: no proxies, no extra hops, so a baseline's round trip is as cheap
- * as a worker call can be.
+ * as a worker call can be. A handler's Uint8Array result is transferred, not
+ * copied (as Mnemo's `files.export()` transfers its bytes).
  */
 
 interface Request {
@@ -48,16 +49,21 @@ export function connect<H extends Handlers>(worker: Worker): Client<H> {
 
 /** Worker side: answers each request with its handler's (awaited) result. */
 export function serve(handlers: Handlers): void {
-  const scope = self as unknown as { onmessage: ((event: MessageEvent<Request>) => void) | null; postMessage(message: Response): void };
+  const scope = self as unknown as {
+    onmessage: ((event: MessageEvent<Request>) => void) | null;
+    postMessage(message: Response, transfer?: Transferable[]): void;
+  };
   const answer = async (event: MessageEvent<Request>) => {
     const { id, op, args } = event.data;
     try {
       const handler = handlers[op];
       if (!handler) throw new Error(`unknown op ${op}`);
       const result = await (handler as (...a: unknown[]) => unknown)(...args);
-      scope.postMessage({ id, ok: true, result });
+      scope.postMessage({ id, ok: true, result }, result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : []);
     } catch (error) {
-      scope.postMessage({ id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
+      // Mnemo's own code throws plain {code, message} objects.
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : typeof error === 'object' && error ? JSON.stringify(error) : String(error);
+      scope.postMessage({ id, ok: false, error: text });
     }
   };
   // Requests run concurrently; every failure is posted back as an answer.

@@ -31,6 +31,7 @@ export default defineConfig({
         lab: here('lab.html'),
         'cold-mnemo': here('cold-mnemo.html'),
         'cold-raw': here('cold-raw.html'),
+        'cold-dexie': here('cold-dexie.html'),
       },
     },
   },

@@ -57,6 +57,15 @@ run('Browser tests (headless Chromium, real OPFS)', 'npx', [
 ], { MNEMO_SKIP_BUILD: '1' });
 countVitest('test-results/e2e.json', 'browser');
 
+// Quick benchmark (N = 10,000): counted as one test that passes when every
+// figure is present and finite; no timing is ever checked. Its output goes to
+// test-results/bench, never over the committed bench/results.json.
+if (
+  run('Quick benchmark', 'node', ['scripts/bench.mjs', '--quick', '--out', 'test-results/bench'], { MNEMO_SKIP_BUILD: '1' }) &&
+  run('Quick benchmark: every figure present and finite', 'node', ['scripts/bench-check.mjs', 'test-results/bench/results.json'])
+) passed += 1;
+else failed += 1;
+
 for (const step of steps) if (!step.ok) console.log(`step failed: ${step.label}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && steps.every((s) => s.ok) ? 0 : 1);
