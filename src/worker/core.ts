@@ -70,7 +70,7 @@ export class Core {
     const { events, now } = this;
     const embeddings = (this.embeddings = new EmbeddingService({ db, now, progress: events, catalog: options.catalog }));
     events.afterChange((table) => {
-      if (SEARCHABLE.has(table)) embeddings.kick();
+      if (SEARCHABLE.has(table)) embeddings.written();
     });
     this.maintenance = new Maintenance({ db, events, now, resumeEmbedding: () => embeddings.kick() });
     db.onReopen(() => {
