@@ -139,3 +139,15 @@ describe('the reference checker', () => {
     ]);
   });
 });
+
+describe('the decisions log', () => {
+  const text = readFileSync(join(process.cwd(), 'docs', 'decisions.md'), 'utf8');
+
+  it('stays short: one paragraph per decision, under 250 lines', () => {
+    expect(text.split('\n').length).toBeLessThan(250);
+  });
+
+  it('never cites files outside the repository', () => {
+    expect(text).not.toMatch(/\.\.\/shared|FACTS\.md|\/work\//);
+  });
+});
