@@ -4,8 +4,11 @@
 -- index per table, a word rare among memories but common among messages got two
 -- different IDFs and the merged ranking mixed incomparable numbers.
 --
--- The index is contentless (the text lives once, in the base tables) with
--- contentless_delete so rows can be removed by rowid alone. Its rowid encodes
+-- The index is contentless (the text lives once, in the base tables); rows
+-- leave it through FTS5's 'delete' command with the values they were indexed
+-- with, which the triggers have (contentless_delete=1 would need SQLite 3.43,
+-- and an exported file must stay queryable by older sqlite3 shells such as
+-- Debian 12's 3.40). Its rowid encodes
 -- the kind in the low two bits: base rowid * 4 + 0 message, 1 memory,
 -- 2 vector entry, 3 chunk. Columns: `title` (a chunk's section heading) and
 -- `body` (the text).
@@ -31,7 +34,7 @@ DROP TABLE vector_entries_fts;
 DROP TABLE chunks_fts;
 
 CREATE VIRTUAL TABLE search_fts USING fts5 (
-  title, body, content = '', contentless_delete = 1,
+  title, body, content = '',
   tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
 );
 
@@ -55,14 +58,14 @@ END;
 CREATE TRIGGER messages_au AFTER UPDATE OF content ON messages
 WHEN old.content IS NOT new.content
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4, NULL, old.content);
   INSERT INTO search_fts (rowid, title, body) VALUES (new.rowid * 4, NULL, new.content);
   INSERT INTO embed_queue (owner_table, owner_id, token) VALUES ('messages', new.id, random())
     ON CONFLICT (owner_table, owner_id) DO UPDATE SET token = excluded.token;
 END;
 CREATE TRIGGER messages_ad AFTER DELETE ON messages
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4, NULL, old.content);
   DELETE FROM embeddings WHERE owner_table = 'messages' AND owner_id = old.id;
   DELETE FROM embed_queue WHERE owner_table = 'messages' AND owner_id = old.id;
 END;
@@ -78,14 +81,14 @@ END;
 CREATE TRIGGER memories_au AFTER UPDATE OF content ON memories
 WHEN old.content IS NOT new.content
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4 + 1;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4 + 1, NULL, old.content);
   INSERT INTO search_fts (rowid, title, body) VALUES (new.rowid * 4 + 1, NULL, new.content);
   INSERT INTO embed_queue (owner_table, owner_id, token) VALUES ('memories', new.id, random())
     ON CONFLICT (owner_table, owner_id) DO UPDATE SET token = excluded.token;
 END;
 CREATE TRIGGER memories_ad AFTER DELETE ON memories
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4 + 1;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4 + 1, NULL, old.content);
   DELETE FROM embeddings WHERE owner_table = 'memories' AND owner_id = old.id;
   DELETE FROM embed_queue WHERE owner_table = 'memories' AND owner_id = old.id;
 END;
@@ -101,14 +104,14 @@ END;
 CREATE TRIGGER vector_entries_au AFTER UPDATE OF content ON vector_entries
 WHEN old.content IS NOT new.content
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4 + 2;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4 + 2, NULL, old.content);
   INSERT INTO search_fts (rowid, title, body) VALUES (new.rowid * 4 + 2, NULL, new.content);
   INSERT INTO embed_queue (owner_table, owner_id, token) VALUES ('vector_entries', new.id, random())
     ON CONFLICT (owner_table, owner_id) DO UPDATE SET token = excluded.token;
 END;
 CREATE TRIGGER vector_entries_ad AFTER DELETE ON vector_entries
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4 + 2;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4 + 2, NULL, old.content);
   DELETE FROM embeddings WHERE owner_table = 'vector_entries' AND owner_id = old.id;
   DELETE FROM embed_queue WHERE owner_table = 'vector_entries' AND owner_id = old.id;
 END;
@@ -123,7 +126,7 @@ BEGIN
 END;
 CREATE TRIGGER chunks_ad AFTER DELETE ON chunks
 BEGIN
-  DELETE FROM search_fts WHERE rowid = old.rowid * 4 + 3;
+  INSERT INTO search_fts (search_fts, rowid, title, body) VALUES ('delete', old.rowid * 4 + 3, old.heading, old.text);
   DELETE FROM embeddings WHERE owner_table = 'chunks' AND owner_id = old.id;
   DELETE FROM embed_queue WHERE owner_table = 'chunks' AND owner_id = old.id;
 END;

@@ -4,7 +4,7 @@
  */
 import type * as v from 'valibot';
 import type { CrudApi } from '../../shared/api';
-import type { Page, PageRequest, Scope } from '../../shared/models';
+import type { Page, Scope } from '../../shared/models';
 import { check, type Schemas } from '../../shared/schemas';
 import type { Db } from '../repos';
 import type { Write } from '../write';
