@@ -343,6 +343,27 @@ export interface CrudApi<T, I, P, L = PageRequest> {
   delete(id: string): Promise<boolean>;
 }
 
+/** Messages in order with an opaque cursor for the next call (null at the end). */
+export interface MessageCursorPage {
+  items: Message[];
+  nextCursor: string | null;
+}
+
+export interface MessageListRequest {
+  sessionId?: string;
+  conversationId?: string;
+  /** Inclusive lower bound on createdAt (ms). */
+  since?: number;
+  /** Exclusive upper bound on createdAt (ms). */
+  until?: number;
+  roles?: MessageRole[];
+  cursor?: string;
+  /** Default 100, at most 1000. */
+  limit?: number;
+  /** Oldest first (default) or newest first. */
+  order?: 'asc' | 'desc';
+}
+
 export interface MessagesApi {
   add(message: MessageInput): Promise<Message>;
   /** Atomic: every row is inserted or none is. */
@@ -350,10 +371,20 @@ export interface MessagesApi {
   /** Insert, or update content/streaming state of the row with the same id. */
   upsert(message: MessageInput & { id: string }): Promise<Message>;
   get(id: string): Promise<Message>;
-  page(conversationId: string, request?: PageRequest): Promise<Page<Message>>;
+  page(conversationId: string, request?: PageRequest & { order?: 'asc' | 'desc' }): Promise<Page<Message>>;
+  /** The newest `limit` (default 20) messages of a conversation, newest first; pass `nextCursor` as `before` for older ones. */
+  recent(conversationId: string, request?: { limit?: number; before?: string }): Promise<MessageCursorPage>;
+  /** Messages across the space (or a session or conversation), filtered by time and role, in pages by cursor. */
+  list(request?: MessageListRequest): Promise<MessageCursorPage>;
+  count(request?: { conversationId?: string; sessionId?: string }): Promise<number>;
   delete(id: string): Promise<boolean>;
   deleteByConversation(conversationId: string): Promise<number>;
   deleteBySession(sessionId: string): Promise<number>;
+}
+
+export interface HistoryApi {
+  /** Deletes every message of the scope (created before `before`, if given) in one transaction; returns how many. */
+  clear(request?: { before?: number }): Promise<number>;
 }
 
 export interface MemoriesApi {
@@ -411,6 +442,8 @@ export interface ScopedApi {
   sessions: CrudApi<Session, SessionInput, SessionPatch>;
   conversations: CrudApi<Conversation, ConversationInput, ConversationPatch, ConversationListRequest>;
   messages: MessagesApi;
+  /** The scope's chat history as a whole, as DMAssistant's per-user history. */
+  history: HistoryApi;
   memories: MemoriesApi;
   vectors: VectorsApi;
   documents: DocumentsApi;

@@ -265,6 +265,14 @@ function withoutKey(object: Record<string, unknown>, key: string): Record<string
   return rest;
 }
 
+/** A message cursor: `<createdAt>_<rowid>`; anything else is refused without being echoed. */
+function cursorArg(): Arg {
+  return {
+    valid: `${T0}_1`,
+    bad: [...notStrings(), { label: 'not a cursor', value: `${MARK}_1` }, { label: 'injection', value: "1_1' OR 1=1 --" }, { label: 'empty', value: '' }, { label: 'null', value: null }],
+  };
+}
+
 function pageArg(extra: Record<string, Arg> = {}): Arg {
   return objectArg(
     {
@@ -698,8 +706,36 @@ const SCOPED: Record<string, Entry> = {
   'messages.get': { kind: 'args', args: () => [idArg(IDS.message, { ref: true, otherScope: IDS.otherMessage })] },
   'messages.page': {
     kind: 'args',
-    args: () => [idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation }), pageArg()],
+    args: () => [idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation }), pageArg({ order: enumArg('desc', false) })],
   },
+  'messages.recent': {
+    kind: 'args',
+    args: () => [
+      idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation }),
+      objectArg({ limit: numberArg(5, { min: 1, max: 1000, integer: true }), before: cursorArg() }, { optional: true }),
+    ],
+  },
+  'messages.list': {
+    kind: 'args',
+    args: () => [
+      objectArg(
+        {
+          sessionId: idArg(IDS.session, { optional: true }),
+          since: timestampArg(),
+          until: timestampArg(T0 + 1),
+          limit: numberArg(5, { min: 1, max: 1000, integer: true }),
+          order: enumArg('asc', false),
+          cursor: cursorArg(),
+        },
+        { optional: true },
+      ),
+    ],
+  },
+  'messages.count': {
+    kind: 'args',
+    args: () => [objectArg({ conversationId: idArg(IDS.conversation, { optional: true, otherScope: IDS.otherConversation }) }, { optional: true })],
+  },
+  'history.clear': { kind: 'args', args: () => [objectArg({ before: timestampArg(1) }, { optional: true })] },
   'messages.delete': { kind: 'args', args: () => [idArg(IDS.message, { missing: { resolves: false }, otherScope: IDS.otherMessage })] },
   'messages.deleteByConversation': {
     kind: 'args',

@@ -28,7 +28,32 @@ export function messageSchemas(b: Base, limits: Limits) {
     updatedAt: v.optional(b.timestamp),
   };
   const message = strictObject(messageFields, 'a message object');
+  const cursor = v.pipe(v.string('a cursor string'), v.regex(/^\d{1,16}_\d{1,20}$/, 'a cursor returned by an earlier call'));
+  const limit = v.optional(v.pipe(v.number('a number'), v.integer('an integer'), v.minValue(1, 'at least 1'), v.maxValue(1000, 'at most 1000')));
   return {
+    messagePageRequest: v.optional(
+      strictObject({ ...b.pageFields, order: v.optional(v.picklist(['asc', 'desc'], "'asc' or 'desc'")) }, 'an object'),
+      {},
+    ),
+    messageRecentRequest: v.optional(strictObject({ limit, before: v.optional(cursor) }, 'an object'), {}),
+    messageListRequest: v.optional(
+      strictObject(
+        {
+          sessionId: v.optional(b.id),
+          conversationId: v.optional(b.id),
+          since: v.optional(b.timestamp),
+          until: v.optional(b.timestamp),
+          roles: v.optional(v.pipe(v.array(messageRole, 'an array of roles'), v.minLength(1, 'at least one role'))),
+          cursor: v.optional(cursor),
+          limit,
+          order: v.optional(v.picklist(['asc', 'desc'], "'asc' or 'desc'")),
+        },
+        'an object',
+      ),
+      {},
+    ),
+    messageCountRequest: v.optional(strictObject({ sessionId: v.optional(b.id), conversationId: v.optional(b.id) }, 'an object'), {}),
+    historyClearRequest: v.optional(strictObject({ before: v.optional(b.timestamp) }, 'an object'), {}),
     message,
     messageWithId: strictObject({ ...messageFields, id: b.id }, 'a message object with an id'),
     messageBatch: v.pipe(v.array(message, 'an array of messages'), v.maxLength(limits.maxBatchRows, `at most ${limits.maxBatchRows} messages`)),

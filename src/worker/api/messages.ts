@@ -36,7 +36,19 @@ export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): Me
     },
     async page(conversationId, request) {
       const key = check(s.id, conversationId, 'messages.page');
-      return r().messages.page(scope, key, check(s.pageRequest, request, 'messages.page'));
+      return r().messages.page(scope, key, check(s.messagePageRequest, request, 'messages.page'));
+    },
+    async recent(conversationId, request) {
+      const key = check(s.id, conversationId, 'messages.recent');
+      const { limit, before } = check(s.messageRecentRequest, request, 'messages.recent');
+      return r().messages.list(scope, { conversationId: key, limit: limit ?? 20, order: 'desc', ...(before === undefined ? {} : { cursor: before }) });
+    },
+    async list(request) {
+      const value = check(s.messageListRequest, request, 'messages.list');
+      return r().messages.list(scope, { ...value, limit: value.limit ?? 100 });
+    },
+    async count(request) {
+      return r().messages.count(scope, check(s.messageCountRequest, request, 'messages.count'));
     },
     async delete(id) {
       const key = check(s.id, id, 'messages.delete');

@@ -36,6 +36,12 @@ export function createScopedApi(deps: ScopedDeps, scopeInput: unknown): ScopedAp
     sessions: sessionsApi(ctx),
     conversations: conversationsApi(ctx),
     messages: messagesApi(ctx),
+    history: {
+      async clear(request) {
+        const { before } = check(ctx.schemas.historyClearRequest, request, 'history.clear');
+        return ctx.write('messages', () => ctx.db.repos.messages.clearHistory(ctx.scope, before));
+      },
+    },
     memories: memoriesApi(ctx, deps.memories),
     vectors: vectorsApi(ctx),
     documents: documentsApi(ctx, deps.uploads),

@@ -42,6 +42,18 @@ const UPSERT = `${INSERT}
 
 type MessageRow = Record<keyof Message, SqlValue>;
 
+/** What `list` filters on; `limit` is resolved by the caller. */
+export interface MessageQuery {
+  sessionId?: string;
+  conversationId?: string;
+  since?: number;
+  until?: number;
+  roles?: Message['role'][];
+  cursor?: string;
+  limit: number;
+  order?: 'asc' | 'desc';
+}
+
 export function toMessage(row: MessageRow): Message {
   return {
     id: String(row.id),
@@ -153,17 +165,76 @@ export class MessagesRepo {
     return value === undefined ? undefined : Number(value);
   }
 
-  page(scope: Scope, conversationId: string, args: PageRequest): Page<Message> {
+  page(scope: Scope, conversationId: string, args: PageRequest & { order?: 'asc' | 'desc' }): Page<Message> {
     this.assertConversations(scope, new Set([conversationId]));
+    const direction = args.order === 'desc' ? 'DESC' : 'ASC';
     return paginate(
       this.sql,
       args,
       {
         count: 'SELECT count(*) FROM messages WHERE conversation_id = ?',
-        select: `SELECT ${COLUMNS} FROM messages m WHERE m.conversation_id = ? ORDER BY m.created_at, m.rowid`,
+        select: `SELECT ${COLUMNS} FROM messages m WHERE m.conversation_id = ? ORDER BY m.created_at ${direction}, m.rowid ${direction}`,
         params: [conversationId],
       },
       toMessage,
+    );
+  }
+
+  /**
+   * Messages of the scope in (created_at, rowid) order from a cursor, at most
+   * `limit`; the cursor names the last row returned, so pages never skip or
+   * repeat a row while others are added.
+   */
+  list(scope: Scope, args: MessageQuery): { items: Message[]; nextCursor: string | null } {
+    if (args.conversationId !== undefined) this.assertConversations(scope, new Set([args.conversationId]));
+    const desc = args.order === 'desc';
+    const params: SqlValue[] = [...scopeParams(scope)];
+    let where = '';
+    const add = (clause: string, ...values: SqlValue[]) => {
+      where += ` AND ${clause}`;
+      params.push(...values);
+    };
+    if (args.sessionId !== undefined) add('c.session_id = ?', args.sessionId);
+    if (args.conversationId !== undefined) add('m.conversation_id = ?', args.conversationId);
+    if (args.since !== undefined) add('m.created_at >= ?', args.since);
+    if (args.until !== undefined) add('m.created_at < ?', args.until);
+    if (args.roles?.length) add(`m.role IN (${args.roles.map(() => '?').join(', ')})`, ...args.roles);
+    if (args.cursor !== undefined) {
+      const [at, rowid] = args.cursor.split('_').map(Number) as [number, number];
+      add(desc ? '(m.created_at, m.rowid) < (?, ?)' : '(m.created_at, m.rowid) > (?, ?)', at, rowid);
+    }
+    const direction = desc ? 'DESC' : 'ASC';
+    const rows = this.sql.all<MessageRow & { rowid: number }>(
+      `SELECT ${COLUMNS}, m.rowid AS rowid ${SCOPED}${where} ORDER BY m.created_at ${direction}, m.rowid ${direction} LIMIT ?`,
+      [...params, args.limit + 1],
+    );
+    const more = rows.length > args.limit;
+    const page = more ? rows.slice(0, args.limit) : rows;
+    const last = page.at(-1);
+    return { items: page.map(toMessage), nextCursor: more && last ? `${Number(last.createdAt)}_${Number(last.rowid)}` : null };
+  }
+
+  count(scope: Scope, args: { conversationId?: string; sessionId?: string }): number {
+    if (args.conversationId !== undefined) this.assertConversations(scope, new Set([args.conversationId]));
+    const params: SqlValue[] = [...scopeParams(scope)];
+    let where = '';
+    if (args.sessionId !== undefined) {
+      where += ' AND c.session_id = ?';
+      params.push(args.sessionId);
+    }
+    if (args.conversationId !== undefined) {
+      where += ' AND m.conversation_id = ?';
+      params.push(args.conversationId);
+    }
+    return Number(this.sql.value(`SELECT count(*) ${SCOPED}${where}`, params) ?? 0);
+  }
+
+  /** Deletes the scope's messages (created before `before`, if given); returns how many. */
+  clearHistory(scope: Scope, before?: number): number {
+    return this.sql.run(
+      `DELETE FROM messages WHERE ${before === undefined ? '' : 'created_at < ? AND '}conversation_id IN
+        (SELECT c.id FROM conversations c JOIN sessions s ON s.id = c.session_id WHERE s.user_id = ? AND s.space_id = ?)`,
+      [...(before === undefined ? [] : [before]), ...scopeParams(scope)],
     );
   }
 
