@@ -3,6 +3,7 @@ import type { ScopedApi } from '../../src/shared/api';
 import { count, errorOf, openTest } from './helpers';
 
 const T0 = 1_750_000_000_000;
+const DAY = 86_400_000;
 const A = { userId: 'alice', spaceId: 'home' };
 const B = { userId: 'alice', spaceId: 'work' };
 
@@ -195,7 +196,7 @@ describe('short-term memories', () => {
   test('expiry boundary: expiresAt === now is expired, now + 1 is not', async () => {
     const atNow = (await a.memories.add({ kind: 'short', content: 'ends now', expiresAt: T0 + 100 })).memory;
     const later = (await a.memories.add({ kind: 'short', content: 'ends later', expiresAt: T0 + 101 })).memory;
-    const past = (await a.memories.add({ kind: 'short', content: 'ended', expiresAt: T0 + 50 })).memory;
+    const past = (await a.memories.add({ kind: 'short', content: 'concluded', expiresAt: T0 + 50 })).memory;
     now = T0 + 100;
     expect(ids(await a.memories.list())).toEqual([later.id]);
     expect(ids(await a.memories.list({ kind: 'short' }))).toEqual([later.id]);
@@ -204,13 +205,18 @@ describe('short-term memories', () => {
     expect(ids(all)).toEqual([atNow.id, later.id, past.id]);
     expect(all.total).toBe(3);
 
-    expect((await errorOf(a.memories.get(atNow.id))).code).toBe('NOT_FOUND');
-    expect((await errorOf(a.memories.get(past.id))).code).toBe('NOT_FOUND');
+    // Expired rows stay readable and can be extended until cleanup or the retention sweep.
+    expect((await a.memories.get(atNow.id)).expiresAt).toBe(T0 + 100);
+    expect((await a.memories.get(past.id)).content).toBe('concluded');
     expect((await a.memories.get(later.id)).id).toBe(later.id);
+    expect((await a.search({ query: 'concluded', mode: 'keyword' })).map((h) => h.id)).toEqual([]);
 
     now = T0 + 101;
-    expect((await errorOf(a.memories.get(later.id))).code).toBe('NOT_FOUND');
+    expect((await a.memories.get(later.id)).id).toBe(later.id);
     expect((await a.memories.list()).total).toBe(0);
+    await a.memories.update(past.id, { expiresAt: T0 + 10_000 });
+    expect(ids(await a.memories.list())).toEqual([past.id]);
+    expect((await a.search({ query: 'concluded', mode: 'keyword' })).map((h) => h.id)).toEqual([past.id]);
   });
 
   test('cleanupExpired returns the number removed, only in its scope', async () => {
@@ -248,7 +254,7 @@ describe('short-term memories', () => {
     expect(rows()).toBe(1);
   });
 
-  test('the periodic sweep removes expired rows of every scope', async () => {
+  test('the periodic sweep removes rows expired for longer than the retention, in every scope', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     now = T0;
     const swept = await openTest({ now: () => now });
@@ -259,7 +265,11 @@ describe('short-term memories', () => {
       const live = (await x.memories.add({ kind: 'short', content: 'x live', expiresAt: T0 + 101 })).memory;
       await y.memories.add({ kind: 'short', content: 'y gone', expiresAt: T0 + 50 });
       await x.memories.add({ kind: 'long', content: 'x long' });
-      now = T0 + 100;
+      await swept.mnemo.settings.set('memories.expiredRetentionDays', 1);
+      now = T0 + 49 + DAY;
+      vi.advanceTimersByTime(60_000);
+      expect(count(swept.core.sql, 'SELECT count(*) FROM memories')).toBe(4);
+      now = T0 + 100 + DAY;
       vi.advanceTimersByTime(59_999);
       expect(count(swept.core.sql, 'SELECT count(*) FROM memories')).toBe(4);
       vi.advanceTimersByTime(1);
@@ -270,17 +280,18 @@ describe('short-term memories', () => {
     }
   });
 
-  test('opening the database sweeps expired rows (reopen via initDatabase)', async () => {
+  test('opening the database sweeps rows expired for longer than the default 7 days (reopen via initDatabase)', async () => {
     await a.memories.add({ kind: 'short', content: 'gone', expiresAt: T0 + 100 });
     const live = (await a.memories.add({ kind: 'short', content: 'live', expiresAt: T0 + 101 })).memory;
     await b.memories.add({ kind: 'short', content: 'gone too', expiresAt: T0 + 1 });
     await a.memories.add({ kind: 'long', content: 'long' });
-    now = T0 + 100;
+    now = T0 + 100 + 7 * DAY;
     // The memory driver only reopens what was saved into it, so save the open file first.
     const { driver, file } = t.core;
     await driver.writeFile(file, driver.readFile(file, t.core.sql.raw));
     await t.mnemo.initDatabase();
     const sql = t.core.sql;
+    // 'live' expired a millisecond less than 7 days ago: kept, readable, not listed.
     expect(sql.all<{ content: string }>('SELECT content FROM memories ORDER BY content').map((r) => r.content)).toEqual(['live', 'long']);
     expect((await t.mnemo.space(A).memories.get(live.id)).content).toBe('live');
   });

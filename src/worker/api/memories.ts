@@ -10,7 +10,8 @@ export function memoriesApi({ scope, db, schemas: s, now, write }: ScopedContext
       return adder.add(scope, check(s.memoryInput, input, 'memories.add'));
     },
     async get(id) {
-      return r().memories.get(scope, check(s.id, id, 'memories.get'), { now: now() });
+      // Expired memories stay readable (and extendable by update) until cleanup or the retention sweep.
+      return r().memories.get(scope, check(s.id, id, 'memories.get'), { includeExpired: true, now: now() });
     },
     async list(request) {
       return r().memories.list(scope, check(s.memoryList, request, 'memories.list'), now());

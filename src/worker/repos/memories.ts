@@ -99,8 +99,9 @@ export class MemoriesRepo {
     );
   }
 
+  /** Works on expired memories too: extending an expiry brings one back. */
   update(scope: Scope, id: string, patch: MemoryPatch, now: number): Memory {
-    const current = this.get(scope, id, { now });
+    const current = this.get(scope, id, { includeExpired: true, now });
     if (current.kind === 'long' && patch.expiresAt != null) {
       fail('INVALID_INPUT', "memories.update: field 'expiresAt' applies to short-term memories only");
     }

@@ -1,13 +1,19 @@
 /**
- * Background upkeep while a database is open: expired short-term memories
- * are swept every minute, and the embedding queue left by an earlier session
- * is resumed.
+ * Background upkeep while a database is open: short-term memories expired for
+ * longer than the retention (global setting `memories.expiredRetentionDays`,
+ * default 7) are swept every minute, and the embedding queue left by an
+ * earlier session is resumed. Until then an expired memory can still be read,
+ * extended or cleaned up by `cleanupExpired()`; search and default lists skip it.
  */
 import type { Changes } from '../events';
+import { GLOBAL_SCOPE } from '../../shared/scope';
 import type { Db } from '../repos';
 
 /** How often expired short-term memories are swept while the database is open. */
 const SWEEP_INTERVAL_MS = 60_000;
+const DAY_MS = 86_400_000;
+export const RETENTION_SETTING = 'memories.expiredRetentionDays';
+const DEFAULT_RETENTION_DAYS = 7;
 
 export interface MaintenanceDeps {
   db: Db;
@@ -36,11 +42,17 @@ export class Maintenance {
     this.timer = undefined;
   }
 
-  /** Deletes expired short-term memories in small batches so reads never wait long. */
+  /** Days an expired memory is kept before the sweep deletes it. */
+  private retentionMs(): number {
+    const value = this.deps.db.repos.settings.get(GLOBAL_SCOPE, RETENTION_SETTING);
+    return (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : DEFAULT_RETENTION_DAYS) * DAY_MS;
+  }
+
+  /** Deletes memories expired for longer than the retention, in small batches so reads never wait long. */
   private sweepExpired(): void {
     const { db, events, now } = this.deps;
     try {
-      const removed = db.sql.tx(() => db.repos.memories.sweepExpired(now()));
+      const removed = db.sql.tx(() => db.repos.memories.sweepExpired(now() - this.retentionMs()));
       if (removed > 0) events.changed('memories', null);
     } catch (error) {
       console.warn('mnemo: expired-memory sweep failed', error instanceof Error ? error.name : undefined);
