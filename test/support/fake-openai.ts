@@ -16,6 +16,8 @@
 //   401, like a hosted provider; without it no key is needed, like Ollama.
 // * `requests` records every request (method, path, headers, parsed JSON
 //   body) so tests can assert the prompt that was sent.
+// * `reply` sets the answer's text; `rejectResponseFormat` makes requests
+//   asking for structured output fail with 400, as on servers without it.
 // * CORS headers on every answer (and a 204 to preflights) let a page of
 //   another origin call it, and `Retry-After` is exposed to such a page.
 // * `close()` ends open streams too (the `hang` scenario never ends alone).
@@ -68,6 +70,8 @@ export interface FakeOpenAIOptions {
   apiKey?: string;
   /** The answer's text; default `FAKE_ANSWER`. A function sees the parsed request body. */
   reply?: string | ((body: ChatBody) => string);
+  /** Answer 400 to requests with `response_format`, like servers without structured output. */
+  rejectResponseFormat?: boolean;
 }
 
 export interface FakeOpenAI {
@@ -104,9 +108,9 @@ const CORS = {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Splits text into `n` roughly equal pieces on character (not byte) boundaries. */
+/** Splits text into `n` roughly equal pieces on grapheme (not byte) boundaries. */
 function pieces(text: string, n: number): string[] {
-  const chars = [...text];
+  const chars = Array.from(new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text), (g) => g.segment);
   const size = Math.ceil(chars.length / n);
   const out: string[] = [];
   for (let i = 0; i < chars.length; i += size) out.push(chars.slice(i, i + size).join(''));
@@ -170,6 +174,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     const chosen = typeof header === 'string' ? header : chat.model;
     if (!SCENARIOS.includes(chosen as Scenario)) {
       json(404, errorBody(`The model \`${String(chosen)}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found'));
+      return;
+    }
+    if (options.rejectResponseFormat === true && chat['response_format'] !== undefined) {
+      json(400, errorBody("'response_format' is not supported by this server", 'invalid_request_error', null));
       return;
     }
     const scenario = chosen as Scenario;

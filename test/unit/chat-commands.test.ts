@@ -31,7 +31,7 @@ describe('runCommand on a real in-memory database', () => {
   let s: ScopedApi;
   beforeEach(async () => {
     t = await openTest();
-    s = await t.mnemo.space({ userId: 'u', spaceId: 'chat' });
+    s = t.mnemo.space({ userId: 'u', spaceId: 'chat' });
   });
   afterEach(async () => {
     await t.mnemo.close();

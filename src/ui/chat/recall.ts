@@ -10,7 +10,8 @@
 //   English and close for CJK, so a real tokenizer rarely sees more than the
 //   budget. Each item costs its whole line (text, source, date) plus
 //   `ITEM_OVERHEAD_TOKENS` (bullet, line break, and a margin for a real
-//   tokenizer); texts longer than `maxItemChars` are cut with "…".
+//   tokenizer); texts longer than `maxItemChars` characters (graphemes) are
+//   cut with "…".
 // * Selection: drop empty items, items the user excluded, and short-term
 //   memories whose expiry has passed. Order the rest by tier — memories the
 //   user stated (`metadata.source === 'user'`), other memories, then messages,
@@ -139,8 +140,8 @@ function jaccard(a: ReadonlySet<string>, b: ReadonlySet<string>): number {
 
 function oneLine(text: string, max: number): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  const chars = [...flat];
-  return chars.length <= max ? flat : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+  const graphemes = Array.from(new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(flat), (g) => g.segment);
+  return graphemes.length <= max ? flat : `${graphemes.slice(0, max - 1).join('').trimEnd()}…`;
 }
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
