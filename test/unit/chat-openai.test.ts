@@ -296,6 +296,30 @@ describe('SSE parsing split anywhere (injected fetch)', () => {
   });
 });
 
+describe('error bodies of other servers (injected fetch)', () => {
+  const answer = (status: number, body: string, headers: Record<string, string> = {}): typeof fetch => () =>
+    Promise.resolve(new Response(body, { status, headers: { 'content-type': 'application/json', ...headers } }));
+  const run = (f: typeof fetch) => createChatClient({ baseUrl: 'http://test.invalid/v1', fetch: f }).streamChat({ model: 'm', messages });
+
+  test.each([
+    [404, '{"error":{"message":"model \\"llama9\\" not found, try pulling it first","type":"api_error"}}', 'model_not_found', false],
+    [400, '{"error":"model \'x\' does not exist"}', 'model_not_found', false],
+    [400, '{"error":{"message":"This model\'s maximum context length is 8192 tokens"}}', 'bad_request', false],
+    [429, '{"error":{"message":"You exceeded your current quota","code":"insufficient_quota"}}', 'rate_limited', false],
+    [403, '{"message":"Forbidden"}', 'unauthorized', false],
+    [503, '<html>Bad gateway</html>', 'server', true],
+  ])('HTTP %i %s → %s', async (status, body, code, retryable) => {
+    const error = failed(await run(answer(status, body)));
+    expect(error).toMatchObject({ code, status, retryable });
+    if (body.startsWith('<')) expect(error.detail).toBeUndefined();
+    else expect(error.detail?.length).toBeGreaterThan(0);
+  });
+
+  test('429 with a retry-after-ms header', async () => {
+    expect(failed(await run(answer(429, '{}', { 'retry-after-ms': '2500' })))).toMatchObject({ retryAfterSeconds: 3, hint: 'Retry in 3 s.' });
+  });
+});
+
 describe('helpers', () => {
   test('normalizeBaseUrl', () => {
     expect(normalizeBaseUrl('http://localhost:11434')).toBe('http://localhost:11434/v1');
