@@ -120,3 +120,30 @@ describe('history.clear', () => {
     expect((await errorOf(s.history.clear({ before: -5 } as never))).code).toBe('INVALID_INPUT');
   });
 });
+
+describe('messages.add answers from what it wrote', () => {
+  test('the returned message equals a fresh read, for every field', async () => {
+    const added = await s.messages.add({
+      conversationId: chatA,
+      role: 'assistant',
+      content: 'with everything',
+      toolCalls: [{ id: 't1', function: { name: 'f', arguments: '{"a":1}' } }],
+      toolCallId: 'call-1',
+      toolResults: { ok: true, n: [1, 2] },
+      thinking: 'hmm',
+      thinkingSignature: 'sig',
+      assistantId: 'asst',
+      attachments: [{ name: 'a.png' }],
+      model: 'm-1',
+      tokensUsed: 42,
+      isStreaming: true,
+      source: 'import',
+      error: null,
+      metadata: { k: 'v' },
+      createdAt: T0 + 5,
+    });
+    expect(added).toEqual(await s.messages.get(added.id));
+    const plain = await s.messages.add({ conversationId: chatA, role: 'user', content: 'plain' });
+    expect(plain).toEqual(await s.messages.get(plain.id));
+  });
+});

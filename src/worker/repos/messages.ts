@@ -103,6 +103,16 @@ function bindings(input: MessageInput, id: string, now: number): SqlValue[] {
   ];
 }
 
+/** The message a freshly inserted row holds, from the values `bindings` produced for it. */
+function fromBindings(values: SqlValue[]): Message {
+  const [id, conversationId, role, content, toolCalls, toolCallId, toolResults, thinking, thinkingSignature, assistantId, attachments, model,
+    tokensUsed, isStreaming, source, error, metadata, createdAt, updatedAt] = values;
+  return toMessage({
+    id, conversationId, role, content, toolCalls, toolCallId, toolResults, thinking, thinkingSignature, assistantId, attachments, model,
+    tokensUsed, isStreaming, source, error, metadata, createdAt, updatedAt,
+  } as MessageRow);
+}
+
 export class MessagesRepo {
   constructor(private readonly sql: Sql) {}
 
@@ -120,8 +130,10 @@ export class MessagesRepo {
   add(scope: Scope, input: MessageInput, now: number): Message {
     this.assertConversations(scope, new Set([input.conversationId]));
     const id = input.id ?? uuidv7(now);
-    this.sql.run(INSERT, bindings(input, id, now));
-    return this.get(scope, id);
+    const values = bindings(input, id, now);
+    this.sql.run(INSERT, values);
+    // The row is exactly what was bound: answering from the values saves a scoped read per durable write.
+    return fromBindings(values);
   }
 
   /** All rows or none: the caller runs this inside one transaction. */
