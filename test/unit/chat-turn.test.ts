@@ -142,6 +142,16 @@ describe('runTurn on a real in-memory database and the fake server', () => {
     expect(lengths).toEqual([...lengths].sort((a, b) => a - b));
   });
 
+  test('a page going away finishes the answer as interrupted, not as stopped', async () => {
+    const controller = new AbortController();
+    const pending = ask('Hi', 'hang', { signal: controller.signal, throttleMs: 10 });
+    setTimeout(() => controller.abort(INTERRUPTED), 300);
+    const { result } = await pending;
+    expect(result.message).toMatchObject({ isStreaming: false, error: INTERRUPTED });
+    expect(result.message.content.length).toBeGreaterThan(0);
+    expect(result.message.metadata['stopped']).toBeUndefined();
+  });
+
   test('an unfinished answer is marked interrupted, its text kept', async () => {
     const user = await s.messages.add({ conversationId, role: 'user', content: 'Hi' });
     const left = await s.messages.upsert({ id: uuidv7(), conversationId, role: 'assistant', content: 'Hello! You', isStreaming: true, metadata: { replyTo: user.id } });

@@ -20,7 +20,8 @@
 // * A message left `isStreaming: true` whose `streamLockName` Web Lock nobody
 //   holds has no live request behind it (the tab reloaded or closed):
 //   `isInterrupted` says so and `markInterrupted` finishes it with
-//   `error: 'interrupted'`, keeping its text.
+//   `error: 'interrupted'`, keeping its text. A page going away aborts with
+//   the reason `INTERRUPTED`, which finishes the answer the same way.
 // * Recalled memories are counted as accessed by the search itself.
 import type { HitKind, SearchHit } from '../../shared/api';
 import type { Json, JsonObject, Message, MessageRole } from '../../shared/models';
@@ -238,8 +239,9 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
   await chain;
 
   const failure = result.ok ? null : result.error;
-  const stopped = failure?.code === 'aborted';
-  const error: StoredChatError | null = failure === null || stopped ? null : {
+  const unloading = failure !== null && options.signal?.reason === INTERRUPTED;
+  const stopped = failure?.code === 'aborted' && !unloading;
+  const error: StoredChatError | null = failure === null || stopped || unloading ? null : {
     code: failure.code,
     message: failure.message,
     hint: failure.hint,
@@ -257,7 +259,7 @@ export async function runTurn(options: TurnOptions): Promise<TurnResult> {
     tokensUsed: result.usage?.totalTokens ?? null,
     thinking: result.reasoning === '' ? null : result.reasoning,
     toolCalls: toolCalls.length === 0 ? null : toolCalls,
-    error: error?.message ?? null,
+    error: unloading ? INTERRUPTED : (error?.message ?? null),
     metadata: {
       ...metadata,
       finishReason: result.finishReason,
