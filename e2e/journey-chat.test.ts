@@ -113,6 +113,7 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: screenshotPath('chat-dark'), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
+  await page.waitForTimeout(800);
   await page.screenshot({ path: screenshotPath('chat-360'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
   await page.emulateMedia({ colorScheme: 'light' });

@@ -165,7 +165,8 @@ export class MnChatComposer extends MnView {
     this.busy = true;
     try {
       // The lock tells every tab that this answer has a live request (see isInterrupted).
-      const result = await navigator.locks.request(streamLockName(assistantId), () =>
+      // Failures are shown on the answer itself, with Retry.
+      await navigator.locks.request(streamLockName(assistantId), () =>
         runTurn({
           port: this.space!,
           client,
@@ -179,7 +180,6 @@ export class MnChatComposer extends MnView {
           signal: controller.signal,
         }),
       );
-      if (result.error) this.notice = { text: `${result.error.message} ${result.error.hint}`, error: true };
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
     } finally {

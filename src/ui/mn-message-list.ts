@@ -272,7 +272,7 @@ export class MnMessageList extends MnView {
     }
     return html`<article data-role=${message.role} data-id=${message.id} ?data-target=${message.id === this.targetId} ?data-streaming=${message.isStreaming} data-error=${message.error ?? nothing} aria-posinset=${index + 1} aria-setsize=${this.items.length}>
       <header>
-        <span class="role">${message.role}${message.model ? html` <span class="meta">${message.model}${message.tokensUsed ? ` · ${message.tokensUsed} tokens` : ''}</span>` : nothing}</span>
+        <span><span class="role">${message.role}</span>${message.model ? html` <span class="meta">${message.model}${message.tokensUsed ? ` · ${message.tokensUsed} tokens` : ''}</span>` : nothing}</span>
         <span class="row"
           >${message.isStreaming ? html`<span class="meta">answering…</span>` : nothing}<time datetime=${new Date(message.createdAt).toISOString()}>${formatTime(message.createdAt)}</time>
           <button class="secondary" aria-label="Delete message" @click=${() => this.deleteMessage(message.id)}>✕</button></span
