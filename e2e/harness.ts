@@ -29,8 +29,9 @@ export interface App {
   close(): Promise<void>;
 }
 
-export async function serveApp(): Promise<App> {
-  const server = await startServer({ root: process.env.MNEMO_DIST ?? 'dist', port: 0 });
+/** `connectSrc`: the origins the served CSP lets the page connect to (default: local servers). */
+export async function serveApp(options: { connectSrc?: readonly string[] } = {}): Promise<App> {
+  const server = await startServer({ root: process.env.MNEMO_DIST ?? 'dist', port: 0, ...options });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

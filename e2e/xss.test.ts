@@ -14,8 +14,8 @@
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HEADERS } from '../scripts/serve.mjs';
-import { CROSS_ORIGIN_HEADERS } from '../src/vite/index';
+import { appHeaders, HEADERS } from '../scripts/serve.mjs';
+import { CROSS_ORIGIN_HEADERS, crossOriginHeaders } from '../src/vite/index';
 import { ARGS, CHROMIUM, newProfile, serveApp, type App } from './harness';
 
 declare global {
@@ -470,5 +470,7 @@ describe('stored XSS payloads', () => {
 
   test('the dev server sends the same policy as the app server', () => {
     expect(CROSS_ORIGIN_HEADERS['Content-Security-Policy']).toBe(HEADERS['Content-Security-Policy']);
+    const endpoints = ['https://api.openai.com', 'http://192.168.1.20:11434'];
+    expect(crossOriginHeaders(endpoints)['Content-Security-Policy']).toBe(appHeaders(endpoints)['Content-Security-Policy']);
   });
 });

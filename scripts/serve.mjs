@@ -24,30 +24,57 @@ const TYPES = {
   '.pdf': 'application/pdf',
 };
 
-// Content-Security-Policy: why each directive is there is in docs/decisions.md
-// ("Hostile input and CSP"). Kept identical to CROSS_ORIGIN_HEADERS in
+// Origins the page may call besides itself: local model servers (Ollama,
+// LM Studio, llama.cpp, vLLM) by default. `MNEMO_CONNECT_SRC` replaces this
+// list (space-separated origins such as `https://api.openai.com`), so the chat
+// can reach exactly the endpoints configured in the app. Kept identical to
 // src/vite/index.ts (e2e/xss.test.ts checks).
-export const HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-  'X-Content-Type-Options': 'nosniff',
-  'Content-Security-Policy': [
+export const DEFAULT_CONNECT_SRC = ['http://localhost:*', 'http://127.0.0.1:*'];
+const SOURCE = /^(?:https?|wss?):\/\/(?:\*\.)?[a-z0-9.-]+(?::(?:\d{1,5}|\*))?$/i;
+
+/** The connect-src origins from `MNEMO_CONNECT_SRC`, else the default; throws on anything but plain origins. */
+export function connectSrcFromEnv(value = process.env.MNEMO_CONNECT_SRC) {
+  if (value === undefined || value.trim() === '') return DEFAULT_CONNECT_SRC;
+  const origins = value.trim().split(/\s+/);
+  const bad = origins.find((origin) => !SOURCE.test(origin));
+  if (bad !== undefined) throw new Error(`MNEMO_CONNECT_SRC: "${bad}" is not an origin like https://api.example.com or http://localhost:*`);
+  return origins;
+}
+
+// Content-Security-Policy: why each directive is there is in docs/decisions.md
+// ("Hostile input and CSP"). The Hugging Face hosts are for embedding models
+// fetched once when online.
+export function contentSecurityPolicy(connectSrc = DEFAULT_CONNECT_SRC) {
+  return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
     "style-src 'self'",
     "img-src 'self' https: data:",
-    "connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co",
+    ["connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co", ...connectSrc].join(' '),
     "object-src 'none'",
     "base-uri 'none'",
     "form-action 'self'",
     "frame-ancestors 'none'",
-  ].join('; '),
-};
+  ].join('; ');
+}
 
-export function startServer({ root = 'dist', port = 4173, host = '127.0.0.1' } = {}) {
+/** The headers of every answer; the same as CROSS_ORIGIN_HEADERS in src/vite/index.ts. */
+export function appHeaders(connectSrc = connectSrcFromEnv()) {
+  return {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': contentSecurityPolicy(connectSrc),
+  };
+}
+
+export const HEADERS = appHeaders();
+
+export function startServer({ root = 'dist', port = 4173, host = '127.0.0.1', connectSrc } = {}) {
   const base = resolve(root);
+  const headers = connectSrc === undefined ? HEADERS : appHeaders(connectSrc);
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     let path = normalize(join(base, decodeURIComponent(url.pathname)));
@@ -65,7 +92,7 @@ export function startServer({ root = 'dist', port = 4173, host = '127.0.0.1' } =
     } catch {
       // Unknown paths without an extension are app routes: serve the shell.
       if (extname(url.pathname)) {
-        res.writeHead(404, HEADERS).end('not found');
+        res.writeHead(404, headers).end('not found');
         return;
       }
       path = join(base, 'index.html');
@@ -74,7 +101,7 @@ export function startServer({ root = 'dist', port = 4173, host = '127.0.0.1' } =
     const type = TYPES[extname(path)] ?? 'application/octet-stream';
     const immutable = path.includes(`${join(base, 'assets')}`);
     res.writeHead(200, {
-      ...HEADERS,
+      ...headers,
       'Content-Type': type,
       'Content-Length': stat.size,
       'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',

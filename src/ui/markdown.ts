@@ -49,3 +49,12 @@ const CONFIG = {
 export function renderMarkdown(text: string): string {
   return purify.sanitize(markdown.parse(text) as string, CONFIG);
 }
+
+/** The text of every fenced or indented code block, in order, for copy buttons. */
+export function codeBlocks(text: string): string[] {
+  const blocks: string[] = [];
+  void markdown.walkTokens(markdown.lexer(text), (token) => {
+    if (token.type === 'code') blocks.push((token as { text: string }).text);
+  });
+  return blocks;
+}

@@ -1,8 +1,9 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
-import type { Conversation, MessageRole, Page, Session } from '../shared/models';
-import { MESSAGE_ROLES } from '../shared/models';
+import type { Conversation, Page, Session } from '../shared/models';
 import { scopeKey } from '../shared/scope';
+import type { ResendRequest } from './mn-chat-composer';
+import './mn-chat-composer';
 import './mn-message-list';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
@@ -62,11 +63,6 @@ export class MnChats extends MnView {
       form input[name='name'],
       form input[name='title'] {
         flex: 1;
-      }
-      textarea {
-        width: 100%;
-        box-sizing: border-box;
-        min-height: 4rem;
       }
     `,
   ];
@@ -130,17 +126,9 @@ export class MnChats extends MnView {
     });
   }
 
-  private async addMessage(event: SubmitEvent): Promise<void> {
-    event.preventDefault();
-    const form = event.target as HTMLFormElement;
-    const data = new FormData(form);
-    const content = String(data.get('content') ?? '');
-    const role = String(data.get('role') ?? 'user') as MessageRole;
-    if (!this.conversationId || !content.trim()) return;
-    const ok = await this.run(() => this.space!.messages.add({ conversationId: this.conversationId!, role, content }));
-    if (ok) {
-      (form.elements.namedItem('content') as HTMLTextAreaElement).value = '';
-      }
+  /** Retry and "Resend without excluded" from an answer in the list. */
+  private resend(event: CustomEvent<ResendRequest>): void {
+    void this.renderRoot.querySelector('mn-chat-composer')?.resend(event.detail);
   }
 
   private async deleteSession(id: string): Promise<void> {
@@ -228,21 +216,11 @@ export class MnChats extends MnView {
     return html`<section class="card" aria-labelledby="messages-h">
       <h2 id="messages-h">Messages</h2>
       <mn-message-list
+        @mn-chat-resend=${this.resend}
         .conversationId=${this.conversationId}
         .targetId=${this.target?.conversationId === this.conversationId ? this.target?.messageId : undefined}
       ></mn-message-list>
-      <form @submit=${this.addMessage} aria-label="New message">
-        <label class="sr-only" for="message-content">Message</label>
-        <textarea id="message-content" name="content" placeholder="Write a message (Markdown)" required></textarea>
-        <div class="row">
-          <label>Role
-            <select name="role">
-              ${MESSAGE_ROLES.map((r) => html`<option value=${r}>${r}</option>`)}
-            </select>
-          </label>
-          <button type="submit">Send</button>
-        </div>
-      </form>
+      <mn-chat-composer .conversationId=${this.conversationId}></mn-chat-composer>
     </section>`;
   }
 

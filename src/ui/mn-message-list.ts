@@ -3,7 +3,10 @@ import type { LitVirtualizer } from '@lit-labs/virtualizer/LitVirtualizer.js';
 import { css, html, nothing } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { Message } from '../shared/models';
-import { renderMarkdown } from './markdown';
+import { chatErrorOf, isInterrupted, markInterrupted, recallOf } from './chat/turn';
+import { codeBlocks, renderMarkdown } from './markdown';
+import type { ResendRequest } from './mn-chat-composer';
+import './mn-recall-panel';
 import { controls, errorText } from './styles';
 import { formatTime, MnView } from './view';
 
@@ -21,12 +24,17 @@ export class MnMessageList extends MnView {
     targetId: { attribute: false },
     items: { state: true },
     error: { state: true },
+    copied: { state: true },
   };
 
   declare conversationId: string | null;
   declare targetId: string | undefined;
   declare items: Array<Message | undefined>;
   declare error: string | null;
+  /** `<message id>:<block index>` of the code block just copied. */
+  declare copied: string | null;
+  /** Answers already marked interrupted by this list. */
+  private readonly marked = new Set<string>();
   private readonly loading = new Set<number>();
   private generation = 0;
   private scrollToEnd = true;
@@ -36,6 +44,7 @@ export class MnMessageList extends MnView {
     this.conversationId = null;
     this.items = [];
     this.error = null;
+    this.copied = null;
   }
 
   static override styles = [
@@ -81,6 +90,40 @@ export class MnMessageList extends MnView {
         padding: 0.5rem;
         border-radius: 6px;
       }
+      .content pre {
+        font-family: var(--mn-mono);
+      }
+      details {
+        margin: 0.3rem 0;
+        font-size: 0.9rem;
+      }
+      details summary {
+        cursor: pointer;
+        color: var(--mn-muted);
+      }
+      details pre {
+        white-space: pre-wrap;
+        overflow-wrap: anywhere;
+        margin: 0.3rem 0;
+        font-family: var(--mn-mono);
+        font-size: 0.85rem;
+      }
+      .failure {
+        border-left: 3px solid var(--mn-danger);
+        padding: 0.3rem 0.6rem;
+        margin: 0.3rem 0;
+      }
+      .failure p {
+        margin: 0.2rem 0;
+      }
+      .actions button {
+        padding: 0.2rem 0.6rem;
+        font-size: 0.85rem;
+      }
+      .streaming::after {
+        content: ' ▍';
+        color: var(--mn-accent);
+      }
       .placeholder {
         color: var(--mn-muted);
         min-height: 3rem;
@@ -91,7 +134,8 @@ export class MnMessageList extends MnView {
   override willUpdate(changed: Map<string, unknown>): void {
     if (changed.has('conversationId')) {
       this.scrollToEnd = !this.targetId;
-      void this.reset();
+      this.items = [];
+      void this.reset(true);
     } else if (changed.has('revision')) {
       this.scrollToEnd = false;
       void this.reset();
@@ -99,7 +143,7 @@ export class MnMessageList extends MnView {
   }
 
   /** Reloads the total and the pages in view (after a write anywhere). */
-  private async reset(): Promise<void> {
+  private async reset(changedConversation = false): Promise<void> {
     const generation = ++this.generation;
     this.loading.clear();
     if (!this.space || !this.conversationId) {
@@ -110,7 +154,12 @@ export class MnMessageList extends MnView {
       const head = await this.space.messages.page(this.conversationId, { page: 1, pageSize: 1 });
       if (generation !== this.generation) return;
       const grew = head.total > this.items.length;
-      this.items = new Array<Message | undefined>(head.total).fill(undefined);
+      // Rows keep their place when the conversation only grew or changed in place (streaming), so open
+      // disclosures stay open; the last page is reloaded below.
+      const keep = head.total >= this.items.length && !changedConversation;
+      const next = new Array<Message | undefined>(head.total).fill(undefined);
+      if (keep) this.items.forEach((m, i) => (next[i] = m));
+      this.items = next;
       const lastPage = Math.max(1, Math.ceil(head.total / PAGE_SIZE));
       await this.load(lastPage, generation);
       if (this.targetId) await this.revealTarget(generation);
@@ -128,6 +177,64 @@ export class MnMessageList extends MnView {
     const next = this.items.slice();
     result.items.forEach((m, i) => (next[(page - 1) * PAGE_SIZE + i] = m));
     this.items = next;
+    await this.markLeftStreaming(result.items);
+  }
+
+  /** Answers still "streaming" with no live request in any tab were cut off by a reload or a closed tab. */
+  private async markLeftStreaming(items: Message[]): Promise<void> {
+    const streaming = items.filter((m) => m.isStreaming && !this.marked.has(m.id));
+    if (streaming.length === 0 || !this.space) return;
+    const held = new Set(((await navigator.locks.query()).held ?? []).flatMap((lock) => (lock.name ? [lock.name] : [])));
+    for (const message of streaming.filter((m) => isInterrupted(m, held))) {
+      this.marked.add(message.id);
+      await markInterrupted(this.space, message).catch((error: unknown) => (this.error = errorText(error)));
+    }
+  }
+
+  private async copyCode(message: Message, index: number, code: string): Promise<void> {
+    try {
+      await navigator.clipboard.writeText(code);
+      this.copied = `${message.id}:${index}`;
+    } catch {
+      this.error = 'Copying needs clipboard permission.';
+    }
+  }
+
+  private resend(message: Message, replaces: boolean): void {
+    const replyTo = message.metadata['replyTo'];
+    if (typeof replyTo !== 'string') return;
+    const detail: ResendRequest = { userMessageId: replyTo, exclude: [], ...(replaces ? { replaces: message.id } : {}) };
+    this.dispatchEvent(new CustomEvent('mn-chat-resend', { detail, bubbles: true, composed: true }));
+  }
+
+  private renderExtras(message: Message) {
+    if (message.role !== 'assistant') return nothing;
+    const failure = chatErrorOf(message);
+    const calls = Array.isArray(message.toolCalls) ? (message.toolCalls as Array<{ function?: { name?: string; arguments?: string } }>) : [];
+    const blocks = codeBlocks(message.content);
+    const replyTo = typeof message.metadata['replyTo'] === 'string';
+    return html`
+      ${message.thinking ? html`<details class="thinking"><summary>Reasoning</summary><pre>${message.thinking}</pre></details>` : nothing}
+      ${calls.length > 0
+        ? html`<details class="tools"><summary>${calls.length} tool ${calls.length === 1 ? 'call' : 'calls'}</summary>
+            ${calls.map((c) => html`<pre>${c.function?.name ?? '?'}(${c.function?.arguments ?? ''})</pre>`)}
+          </details>`
+        : nothing}
+      ${blocks.length > 0
+        ? html`<div class="row actions">${blocks.map((code, i) => html`<button type="button" class="secondary" @click=${() => this.copyCode(message, i, code)}>
+            ${this.copied === `${message.id}:${i}` ? 'Copied' : blocks.length === 1 ? 'Copy code' : `Copy code ${i + 1}`}</button>`)}</div>`
+        : nothing}
+      ${failure
+        ? html`<div class="failure" role="alert" data-testid="chat-error">
+            <p class="error"><strong>${failure.message}</strong></p>
+            ${failure.hint ? html`<p class="meta">${failure.hint}</p>` : nothing}
+            ${failure.detail ? html`<p class="meta">Server said: ${failure.detail}</p>` : nothing}
+            ${replyTo ? html`<button type="button" class="secondary" @click=${() => this.resend(message, message.content === '')}>Retry</button>` : nothing}
+          </div>`
+        : nothing}
+      ${message.metadata['stopped'] === true ? html`<p class="meta">Stopped.</p>` : nothing}
+      <mn-recall-panel .recall=${recallOf(message)} .messageId=${message.id} .replyTo=${replyTo ? (message.metadata['replyTo'] as string) : undefined}></mn-recall-panel>
+    `;
   }
 
   /** Finds the target message's page by scanning pages from the newest; conversations are read newest-first. */
@@ -163,15 +270,16 @@ export class MnMessageList extends MnView {
       void this.load(Math.floor(index / PAGE_SIZE) + 1);
       return html`<article class="placeholder" aria-busy="true">Loading…</article>`;
     }
-    return html`<article data-role=${message.role} data-id=${message.id} ?data-target=${message.id === this.targetId} aria-posinset=${index + 1} aria-setsize=${this.items.length}>
+    return html`<article data-role=${message.role} data-id=${message.id} ?data-target=${message.id === this.targetId} ?data-streaming=${message.isStreaming} data-error=${message.error ?? nothing} aria-posinset=${index + 1} aria-setsize=${this.items.length}>
       <header>
-        <span class="role">${message.role}</span>
+        <span><span class="role">${message.role}</span>${message.model ? html` <span class="meta">${message.model}${message.tokensUsed ? ` · ${message.tokensUsed} tokens` : ''}</span>` : nothing}</span>
         <span class="row"
-          ><time datetime=${new Date(message.createdAt).toISOString()}>${formatTime(message.createdAt)}</time>
+          >${message.isStreaming ? html`<span class="meta">answering…</span>` : nothing}<time datetime=${new Date(message.createdAt).toISOString()}>${formatTime(message.createdAt)}</time>
           <button class="secondary" aria-label="Delete message" @click=${() => this.deleteMessage(message.id)}>✕</button></span
         >
       </header>
-      <div class="content">${unsafeHTML(renderMarkdown(message.content))}</div>
+      <div class=${message.isStreaming ? 'content streaming' : 'content'}>${unsafeHTML(renderMarkdown(message.content))}</div>
+      ${this.renderExtras(message)}
     </article>`;
   };
 

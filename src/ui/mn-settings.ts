@@ -2,6 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { EmbeddingStatus } from '../shared/api';
 import { SEARCH_DEFAULTS } from '../shared/search-defaults';
+import './mn-endpoints';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
 
@@ -18,7 +19,7 @@ export function applyTheme(theme: Theme): void {
   else document.documentElement.setAttribute('data-theme', theme);
 }
 
-/** Settings: embedding model, search defaults, memory dedup threshold, theme. */
+/** Settings: chat model endpoints, embedding model, search defaults, memory dedup threshold, theme. */
 export class MnSettings extends MnView {
   static override properties = { ...MnView.properties, notice: { state: true }, theme: { state: true }, switching: { state: true } };
   declare notice: string | null;
@@ -43,6 +44,9 @@ export class MnSettings extends MnView {
       form {
         display: grid;
         gap: 0.6rem;
+      }
+      mn-endpoints {
+        margin-bottom: 1rem;
       }
     `,
   ];
@@ -101,6 +105,7 @@ export class MnSettings extends MnView {
   override render() {
     return html`
       ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
+      <mn-endpoints></mn-endpoints>
       ${this.data.render({
         pending: () => html`<p class="muted">Loading settings…</p>`,
         error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,

@@ -5,39 +5,64 @@
  */
 import type { Plugin } from 'vite';
 
+/** Origins a page may call by default besides itself: local model servers (Ollama, LM Studio, llama.cpp). */
+export const DEFAULT_CONNECT_SRC: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
+const SOURCE = /^(?:https?|wss?):\/\/(?:\*\.)?[a-z0-9.-]+(?::(?:\d{1,5}|\*))?$/i;
+
 /**
  * The Mnemo app's policy (docs/decisions.md, "Hostile input and CSP"); the same
  * string as in scripts/serve.mjs. 'wasm-unsafe-eval' lets SQLite and the ONNX
- * runtime compile WebAssembly without allowing eval. An app embedding Mnemo
- * that talks to its own servers or CDNs needs a wider policy (see there).
+ * runtime compile WebAssembly without allowing eval. `connectSrc` lists the
+ * origins the page may fetch from besides itself and the embedding-model hosts
+ * (the chat's model endpoints); only plain origins are accepted.
  */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' https: data:",
-  "connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(connectSrc: readonly string[] = DEFAULT_CONNECT_SRC): string {
+  const bad = connectSrc.find((origin) => !SOURCE.test(origin));
+  if (bad !== undefined) throw new Error(`connectSrc: "${bad}" is not an origin like https://api.example.com or http://localhost:*`);
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' https: data:",
+    ["connect-src 'self' https://huggingface.co https://*.huggingface.co https://*.hf.co", ...connectSrc].join(' '),
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
-export const CROSS_ORIGIN_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-};
+export function crossOriginHeaders(connectSrc: readonly string[] = DEFAULT_CONNECT_SRC) {
+  return {
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Embedder-Policy': 'require-corp',
+    'Content-Security-Policy': contentSecurityPolicy(connectSrc),
+  };
+}
 
-export function mnemo(): Plugin {
+export const CROSS_ORIGIN_HEADERS = crossOriginHeaders();
+
+export interface MnemoPluginOptions {
+  /**
+   * Origins the page may connect to besides itself, e.g. the chat's model
+   * endpoints. Default: `MNEMO_CONNECT_SRC` (space-separated) when set, else
+   * `DEFAULT_CONNECT_SRC`.
+   */
+  connectSrc?: readonly string[];
+}
+
+export function mnemo(options: MnemoPluginOptions = {}): Plugin {
+  const fromEnv = process.env['MNEMO_CONNECT_SRC']?.trim();
+  const connectSrc = options.connectSrc ?? (fromEnv ? fromEnv.split(/\s+/) : DEFAULT_CONNECT_SRC);
+  const headers = crossOriginHeaders(connectSrc);
   return {
     name: 'mnemo',
     config: () => ({
       worker: { format: 'es' },
       optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
-      server: { headers: CROSS_ORIGIN_HEADERS },
-      preview: { headers: CROSS_ORIGIN_HEADERS },
+      server: { headers },
+      preview: { headers },
     }),
   };
 }

@@ -1,0 +1,150 @@
+/**
+ * A person chats with a model through the app: a fake OpenAI-compatible
+ * server on loopback, the app served with a CSP that allows exactly that
+ * origin, the endpoint configured in Settings, a memory stored with
+ * /remember, an answer streamed with that memory recalled, a reload in the
+ * middle of an answer, and a refused API key.
+ */
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Message } from '../src/shared/models';
+import { FAKE_ANSWER, startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
+import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+
+let fake: FakeOpenAI;
+let app: App;
+beforeAll(async () => {
+  fake = await startFakeOpenAI();
+  app = await serveApp({ connectSrc: [new URL(fake.baseUrl).origin] });
+});
+afterAll(async () => {
+  await app.close();
+  await fake.close();
+});
+
+const SCOPE = { userId: 'local', spaceId: 'default' };
+
+test('a person configures a model, chats with recalled memories, reloads mid-answer and sees a refused key', async () => {
+  const browser = await launch();
+  const page = await openApp(browser.context, app.url);
+  const messagesOf = () =>
+    page.evaluate(async (scope) => {
+      const s = window.mnemo!.space(scope);
+      const session = (await s.sessions.list()).items[0]!;
+      const conversation = (await s.conversations.list({ sessionId: session.id })).items[0]!;
+      return (await s.messages.page(conversation.id, { page: 1, pageSize: 100 })).items;
+    }, SCOPE) as Promise<Message[]>;
+
+  // Settings: add the endpoint, test it (the server's models are listed), save it.
+  await page.goto(`${app.url}#settings`);
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  const form = page.getByRole('form', { name: 'Endpoint' });
+  await form.getByLabel('Name').fill('Fake');
+  await form.getByLabel('Base URL').fill(fake.baseUrl);
+  await form.getByRole('button', { name: 'Test connection' }).click();
+  await form.getByRole('list', { name: 'Models on this server' }).getByRole('button', { name: 'chat', exact: true }).click();
+  expect(await form.getByLabel('Model', { exact: true }).inputValue()).toBe('chat');
+  await form.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect.poll(() => page.getByTestId('endpoints').textContent()).toContain('Fake');
+
+  // A second endpoint with a key; the key stays in localStorage, not in the database.
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await form.getByLabel('Name').fill('Locked');
+  await form.getByLabel('Base URL').fill(fake.baseUrl);
+  await form.getByLabel('Model', { exact: true }).fill('unauthorized');
+  await form.getByLabel('API key (optional)').fill('sk-test-secret');
+  await form.getByRole('button', { name: 'Save endpoint' }).click();
+  await expect.poll(() => page.getByTestId('endpoints').textContent()).toContain('Locked');
+  const stored = await page.evaluate(async () => ({ settings: JSON.stringify(await window.mnemo!.settings.list()), local: JSON.stringify({ ...localStorage }) }));
+  expect(stored.settings).toContain('Locked');
+  expect(stored.settings).not.toContain('sk-test-secret');
+  expect(stored.local).toContain('sk-test-secret');
+  // A third, added the way a script would, for the reload test: the 'hang' model sends one chunk and never finishes.
+  await page.evaluate(async () => {
+    const list = (await window.mnemo!.settings.get('chat.endpoints')) as Array<Record<string, string>>;
+    await window.mnemo!.settings.set('chat.endpoints', [...list, { id: 'hang', name: 'Hanging', baseUrl: list[0]!.baseUrl!, model: 'hang' }]);
+  });
+
+  // A blocked origin is explained before any request.
+  await page.getByRole('button', { name: 'Add endpoint' }).click();
+  await form.getByLabel('Base URL').fill('https://api.example.com/v1');
+  await form.getByRole('button', { name: 'Test connection' }).click();
+  await expect.poll(() => page.getByTestId('endpoint-test-error').textContent()).toContain('MNEMO_CONNECT_SRC="https://api.example.com"');
+  await form.getByRole('button', { name: 'Cancel' }).click();
+
+  // Chats: a session and a conversation.
+  await page.goto(`${app.url}#chats`);
+  await page.getByLabel('Session name').fill('Everyday');
+  await page.getByRole('button', { name: 'Add' }).first().click();
+  await page.getByRole('button', { name: 'Everyday' }).waitFor();
+  await page.getByLabel('Conversation title').fill('Tea');
+  await page.getByRole('form', { name: 'New conversation' }).getByRole('button', { name: 'Add' }).click();
+  await page.getByRole('button', { name: /Tea/ }).click();
+
+  const box = page.getByLabel('Message', { exact: true });
+  const picker = page.getByRole('form', { name: 'New message' }).getByLabel('Model', { exact: true });
+  expect(await picker.inputValue()).not.toBe('');
+  await box.fill('/remember I like green tea');
+  await box.press('Enter');
+  await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Remembered: “I like green tea”');
+
+  // A message streams an answer; the memory was recalled into the system prompt.
+  const before = fake.chatBodies().length;
+  await box.fill('What tea do I like?');
+  await box.press('Enter');
+  const articles = page.getByTestId('messages').locator('article[data-id]');
+  await expect.poll(() => articles.count(), { timeout: 30_000 }).toBe(2);
+  await expect.poll(() => articles.nth(1).locator('.content').textContent(), { timeout: 30_000 }).toContain('You like green tea');
+  await expect.poll(async () => (await messagesOf()).find((m) => m.role === 'assistant')?.isStreaming).toBe(false);
+  const answer = (await messagesOf()).find((m) => m.role === 'assistant')!;
+  expect(answer).toMatchObject({ content: FAKE_ANSWER, model: 'chat', tokensUsed: 51, error: null });
+  expect(fake.chatBodies().length).toBe(before + 1);
+  const sent = fake.chatBodies()[before]!;
+  expect(sent.model).toBe('chat');
+  expect(sent.messages![0]).toMatchObject({ role: 'system', content: expect.stringContaining('I like green tea') });
+  expect(sent.messages!.at(-1)).toEqual({ role: 'user', content: 'What tea do I like?' });
+
+  const recalled = articles.nth(1).getByTestId('recalled');
+  expect(await recalled.textContent()).toContain('1 memory recalled');
+  await recalled.click();
+  await expect.poll(() => articles.nth(1).getByRole('list', { name: 'Recalled items' }).textContent()).toContain('I like green tea');
+
+  await box.fill('Show me `code`:\n```\nprint("tea")\n```');
+  await page.screenshot({ path: screenshotPath('chat-light'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: screenshotPath('chat-dark'), fullPage: true });
+  await page.setViewportSize({ width: 360, height: 780 });
+  await page.waitForTimeout(800);
+  await page.screenshot({ path: screenshotPath('chat-360'), fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 860 });
+  await page.emulateMedia({ colorScheme: 'light' });
+  await box.fill('');
+
+  // Reload while an answer streams: the partial answer stays, marked interrupted.
+  await picker.selectOption({ label: 'Hanging · hang' });
+  await box.fill('Tell me a long story');
+  await box.press('Enter');
+  await expect.poll(async () => (await messagesOf()).find((m) => m.role === 'assistant' && m.isStreaming && m.content !== '')?.content, { timeout: 30_000 }).toBeTruthy();
+  await page.reload();
+  await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
+  await page.getByRole('button', { name: 'Everyday' }).click();
+  await page.getByRole('button', { name: /Tea/ }).click();
+  await expect.poll(async () => (await messagesOf()).at(-1)?.error, { timeout: 30_000 }).toBe('interrupted');
+  const interrupted = (await messagesOf()).at(-1)!;
+  expect(interrupted).toMatchObject({ role: 'assistant', isStreaming: false });
+  expect(FAKE_ANSWER.startsWith(interrupted.content) && interrupted.content.length > 0).toBe(true);
+  await expect.poll(() => page.getByTestId('messages').locator('article[data-error="interrupted"]').textContent(), { timeout: 30_000 }).toContain('Interrupted');
+
+  // A refused key: the error is shown with Retry, and the user's message is kept.
+  await picker.selectOption({ label: 'Locked · unauthorized' });
+  await box.fill('Hello again');
+  await box.press('Enter');
+  const failure = page.getByTestId('messages').getByTestId('chat-error').last();
+  await expect.poll(() => failure.textContent(), { timeout: 30_000 }).toContain('The server refused the API key.');
+  expect(await failure.getByRole('button', { name: 'Retry' }).isVisible()).toBe(true);
+  const last = fake.requests.at(-1)!;
+  expect(last.headers.authorization).toBe('Bearer sk-test-secret');
+  const all = await messagesOf();
+  expect(all.filter((m) => m.role === 'user').map((m) => m.content)).toEqual(['What tea do I like?', 'Tell me a long story', 'Hello again']);
+  await page.screenshot({ path: screenshotPath('chat-errors'), fullPage: true });
+  await browser.dispose();
+});
