@@ -113,7 +113,9 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: screenshotPath('chat-dark'), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
-  await page.waitForTimeout(800);
+  // At phone width the list must still show its messages (the virtualizer lays out again on resize).
+  await expect.poll(() => articles.first().isVisible(), { timeout: 10_000 }).toBe(true);
+  await expect.poll(async () => (await articles.first().boundingBox())?.width ?? 0).toBeGreaterThan(200);
   await page.screenshot({ path: screenshotPath('chat-360'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
   await page.emulateMedia({ colorScheme: 'light' });

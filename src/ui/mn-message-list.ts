@@ -47,6 +47,30 @@ export class MnMessageList extends MnView {
     this.copied = null;
   }
 
+  /**
+   * A width change (phone rotation, window resize) changes every row's height;
+   * the virtualizer keeps its old scroll offset, which can then point past the
+   * end of the shorter list and show nothing. Re-anchor on the newest message.
+   */
+  private readonly resizes = new ResizeObserver((entries) => {
+    const width = Math.round(entries[0]?.contentRect.width ?? 0);
+    if (width === this.width) return;
+    const first = this.width === 0;
+    this.width = width;
+    if (!first && this.items.length) this.scrollToMessage(this.items.length - 1, 'end');
+  });
+  private width = 0;
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.resizes.observe(this);
+  }
+
+  override disconnectedCallback(): void {
+    this.resizes.disconnect();
+    super.disconnectedCallback();
+  }
+
   static override styles = [
     controls,
     css`
