@@ -84,6 +84,10 @@ export function chatgptConversations(raw: unknown, where: string, ctx: ConvertCo
   const createdAt = secondsToMs(raw.create_time);
   const updatedAt = secondsToMs(raw.update_time);
   const messages = convertPath(main.ids, nodes, report);
+  if (messages.length === 0) {
+    report.skipConversation(at, 'no readable messages');
+    return [];
+  }
   const model = nonEmpty(raw.default_model_slug) ?? lastModel(messages);
   const conversations: DraftConversation[] = [
     {

@@ -58,6 +58,10 @@ export function claudeConversations(raw: unknown, where: string, ctx: ConvertCon
     if (message === null) report.skip('message: empty');
     else messages.push(message);
   });
+  if (messages.length === 0) {
+    report.skipConversation(at, 'no readable messages');
+    return [];
+  }
   const model = nonEmpty(raw.model);
   return [
     {

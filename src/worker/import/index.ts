@@ -144,9 +144,10 @@ async function* readPart(part: Part, chosen: ImportFormat | null, ctx: ConvertCo
     yield [objectPart(scanner.objectBytes(), part.name, chosen, ctx), part.name];
     return;
   }
-  if (scanner.top === null) report.problem(part.name, 'empty file');
+  if (damaged) report.problem(part.name, `truncated after ${scanner.count} complete conversations`);
+  else if (scanner.top === null) report.problem(part.name, 'empty file');
   else if (scanner.top === 'other') report.problem(part.name, 'not JSON');
-  else if (damaged || scanner.ending === 'truncated') report.problem(part.name, `truncated after ${scanner.count} complete conversations`);
+  else if (scanner.ending === 'truncated') report.problem(part.name, `truncated after ${scanner.count} complete conversations`);
   else if (scanner.ending === 'malformed') report.problem(part.name, `malformed JSON after ${scanner.count} conversations: the rest was not read`);
   else if (scanner.trailingData) report.problem(part.name, 'data after the closing bracket was ignored');
   if (format !== null && chosen === null && scanner.count > 0) report.setFormat(report.report.format ?? format);

@@ -123,15 +123,19 @@ export function* entryChunks(bytes: Uint8Array, entry: ZipEntry): Generator<Uint
   const inflate = new Inflate((data) => {
     if (data.length > 0) out.push(data);
   });
-  for (let at = dataStart; at < dataEnd; at += STEP) {
-    const end = Math.min(dataEnd, at + STEP);
+  // Final only after all input is in, so a stream that stops early still gives what came before the break.
+  for (let at = dataStart; at <= dataEnd; at += STEP) {
+    const final = at === dataEnd;
+    let broken = false;
     try {
-      inflate.push(bytes.subarray(at, end), end === dataEnd);
+      inflate.push(bytes.subarray(at, Math.min(dataEnd, at + STEP)), final);
     } catch {
-      throw new Error('truncated');
+      broken = true;
     }
     yield* out;
     out = [];
+    if (broken) throw new Error('truncated');
+    if (!final && at + STEP > dataEnd) at = dataEnd - STEP;
   }
-  if (dataEnd === dataStart) yield new Uint8Array(0);
+  if (truncated) throw new Error('truncated');
 }
