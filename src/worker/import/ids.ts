@@ -1,18 +1,15 @@
 /**
  * Deterministic ids and content fingerprints for imported rows. An id is
- * SHA-256 of the (namespace, source, …key) tuple, formatted as a UUID with
+ * SHA-256 (sha256.ts) of the (namespace, source, …key) tuple, formatted as a UUID with
  * version 8 (RFC 9562's custom layout): the same export imported twice maps
  * to the same rows, and a newer export adds only what is new. Unlike the app's
  * UUIDv7 ids these do not sort by time; messages page by created_at, then
  * insertion order, so the importer writes them in the order given.
  */
 import type { Json } from '../../shared/models';
+import { sha256 } from './sha256';
 
 const encoder = new TextEncoder();
-
-async function sha256(text: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(text)));
-}
 
 function hex(bytes: Uint8Array): string {
   let out = '';
@@ -21,8 +18,8 @@ function hex(bytes: Uint8Array): string {
 }
 
 /** A stable UUID-formatted id for a key. JSON-encoding the tuple keeps ('a:b','c') and ('a','b:c') apart. */
-export async function deriveId(namespace: string, source: string, ...key: string[]): Promise<string> {
-  const bytes = (await sha256(JSON.stringify([namespace, source, ...key]))).subarray(0, 16);
+export function deriveId(namespace: string, source: string, ...key: string[]): string {
+  const bytes = sha256(encoder.encode(JSON.stringify([namespace, source, ...key]))).subarray(0, 16);
   bytes[6] = 0x80 | ((bytes[6] as number) & 0x0f);
   bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
   const h = hex(bytes);
@@ -50,10 +47,10 @@ export interface FingerprintInput {
  * fields, in order. Timestamps are left out: a missing one is filled at parse
  * time and must not make an untouched conversation look changed.
  */
-export async function fingerprint(conversation: FingerprintInput): Promise<string> {
+export function fingerprint(conversation: FingerprintInput): string {
   const rows: Json[] = [conversation.title, conversation.status];
   for (const m of conversation.messages) {
     rows.push([m.id, m.role, m.content, m.thinking ?? null, m.toolCalls ?? null, m.toolCallId ?? null, m.toolResults ?? null, m.attachments ?? null]);
   }
-  return hex(await sha256(JSON.stringify(rows)));
+  return hex(sha256(encoder.encode(JSON.stringify(rows))));
 }

@@ -84,7 +84,7 @@ async function* run(files: readonly ImportFile[], options: ParseOptions, builder
         continue;
       }
       seen.add(draft.sourceId);
-      const conversation = await finish(draft, namespace, now);
+      const conversation = finish(draft, namespace, now);
       builder.setFormat(builder.report.format ?? conversation.source);
       builder.parsed(conversation);
       yield conversation;
@@ -176,7 +176,7 @@ function objectPart(bytes: Uint8Array, where: string, chosen: ImportFormat | nul
 }
 
 /** Fills missing times, derives ids and the fingerprint. */
-async function finish(draft: DraftConversation, namespace: string, now: number): Promise<ParsedConversation> {
+function finish(draft: DraftConversation, namespace: string, now: number): ParsedConversation {
   const { messageScope, messages: drafts, ...rest } = draft;
   const known = drafts.map((m) => m.createdAt).filter((t): t is number => t !== null);
   const createdAt = draft.createdAt ?? known[0] ?? draft.updatedAt ?? now;
@@ -188,9 +188,9 @@ async function finish(draft: DraftConversation, namespace: string, now: number):
     const metadata = m.createdAt === null ? { ...m.metadata, timeFilled: true } : m.metadata;
     const time = m.createdAt ?? previous;
     previous = time;
-    messages.push({ ...m, id: await deriveId(namespace, draft.source, 'message', messageScope, m.sourceId), createdAt: time, metadata });
+    messages.push({ ...m, id: deriveId(namespace, draft.source, 'message', messageScope, m.sourceId), createdAt: time, metadata });
   }
-  const id = await deriveId(namespace, draft.source, 'conversation', draft.sourceId);
+  const id = deriveId(namespace, draft.source, 'conversation', draft.sourceId);
   const conversation: Omit<ParsedConversation, 'fingerprint'> = {
     ...rest,
     id,
@@ -204,9 +204,9 @@ async function finish(draft: DraftConversation, namespace: string, now: number):
     const forkedAfter = branch.forkedAfterSourceId;
     conversation.metadata.branch = {
       ...branch,
-      conversationId: await deriveId(namespace, draft.source, 'conversation', messageScope),
-      forkedAfterMessageId: typeof forkedAfter === 'string' ? await deriveId(namespace, draft.source, 'message', messageScope, forkedAfter) : null,
+      conversationId: deriveId(namespace, draft.source, 'conversation', messageScope),
+      forkedAfterMessageId: typeof forkedAfter === 'string' ? deriveId(namespace, draft.source, 'message', messageScope, forkedAfter) : null,
     };
   }
-  return { ...conversation, fingerprint: await fingerprint(conversation) };
+  return { ...conversation, fingerprint: fingerprint(conversation) };
 }
