@@ -80,8 +80,8 @@ describe('ChatGPT export', () => {
   it('keeps a 19,000-character message and fills missing conversation times from the messages', async () => {
     const { conversations } = await parseAll([file('conversations.json', fixture('chatgpt-conversations.json'))]);
     const long = byTitle(conversations, 'conv-long');
-    // 19,000 characters (code points; the emoji are two UTF-16 units each).
-    expect([...(long.messages[0]?.content ?? '')]).toHaveLength(19_000);
+    // 19,000 characters counted as code points (each emoji is two UTF-16 units).
+    expect(Array.from(long.messages[0]?.content ?? '')).toHaveLength(19_000);
     expect(long.messages[0]?.content.startsWith('Ünïcødé 🚀')).toBe(true);
     expect(long).toMatchObject({ createdAt: 1718200000000, updatedAt: 1718200005000 });
   });

@@ -10,7 +10,8 @@ export function fixture(name: string): Uint8Array {
   return new Uint8Array(readFileSync(new URL(`../fixtures/import/${name}`, import.meta.url)));
 }
 
-export function file(name: string, content: string | Uint8Array | unknown): ImportFile {
+export function file(name: string, content: unknown): ImportFile {
+  // A string or bytes as they are; anything else as its JSON.
   const bytes = content instanceof Uint8Array ? content : encode(typeof content === 'string' ? content : JSON.stringify(content));
   return { name, bytes };
 }

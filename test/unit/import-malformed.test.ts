@@ -150,8 +150,9 @@ describe('partly odd input yields every valid conversation', () => {
 
   it('Claude: missing chat_messages and duplicate message ids', async () => {
     const claude = JSON.parse(new TextDecoder().decode(fixture('claude-conversations.json'))) as Array<Record<string, unknown>>;
-    const [blocks, plain] = claude;
-    const dupe = { ...plain, uuid: 'dupe', chat_messages: [...(plain?.chat_messages as unknown[]), ...(plain?.chat_messages as unknown[])] };
+    const [blocks, plain] = claude as [Record<string, unknown>, Record<string, unknown>];
+    const twice = plain.chat_messages as unknown[];
+    const dupe = { ...plain, uuid: 'dupe', chat_messages: [...twice, ...twice] };
     const { conversations, report } = await parseAll([file('conversations.json', [{ ...blocks, chat_messages: 'none' }, dupe])], { format: 'claude' });
     expect(conversations.map((c) => [c.sourceId, c.messages.length])).toEqual([['dupe', 2]]);
     expect(report.problems[0]).toEqual({ where: 'conversations.json #0 (c-blocks)', reason: 'missing chat_messages' });

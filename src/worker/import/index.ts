@@ -111,7 +111,7 @@ async function* readPart(part: Part, chosen: ImportFormat | null, ctx: ConvertCo
   let index = 0;
   let damaged = false;
   try {
-    reading: for (const chunk of part.chunks()) {
+    for (const chunk of part.chunks()) {
       for (const element of scanner.feed(chunk)) {
         if (chosen === 'mnemo-json') {
           report.problem(part.name, 'an array of chats, not a Mnemo space export');
@@ -132,7 +132,7 @@ async function* readPart(part: Part, chosen: ImportFormat | null, ctx: ConvertCo
         }
         yield [CONVERTERS[format](raw, where, ctx), where];
       }
-      if (scanner.top === 'other') break reading;
+      if (scanner.top === 'other') break;
     }
   } catch (error) {
     // Only the zip reader throws plain Errors here (a damaged deflate stream); refusals pass through.
