@@ -382,6 +382,35 @@ export interface MessagesApi {
   deleteBySession(sessionId: string): Promise<number>;
 }
 
+/** One file of an export: `{ name, bytes }` or a File. */
+export type ImportPart = { name: string; bytes: Uint8Array } | (Blob & { name: string });
+
+export interface ConversationImportOptions {
+  /** 'auto' (default) decides from file names and content. */
+  format?: 'auto' | 'chatgpt' | 'claude' | 'mnemo-json';
+  /** Parse and report what would happen, writing nothing (the preview). */
+  dryRun?: boolean;
+  /** Put the conversations in this session; default: one session per source ("Imported from ChatGPT"). */
+  sessionId?: string;
+  /** Conversations the preview counted, so progress can show a total. */
+  expectedConversations?: number;
+}
+
+export interface ConversationImportReport {
+  format: 'chatgpt' | 'claude' | 'mnemo-json' | null;
+  conversations: { imported: number; updated: number; unchanged: number; skipped: number };
+  messages: { imported: number; skipped: number };
+  skippedReasons: Record<string, number>;
+  /** Conversations or files skipped or repaired: ids and positions, never content. */
+  problems: Array<{ where: string; reason: string }>;
+  dateRange: { from: number | null; to: number | null };
+  dryRun: boolean;
+  /** True when `cancelImport()` stopped it; every conversation written is whole. */
+  cancelled: boolean;
+  /** The session the conversations went to (null for a dry run). */
+  sessionId: string | null;
+}
+
 export interface HistoryApi {
   /** Deletes every message of the scope (created before `before`, if given) in one transaction; returns how many. */
   clear(request?: { before?: number }): Promise<number>;
@@ -450,6 +479,14 @@ export interface ScopedApi {
   settings: SettingsApi;
   executions: ExecutionsApi;
   search(request: SearchRequest): Promise<SearchHit[]>;
+  /**
+   * Imports a ChatGPT or Claude data export (zip or JSON, one file or its
+   * parts) or Mnemo's own JSON. Idempotent: the same file twice changes
+   * nothing; a newer export adds what is new and updates what grew.
+   */
+  importConversations(input: ImportPart | ImportPart[], options?: ConversationImportOptions): Promise<ConversationImportReport>;
+  /** Stops a running import in this scope after the conversation being written. */
+  cancelImport(): Promise<boolean>;
 }
 
 export interface SpacesApi {

@@ -24,6 +24,7 @@ import { EmbeddingService, type ModelCatalog } from './embed/service';
 import { Events } from './events';
 import { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from './files/backups';
 import type { Repos } from './repos';
+import { ConversationImporter } from './services/conversation-import';
 import { DocumentUploader } from './services/document-upload';
 import { Maintenance } from './services/maintenance';
 import { MemoryAdder } from './services/memory-add';
@@ -151,6 +152,7 @@ export function createMnemo(core: Core): MnemoService {
     search: { db, embeddings, now },
     memories: new MemoryAdder({ ...writes, embeddings }),
     uploads: new DocumentUploader({ ...writes, maxUploadBytes: limits.maxUploadBytes }),
+    imports: new ConversationImporter(writes),
   };
   const api = {
     spaces: spacesApi({ ...writes, schemas }),

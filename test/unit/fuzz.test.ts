@@ -857,6 +857,20 @@ const SCOPED: Record<string, Entry> = {
   'settings.set': { kind: 'args', args: () => [textArg('theme', { max: 256, required: true, nonEmpty: true }), settingValueArg()] },
   'settings.delete': { kind: 'args', args: () => [textArg('theme', { max: 256, required: true, nonEmpty: true })] },
   'settings.list': { kind: 'none' },
+  importConversations: {
+    kind: 'args',
+    args: () => {
+      const claude = [{ uuid: 'c-1', name: 'n', created_at: '2025-01-01T00:00:00Z', updated_at: '2025-01-01T00:00:00Z', chat_messages: [{ uuid: 'm-1', sender: 'human', text: 'hi', created_at: '2025-01-01T00:00:00Z' }] }];
+      const bytes: Arg = { valid: new TextEncoder().encode(JSON.stringify(claude)), bad: [...notStrings().filter((b) => !(b.value instanceof Uint8Array) && b.label !== 'empty array'), { label: 'string', value: MARK }, { label: 'null', value: null }] };
+      const part = objectArg({ name: required(textArg('conversations.json', { max: LIMITS.maxNameChars, required: true })), bytes: required(bytes) });
+      // An array of parts is valid input (the files of one export), so the generic "array" case is not a refusal here.
+      return [
+        { ...part, bad: part.bad.filter((b) => b.label !== 'array') },
+        objectArg({ format: enumArg('auto', false), dryRun: boolArg(true), expectedConversations: numberArg(1, { min: 0, max: 1e9, integer: true }) }, { optional: true }),
+      ];
+    },
+  },
+  cancelImport: { kind: 'none' },
   search: {
     kind: 'args',
     args: () => [

@@ -53,6 +53,24 @@ export function messageSchemas(b: Base, limits: Limits) {
       {},
     ),
     messageCountRequest: v.optional(strictObject({ sessionId: v.optional(b.id), conversationId: v.optional(b.id) }, 'an object'), {}),
+    /** One file of an export as bytes; a File/Blob is checked by the caller (it has no plain fields to name). */
+    importFile: strictObject(
+      { name: b.shortText, bytes: v.instance(Uint8Array, 'a Uint8Array') },
+      'a file: { name, bytes } or a File',
+    ),
+    importFileList: v.pipe(v.array(v.unknown(), 'an array of files'), v.minLength(1, 'at least one file'), v.maxLength(1000, 'at most 1000 files')),
+    importOptions: v.optional(
+      strictObject(
+        {
+          format: v.optional(v.picklist(['auto', 'chatgpt', 'claude', 'mnemo-json'], "'auto', 'chatgpt', 'claude' or 'mnemo-json'")),
+          dryRun: v.optional(v.boolean('a boolean')),
+          sessionId: v.optional(b.id),
+          expectedConversations: v.optional(v.pipe(v.number('a number'), v.integer('an integer'), v.minValue(0, 'non-negative'), v.maxValue(1e9, 'at most 1e9'))),
+        },
+        'an object',
+      ),
+      {},
+    ),
     historyClearRequest: v.optional(strictObject({ before: v.optional(b.timestamp) }, 'an object'), {}),
     message,
     messageWithId: strictObject({ ...messageFields, id: b.id }, 'a message object with an id'),

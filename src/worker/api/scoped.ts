@@ -2,9 +2,11 @@
  * The scoped API: every method closes over one (userId, spaceId) pair fixed
  * when the handle was made, so no call can name another scope.
  */
-import type { ScopedApi } from '../../shared/api';
+import type { ImportPart, ScopedApi } from '../../shared/api';
+import { fail } from '../../shared/errors';
 import type { Scope } from '../../shared/models';
 import { check, type Schemas } from '../../shared/schemas';
+import type { ConversationImporter } from '../services/conversation-import';
 import type { DocumentUploader } from '../services/document-upload';
 import type { MemoryAdder } from '../services/memory-add';
 import { search, type SearchDeps } from '../search/service';
@@ -25,6 +27,7 @@ export interface ScopedDeps extends WriteDeps {
   search: SearchDeps;
   memories: Pick<MemoryAdder, 'add'>;
   uploads: Pick<DocumentUploader, 'upload'>;
+  imports: Pick<ConversationImporter, 'import' | 'cancel'>;
 }
 
 export function createScopedApi(deps: ScopedDeps, scopeInput: unknown): ScopedApi {
@@ -49,6 +52,21 @@ export function createScopedApi(deps: ScopedDeps, scopeInput: unknown): ScopedAp
     executions: executionsApi(ctx),
     async search(request) {
       return search(deps.search, scope, check(deps.schemas.searchRequest, request, 'search'));
+    },
+    async importConversations(input, options) {
+      const list = Array.isArray(input) ? check(deps.schemas.importFileList, input, 'importConversations') : [input];
+      const parts = list.map((part, i) => {
+        const where = Array.isArray(input) ? `importConversations[${i}]` : 'importConversations';
+        if (typeof Blob !== 'undefined' && part instanceof Blob) {
+          if (typeof (part as { name?: unknown }).name !== 'string') fail('INVALID_INPUT', `${where}: a Blob needs a 'name' (pass a File)`);
+          return part as ImportPart;
+        }
+        return check(deps.schemas.importFile, part, where);
+      });
+      return deps.imports.import(scope, parts, check(deps.schemas.importOptions, options, 'importConversations'));
+    },
+    async cancelImport() {
+      return deps.imports.cancel(scope);
     },
   };
 }

@@ -32,6 +32,28 @@ export class ConversationsRepo {
     return this.get(scope, id);
   }
 
+  /** The fingerprint an import stored on this conversation (`metadata.import.fingerprint`), or null. */
+  importFingerprint(scope: Scope, id: string): string | null {
+    const value = this.sql.value(`SELECT json_extract(c.metadata, '$.import.fingerprint') ${IN_SCOPE} AND c.id = ?`, [...scopeParams(scope), id]);
+    return typeof value === 'string' ? value : null;
+  }
+
+  /**
+   * Import: inserts the conversation, or replaces what the source says about
+   * it (title, status, model, metadata, times) when it is already in the same
+   * session. The caller checked the session belongs to the scope.
+   */
+  upsertImported(input: { id: string; sessionId: string; title: string | null; status: string; model: string | null; metadata: string; createdAt: number; updatedAt: number }): void {
+    this.sql.run(
+      `INSERT INTO conversations (id, session_id, title, status, channel_id, model, metadata, created_at, updated_at)
+       VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, model = excluded.model,
+         metadata = excluded.metadata, created_at = excluded.created_at, updated_at = excluded.updated_at
+       WHERE conversations.session_id = excluded.session_id`,
+      [input.id, input.sessionId, input.title, input.status, input.model, input.metadata, input.createdAt, input.updatedAt],
+    );
+  }
+
   exists(scope: Scope, id: string): boolean {
     return this.sql.value(`SELECT 1 ${IN_SCOPE} AND c.id = ?`, [...scopeParams(scope), id]) !== undefined;
   }

@@ -1,0 +1,176 @@
+/**
+ * Writes parsed exports (src/worker/import) into a scope, following the sink
+ * contract in import/index.ts: conversations keep ids derived from the
+ * source, so importing the same file twice changes nothing and a newer export
+ * adds only what is new. Conversations are written whole, a batch at a time,
+ * each batch in one transaction: a cancel or a failure leaves no half
+ * conversation. New conversations go through the bulk path (index fed per
+ * batch); grown ones are upserted message by message.
+ */
+import type { ConversationImportOptions as ImportOptions, ConversationImportReport as ImportReport, ImportPart, MessageInput } from '../../shared/api';
+import { fail } from '../../shared/errors';
+import { scopeKey } from '../../shared/scope';
+import type { Scope } from '../../shared/models';
+import type { Changes, ProgressReporter } from '../events';
+import { deriveId, parseExport, type ImportFile, type ParsedConversation } from '../import';
+import type { Db } from '../repos';
+
+/** Messages per write transaction: big enough to amortize the index feed, small enough to keep reads answering. */
+const BATCH_MESSAGES = 2_000;
+
+const SOURCE_NAMES = { chatgpt: 'ChatGPT', claude: 'Claude', 'mnemo-json': 'Mnemo' } as const;
+
+export interface ImportDeps {
+  db: Db;
+  events: Changes & ProgressReporter;
+  now: () => number;
+}
+
+export class ConversationImporter {
+  /** Scopes with an import running, and whether it was asked to stop. */
+  private readonly running = new Map<string, { cancelled: boolean }>();
+
+  constructor(private readonly deps: ImportDeps) {}
+
+  cancel(scope: Scope): boolean {
+    const run = this.running.get(scopeKey(scope));
+    if (!run) return false;
+    run.cancelled = true;
+    return true;
+  }
+
+  async import(scope: Scope, input: ImportPart | ImportPart[], options: ImportOptions): Promise<ImportReport> {
+    const key = scopeKey(scope);
+    if (this.running.has(key)) fail('CONFLICT', 'importConversations: an import is already running in this space');
+    const run = { cancelled: false };
+    this.running.set(key, run);
+    try {
+      return await this.run(scope, await readParts(input), options, run);
+    } finally {
+      this.running.delete(key);
+    }
+  }
+
+  private async run(scope: Scope, files: ImportFile[], options: ImportOptions, run: { cancelled: boolean }): Promise<ImportReport> {
+    const { db, events, now } = this.deps;
+    const dryRun = options.dryRun ?? false;
+    if (options.sessionId !== undefined) db.repos.sessions.get(scope, options.sessionId);
+    const parse = parseExport(files, { format: options.format ?? 'auto', namespace: key(scope), now: now() });
+    const counts = { imported: 0, updated: 0, unchanged: 0, messages: 0 };
+    const task = dryRun ? null : events.begin('import', options.expectedConversations ?? 0);
+    let sessionId: string | null = options.sessionId ?? null;
+    let batch: Array<{ conversation: ParsedConversation; existing: boolean }> = [];
+    let batchMessages = 0;
+    let done = 0;
+
+    const flush = () => {
+      if (batch.length === 0) return;
+      const written = batch;
+      batch = [];
+      batchMessages = 0;
+      const at = now();
+      const added = db.sql.tx(() => written.reduce((sum, item) => sum + this.write(scope, sessionId!, item.conversation, item.existing, at), 0));
+      counts.messages += added;
+      done += written.length;
+      events.changed('messages', scope);
+      task?.step(done, `${done} conversations, ${counts.messages} messages`);
+    };
+
+    for await (const conversation of parse) {
+      if (run.cancelled) break;
+      const stored = db.repos.conversations.importFingerprint(scope, conversation.id);
+      const existing = stored !== null || db.repos.conversations.exists(scope, conversation.id);
+      if (stored === conversation.fingerprint) {
+        counts.unchanged += 1;
+        continue;
+      }
+      if (existing) counts.updated += 1;
+      else counts.imported += 1;
+      if (dryRun) {
+        counts.messages += existing ? Math.max(0, conversation.messages.length - db.repos.messages.count(scope, { conversationId: conversation.id })) : conversation.messages.length;
+        continue;
+      }
+      sessionId ??= this.ensureSession(scope, conversation.source);
+      batch.push({ conversation, existing });
+      batchMessages += conversation.messages.length;
+      if (batchMessages >= BATCH_MESSAGES) flush();
+    }
+    if (!run.cancelled) flush();
+    else batch = [];
+    task?.end();
+    const report = parse.report;
+    return {
+      format: report.format,
+      conversations: { imported: counts.imported, updated: counts.updated, unchanged: counts.unchanged, skipped: report.conversations.skipped },
+      messages: { imported: counts.messages, skipped: report.messages.skipped },
+      skippedReasons: { ...report.skippedReasons },
+      problems: [...report.problems, ...(report.problemsOmitted ? [{ where: 'import', reason: `${report.problemsOmitted} more problems not listed` }] : [])],
+      dateRange: { ...report.dateRange },
+      dryRun,
+      cancelled: run.cancelled,
+      sessionId: dryRun ? null : sessionId,
+    };
+  }
+
+  /** One session per source and scope, made on first use ("Imported from ChatGPT"). */
+  private ensureSession(scope: Scope, source: ParsedConversation['source']): string {
+    const { db, now } = this.deps;
+    const id = deriveId(key(scope), source, 'session');
+    if (!db.repos.sessions.exists(scope, id)) {
+      db.sql.tx(() => {
+        db.repos.spaces.ensure(scope, now());
+        db.repos.sessions.create(scope, { id, name: `Imported from ${SOURCE_NAMES[source]}`, metadata: { import: { source } } }, now());
+      });
+    }
+    return id;
+  }
+
+  /** Writes one conversation inside the caller's transaction; returns how many of its messages are new. */
+  private write(scope: Scope, sessionId: string, c: ParsedConversation, existing: boolean, at: number): number {
+    const { repos } = this.deps.db;
+    const before = existing ? repos.messages.count(scope, { conversationId: c.id }) : 0;
+    repos.conversations.upsertImported({
+      id: c.id,
+      sessionId,
+      title: c.title,
+      status: c.status,
+      model: c.model ?? null,
+      metadata: JSON.stringify({ ...c.metadata, import: { source: c.source, sourceId: c.sourceId, fingerprint: c.fingerprint, importedAt: at } }),
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+    });
+    const rows: Array<MessageInput & { id: string }> = c.messages.map((m) => ({
+      id: m.id,
+      conversationId: c.id,
+      role: m.role,
+      content: m.content,
+      createdAt: m.createdAt,
+      source: `import:${c.source}`,
+      metadata: { ...m.metadata, sourceId: m.sourceId },
+      ...(m.model === undefined ? {} : { model: m.model }),
+      ...(m.toolCalls === undefined ? {} : { toolCalls: m.toolCalls }),
+      ...(m.toolCallId === undefined ? {} : { toolCallId: m.toolCallId }),
+      ...(m.toolResults === undefined ? {} : { toolResults: m.toolResults }),
+      ...(m.thinking === undefined ? {} : { thinking: m.thinking }),
+      ...(m.attachments === undefined ? {} : { attachments: m.attachments }),
+    }));
+    if (!existing) {
+      if (rows.length) repos.messages.insertMany(scope, rows, at);
+      return rows.length;
+    }
+    for (const row of rows) repos.messages.upsert(scope, row, at);
+    return repos.messages.count(scope, { conversationId: c.id }) - before;
+  }
+}
+
+/** Ids of one scope never collide with another's: the scope is part of every derived id. */
+function key(scope: Scope): string {
+  return `${scope.userId}/${scope.spaceId}`;
+}
+
+async function readParts(input: ImportPart | ImportPart[]): Promise<ImportFile[]> {
+  const parts = Array.isArray(input) ? input : [input];
+  return Promise.all(
+    parts.map(async (part) => (part instanceof Blob ? { name: part.name, bytes: new Uint8Array(await part.arrayBuffer()) } : part)),
+  );
+}

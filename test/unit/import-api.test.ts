@@ -1,0 +1,129 @@
+/**
+ * s.importConversations through the public API: preview, import, idempotence,
+ * a newer export, search over imported text, bad files leaving the database
+ * as it was, scope isolation and cancel.
+ */
+import { zipSync } from 'fflate';
+import { beforeEach, describe, expect, test } from 'vitest';
+import type { ScopedApi } from '../../src/shared/api';
+import { encode, fixture } from './import-helpers';
+import { count, errorOf, openTest } from './helpers';
+
+let t: Awaited<ReturnType<typeof openTest>>;
+let s: ScopedApi;
+const chatgpt = () => ({ name: 'conversations.json', bytes: fixture('chatgpt-conversations.json') });
+const claude = () => ({ name: 'conversations.json', bytes: fixture('claude-conversations.json') });
+const tables = () => ({
+  conversations: count(t.sql, 'SELECT count(*) FROM conversations'),
+  messages: count(t.sql, 'SELECT count(*) FROM messages'),
+  sessions: count(t.sql, 'SELECT count(*) FROM sessions'),
+});
+
+beforeEach(async () => {
+  t = await openTest();
+  s = t.mnemo.space({ userId: 'ana', spaceId: 'home' });
+});
+
+describe('importConversations', () => {
+  test('a dry run reports without writing; the import writes exactly that; a second import changes nothing', async () => {
+    const preview = await s.importConversations(chatgpt(), { dryRun: true });
+    expect(preview).toMatchObject({ format: 'chatgpt', dryRun: true, sessionId: null, cancelled: false });
+    expect(preview.conversations.imported).toBeGreaterThanOrEqual(3);
+    expect(tables()).toEqual({ conversations: 0, messages: 0, sessions: 0 });
+
+    const first = await s.importConversations(chatgpt());
+    expect(first.conversations).toEqual(preview.conversations);
+    expect(first.messages.imported).toBe(preview.messages.imported);
+    expect(first.dateRange.from).toBeLessThanOrEqual(first.dateRange.to!);
+    const after = tables();
+    expect(after.messages).toBe(first.messages.imported);
+    const session = await s.sessions.get(first.sessionId!);
+    expect(session.name).toBe('Imported from ChatGPT');
+
+    const again = await s.importConversations(chatgpt());
+    expect(again.conversations).toMatchObject({ imported: 0, updated: 0, unchanged: first.conversations.imported });
+    expect(again.messages.imported).toBe(0);
+    expect(tables()).toEqual(after);
+  });
+
+  test('imported messages keep roles and original times, are searchable at once and queued for embedding', async () => {
+    await s.importConversations(chatgpt());
+    const hits = await s.search({ query: 'monoid endofunctors', mode: 'keyword' });
+    expect(hits[0]!.text).toContain('monoid in the category of endofunctors');
+    const message = await s.messages.get(hits[0]!.id);
+    expect(message.role).toBe('assistant');
+    expect(message.source).toBe('import:chatgpt');
+    expect(message.createdAt).toBeLessThan(Date.UTC(2026, 0, 1));
+    expect(count(t.sql, `SELECT count(*) FROM embed_queue WHERE owner_table = 'messages'`)).toBeGreaterThan(0);
+    // Branches are kept as archived conversations.
+    expect((await s.conversations.list({ status: 'archived' })).total).toBeGreaterThan(0);
+  });
+
+  test('a newer export that grew updates one conversation and adds only the new messages', async () => {
+    await s.importConversations(chatgpt());
+    const before = tables();
+    const grown = JSON.parse(new TextDecoder().decode(fixture('chatgpt-conversations.json'))) as Array<Record<string, unknown>>;
+    const last = grown[2]!;
+    const mapping = last['mapping'] as Record<string, { id: string; parent: string | null; children: string[]; message: unknown }>;
+    const leaf = last['current_node'] as string;
+    mapping['added-node'] = {
+      id: 'added-node',
+      parent: leaf,
+      children: [],
+      message: { id: 'added-node', author: { role: 'user' }, create_time: 1_760_000_000, content: { content_type: 'text', parts: ['One more question about marmalade'] }, metadata: {} },
+    };
+    mapping[leaf]!.children.push('added-node');
+    last['current_node'] = 'added-node';
+    const report = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(grown)) });
+    expect(report.conversations).toMatchObject({ imported: 0, updated: 1 });
+    expect(report.messages.imported).toBe(1);
+    expect(tables().messages).toBe(before.messages + 1);
+    expect((await s.search({ query: 'marmalade', mode: 'keyword' })).length).toBe(1);
+  });
+
+  test('Claude exports, in a zip, go to their own session', async () => {
+    const report = await s.importConversations({ name: 'export.zip', bytes: zipSync({ 'conversations.json': fixture('claude-conversations.json'), 'users.json': encode('[]') }) });
+    expect(report.format).toBe('claude');
+    expect((await s.sessions.get(report.sessionId!)).name).toBe('Imported from Claude');
+    expect(report.messages.imported).toBeGreaterThan(0);
+  });
+
+  test('an unusable file is refused with a reason and nothing is written', async () => {
+    for (const bytes of [encode('not json at all'), encode('{"a": 1}'), zipSync({ 'readme.txt': encode('hello') })]) {
+      const error = await errorOf(s.importConversations({ name: 'conversations.json', bytes }));
+      expect(error.code).toBe('IMPORT_REJECTED');
+      expect(error.message).not.toContain('hello');
+      expect(tables()).toEqual({ conversations: 0, messages: 0, sessions: 0 });
+    }
+    expect((await errorOf(s.importConversations({ name: 'x.json' } as never))).code).toBe('INVALID_INPUT');
+    expect((await errorOf(s.importConversations(chatgpt(), { format: 'gemini' } as never))).code).toBe('INVALID_INPUT');
+  });
+
+  test('the same export in two spaces gives two independent copies', async () => {
+    const other = t.mnemo.space({ userId: 'ben', spaceId: 'home' });
+    const a = await s.importConversations(chatgpt());
+    const b = await other.importConversations(chatgpt());
+    expect(b.conversations.imported).toBe(a.conversations.imported);
+    expect(await other.messages.count()).toBe(await s.messages.count());
+    await s.history.clear();
+    expect(await other.messages.count()).toBeGreaterThan(0);
+  });
+
+  test('cancel stops between conversations and leaves only whole ones', async () => {
+    // Enough conversations for several write batches.
+    const many = Array.from({ length: 60 }, (_, i) => ({
+      uuid: `c-${i}`,
+      name: `Chat ${i}`,
+      created_at: '2025-01-01T00:00:00Z',
+      updated_at: '2025-01-01T00:00:00Z',
+      chat_messages: Array.from({ length: 50 }, (_, j) => ({ uuid: `m-${i}-${j}`, sender: j % 2 ? 'assistant' : 'human', text: `message ${j} of chat ${i}`, created_at: '2025-01-01T00:00:00Z' })),
+    }));
+    const running = s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(many)) });
+    expect(await s.cancelImport()).toBe(true);
+    const report = await running;
+    expect(report.cancelled).toBe(true);
+    const perConversation = t.sql.all<{ n: number }>('SELECT count(*) AS n FROM messages GROUP BY conversation_id');
+    expect(perConversation.every((row) => row.n === 50)).toBe(true);
+    expect(await s.cancelImport()).toBe(false);
+  });
+});
