@@ -54,7 +54,7 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await form.getByLabel('API key (optional)').fill('sk-test-secret');
   await form.getByRole('button', { name: 'Save endpoint' }).click();
   await expect.poll(() => page.getByTestId('endpoints').textContent()).toContain('Locked');
-  const stored = await page.evaluate(async () => ({ settings: JSON.stringify(await window.mnemo!.settings.list()), local: JSON.stringify({ ...localStorage }) }));
+  const stored = await page.evaluate(async () => ({ settings: JSON.stringify(await window.mnemo!.settings.list()), local: JSON.stringify(Object.fromEntries(Object.entries(localStorage))) }));
   expect(stored.settings).toContain('Locked');
   expect(stored.settings).not.toContain('sk-test-secret');
   expect(stored.local).toContain('sk-test-secret');

@@ -12,7 +12,6 @@ import { count, errorOf, openTest } from './helpers';
 let t: Awaited<ReturnType<typeof openTest>>;
 let s: ScopedApi;
 const chatgpt = () => ({ name: 'conversations.json', bytes: fixture('chatgpt-conversations.json') });
-const claude = () => ({ name: 'conversations.json', bytes: fixture('claude-conversations.json') });
 const tables = () => ({
   conversations: count(t.sql, 'SELECT count(*) FROM conversations'),
   messages: count(t.sql, 'SELECT count(*) FROM messages'),
