@@ -19,7 +19,8 @@ function formatDay(ms: number | null): string {
 function importErrorText(error: unknown): string {
   const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
   if (code === 'IMPORT_REJECTED') {
-    return `These files cannot be imported: ${errorText(error)} Choose the zip you downloaded from ChatGPT or Claude, or the conversations.json inside it.`;
+    const reason = errorText(error).replace(/[.\s]*$/, '.');
+    return `These files cannot be imported: ${reason} Choose the zip you downloaded from ChatGPT or Claude, or the conversations.json inside it.`;
   }
   return errorText(error);
 }
@@ -64,10 +65,19 @@ export class MnImport extends MnView {
   static override styles = [
     controls,
     css`
-      section {
+      .page {
         display: grid;
         gap: 0.9rem;
         max-width: 46rem;
+      }
+      .card > :last-child {
+        margin-bottom: 0;
+      }
+      p {
+        margin: 0.5rem 0;
+      }
+      a {
+        color: var(--mn-accent);
       }
       .drop {
         display: grid;
@@ -94,6 +104,9 @@ export class MnImport extends MnView {
         opacity: 0.6;
         cursor: default;
       }
+      ul.files {
+        margin-top: 0.4rem;
+      }
       ul.files li {
         overflow-wrap: anywhere;
       }
@@ -102,10 +115,19 @@ export class MnImport extends MnView {
       }
       h3 {
         font-size: 1rem;
-        margin: 0.4rem 0;
+        margin: 0.9rem 0 0.3rem;
+      }
+      ul.reasons {
+        margin: 0;
+        padding-left: 1.2rem;
+        overflow-wrap: anywhere;
       }
       table {
         max-width: 28rem;
+      }
+      .problems {
+        padding-left: 1.2rem;
+        margin: 0;
       }
       .problems li {
         overflow-wrap: anywhere;
@@ -114,6 +136,9 @@ export class MnImport extends MnView {
       .problems code {
         font-family: var(--mn-mono);
         font-size: 0.85rem;
+      }
+      .actions {
+        margin-top: 0.9rem;
       }
       .ok {
         color: var(--mn-ok);
@@ -206,17 +231,19 @@ export class MnImport extends MnView {
 
   private renderCounts(r: ConversationImportReport, caption: string) {
     const c = r.conversations;
-    return html`<table data-testid=${r.dryRun ? 'preview-counts' : 'report-counts'}>
+    return html`<p>
+        Format: <strong data-testid="format">${r.format ? FORMAT_NAMES[r.format] : 'unknown'}</strong><br />
+        Dates: ${formatDay(r.dateRange.from)} – ${formatDay(r.dateRange.to)}
+      </p>
+      <table data-testid=${r.dryRun ? 'preview-counts' : 'report-counts'}>
       <caption class="sr-only">${caption}</caption>
       <tbody>
-        <tr><th scope="row">Format</th><td class="n" data-testid="format">${r.format ? FORMAT_NAMES[r.format] : 'unknown'}</td></tr>
         <tr><th scope="row">Conversations ${r.dryRun ? 'to import' : 'imported'}</th><td class="n" data-count="imported">${c.imported}</td></tr>
         <tr><th scope="row">Conversations ${r.dryRun ? 'to update' : 'updated'}</th><td class="n" data-count="updated">${c.updated}</td></tr>
         <tr><th scope="row">Unchanged</th><td class="n" data-count="unchanged">${c.unchanged}</td></tr>
         <tr><th scope="row">Skipped</th><td class="n" data-count="skipped">${c.skipped}</td></tr>
         <tr><th scope="row">Messages ${r.dryRun ? 'to import' : 'imported'}</th><td class="n" data-count="messages">${r.messages.imported}</td></tr>
         <tr><th scope="row">Messages skipped</th><td class="n" data-count="messages-skipped">${r.messages.skipped}</td></tr>
-        <tr><th scope="row">Dates</th><td class="n">${formatDay(r.dateRange.from)} – ${formatDay(r.dateRange.to)}</td></tr>
       </tbody>
     </table>`;
   }
@@ -225,7 +252,7 @@ export class MnImport extends MnView {
     const reasons = Object.entries(r.skippedReasons);
     if (reasons.length === 0) return nothing;
     return html`<h3>Skipped, by reason</h3>
-      <ul data-testid="skipped-reasons">
+      <ul class="reasons" data-testid="skipped-reasons">
         ${reasons.map(([reason, n]) => html`<li>${reason}: ${n}</li>`)}
       </ul>`;
   }
@@ -245,7 +272,7 @@ export class MnImport extends MnView {
       <p class="muted">Nothing has been written yet.</p>
       ${this.renderCounts(preview, 'What the import would do')}
       ${this.renderReasons(preview)}
-      <div class="row">
+      <div class="row actions">
         <button type="button" @click=${this.runImport} ?disabled=${this.busy}>
           ${writes === 0 ? 'Import (nothing new)' : `Import ${writes} conversation${writes === 1 ? '' : 's'}`}
         </button>
@@ -274,7 +301,7 @@ export class MnImport extends MnView {
 
   override render() {
     const progress = this.progress;
-    return html`<section aria-labelledby="import-h">
+    return html`<section class="page" aria-labelledby="import-h">
       <div class="card">
         <h2 id="import-h">Import conversations</h2>
         <p class="muted">
