@@ -102,3 +102,55 @@ test('a person imports a ChatGPT export: preview, import, report, re-import, the
   await expect.poll(async () => (await page.getByTestId('hits').textContent()) ?? '').toContain('endofunctors');
   await browser.dispose();
 });
+
+test('a long import shows progress and can be cancelled, keeping only whole conversations', async () => {
+  const browser = await launch();
+  const page = await openApp(browser.context, `${app.url}#import`);
+  // A Claude export large enough for many write batches.
+  const claude = Array.from({ length: 1200 }, (_, i) => ({
+    uuid: `c-${i}`,
+    name: `Chat ${i}`,
+    created_at: '2025-01-01T00:00:00Z',
+    updated_at: '2025-01-01T00:00:00Z',
+    chat_messages: Array.from({ length: 40 }, (_, j) => ({
+      uuid: `m-${i}-${j}`,
+      sender: j % 2 ? 'assistant' : 'human',
+      text: `message ${j} of chat ${i} about tide pools`,
+      created_at: '2025-01-01T00:00:00Z',
+    })),
+  }));
+  const input = page.locator('mn-import input[type=file]');
+  // The drop zone is the file input's label: focusing the input by keyboard rings the zone.
+  await input.focus();
+  expect(await page.locator('mn-import').evaluate((el) => el.shadowRoot!.activeElement?.getAttribute('type'))).toBe('file');
+  await page.screenshot({ path: screenshotPath('import-focus-light'), fullPage: true });
+
+  await input.setInputFiles({ name: 'conversations.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(claude)) });
+  const preview = page.getByTestId('preview');
+  await preview.waitFor({ timeout: 60_000 });
+  expect(await preview.getByTestId('format').textContent()).toBe('Claude export');
+  expect(await preview.locator('[data-count="imported"]').textContent()).toBe('1200');
+  await preview.getByRole('button', { name: 'Import 1200 conversations' }).click();
+
+  const bar = page.locator('mn-import progress');
+  await expect.poll(() => bar.evaluate((el) => (el as HTMLProgressElement).value), { timeout: 60_000 }).toBeGreaterThan(0);
+  expect(await bar.getAttribute('max')).toBe('1200');
+  await page.screenshot({ path: screenshotPath('import-progress-light'), fullPage: true });
+  await page.getByRole('button', { name: 'Cancel' }).click();
+
+  const report = page.getByTestId('report');
+  await report.waitFor({ timeout: 60_000 });
+  expect(await report.getByRole('heading').first().textContent()).toBe('Import cancelled');
+  const imported = Number(await report.locator('[data-count="imported"]').textContent());
+  expect(imported).toBeGreaterThan(0);
+  expect(imported).toBeLessThan(1200);
+  const messages = await page.evaluate(() => window.mnemo!.space({ userId: 'local', spaceId: 'default' }).messages.count());
+  expect(messages).toBe(imported * 40);
+
+  await report.getByRole('link', { name: 'Open the imported chats' }).click();
+  await expect.poll(() => page.locator('mn-app').evaluate((el) => (el as HTMLElement & { view: string }).view)).toBe('chats');
+  const session = await page.evaluate(async () => (await window.mnemo!.space({ userId: 'local', spaceId: 'default' }).sessions.list()).items[0]!);
+  expect(session.name).toBe('Imported from Claude');
+  await expect.poll(() => page.locator('mn-chats').evaluate((el) => (el as HTMLElement & { sessionId: string | null }).sessionId)).toBe(session.id);
+  await browser.dispose();
+});
