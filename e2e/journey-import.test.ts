@@ -136,6 +136,8 @@ test('a long import shows progress and can be cancelled, keeping only whole conv
   await expect.poll(() => bar.evaluate((el) => (el as HTMLProgressElement).value), { timeout: 60_000 }).toBeGreaterThan(0);
   expect(await bar.getAttribute('max')).toBe('1200');
   await page.screenshot({ path: screenshotPath('import-progress-light'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: screenshotPath('import-progress-dark'), fullPage: true });
   await page.getByRole('button', { name: 'Cancel' }).click();
 
   const report = page.getByTestId('report');

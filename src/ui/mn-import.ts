@@ -111,7 +111,11 @@ export class MnImport extends MnView {
         overflow-wrap: anywhere;
       }
       progress {
+        display: block;
         width: 100%;
+        height: 0.8rem;
+        margin: 0.4rem 0 0.7rem;
+        accent-color: var(--mn-accent);
       }
       h3 {
         font-size: 1rem;
