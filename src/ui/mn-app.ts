@@ -8,6 +8,7 @@ import { controls } from './styles';
 import './mn-chats';
 import './mn-data';
 import './mn-documents';
+import './mn-import';
 import './mn-memories';
 import './mn-search';
 import './mn-settings';
@@ -18,6 +19,7 @@ const VIEWS = [
   { id: 'memories', label: 'Memories' },
   { id: 'documents', label: 'Documents' },
   { id: 'search', label: 'Search' },
+  { id: 'import', label: 'Import' },
   { id: 'data', label: 'Data' },
   { id: 'settings', label: 'Settings' },
 ] as const;
@@ -167,6 +169,8 @@ export class MnApp extends LitElement {
         return html`<mn-data></mn-data>`;
       case 'search':
         return html`<mn-search></mn-search>`;
+      case 'import':
+        return html`<mn-import></mn-import>`;
       case 'settings':
         return html`<mn-settings></mn-settings>`;
       default:

@@ -68,9 +68,9 @@ export class MnChats extends MnView {
   ];
 
   override willUpdate(changed: Map<string, unknown>): void {
-    if (changed.has('target') && this.target?.conversationId) {
+    if (changed.has('target') && (this.target?.conversationId || this.target?.sessionId)) {
       this.sessionId = this.target.sessionId ?? this.sessionId;
-      this.conversationId = this.target.conversationId;
+      this.conversationId = this.target.conversationId ?? null;
       }
   }
 

@@ -17,6 +17,9 @@ import type { Db } from '../repos';
 
 /** Messages per write transaction: big enough to amortize the index feed, small enough to keep reads answering. */
 const BATCH_MESSAGES = 2_000;
+const YIELD_EVERY = 100;
+
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 const SOURCE_NAMES = { chatgpt: 'ChatGPT', claude: 'Claude', 'mnemo-json': 'Mnemo' } as const;
 
@@ -71,12 +74,18 @@ export class ConversationImporter {
       const at = now();
       const added = db.sql.tx(() => written.reduce((sum, item) => sum + this.write(scope, sessionId!, item.conversation, item.existing, at), 0));
       counts.messages += added;
+      // Counted when written: a cancel drops the batch still pending.
+      for (const item of written) counts[item.existing ? 'updated' : 'imported'] += 1;
       done += written.length;
       events.changed('messages', scope);
       task?.step(done, `${done} conversations, ${counts.messages} messages`);
     };
 
+    let seen = 0;
     for await (const conversation of parse) {
+      // The parse only awaits microtasks, so without a real task boundary a
+      // cancelImport() call queued behind this loop is read after it ends.
+      if (++seen % YIELD_EVERY === 0) await nextTask();
       if (run.cancelled) break;
       const stored = db.repos.conversations.importFingerprint(scope, conversation.id);
       const existing = stored !== null || db.repos.conversations.exists(scope, conversation.id);
@@ -84,9 +93,8 @@ export class ConversationImporter {
         counts.unchanged += 1;
         continue;
       }
-      if (existing) counts.updated += 1;
-      else counts.imported += 1;
       if (dryRun) {
+        counts[existing ? 'updated' : 'imported'] += 1;
         counts.messages += existing ? Math.max(0, conversation.messages.length - db.repos.messages.count(scope, { conversationId: conversation.id })) : conversation.messages.length;
         continue;
       }
