@@ -67,6 +67,8 @@ export type ConversationInput = In<'conversationInput'>;
 export type ConversationPatch = In<'conversationPatch'>;
 export type ConversationListRequest = In<'conversationList'>;
 export type MessageInput = In<'message'>;
+/** `messages.add` input: `conversationId` may be left out to use the space's default conversation. */
+export type MessageAddInput = In<'messageAdd'>;
 export type MemoryInput = In<'memoryInput'>;
 export type MemoryPatch = In<'memoryPatch'>;
 export type MemoryListRequest = In<'memoryList'>;
@@ -365,7 +367,12 @@ export interface MessageListRequest {
 }
 
 export interface MessagesApi {
-  add(message: MessageInput): Promise<Message>;
+  /**
+   * Without `conversationId` the message goes to the space's default
+   * conversation (session "Default", made on first use): a flat per-user
+   * history for apps that need no more.
+   */
+  add(message: MessageAddInput): Promise<Message>;
   /** Atomic: every row is inserted or none is. */
   insertMany(messages: MessageInput[]): Promise<{ inserted: number; ids: string[] }>;
   /** Insert, or update content/streaming state of the row with the same id. */

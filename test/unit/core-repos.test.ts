@@ -163,7 +163,7 @@ describe('messages', () => {
       [{ conversationId: conv.id, role: 'user', content: 'x', tokensUsed: -1 }, 'tokensUsed'],
       [{ conversationId: conv.id, role: 'user', content: 'x', tokensUsed: Number.NaN }, 'tokensUsed'],
       [{ conversationId: conv.id, role: 'user', content: 'x', surprise: 'secret-value-2' }, 'surprise'],
-      [{ role: 'user', content: 'x' }, 'conversationId'],
+      [{ conversationId: 42, role: 'user', content: 'x' }, 'conversationId'],
     ];
     for (const [input, field] of cases) {
       const error = await errorOf(s.messages.add(input as MessageInput));

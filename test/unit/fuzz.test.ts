@@ -679,7 +679,11 @@ const SCOPED: Record<string, Entry> = {
     ],
   },
   'conversations.delete': { kind: 'args', args: () => [idArg(IDS.conversation, { missing: { resolves: false }, otherScope: IDS.otherConversation })] },
-  'messages.add': { kind: 'args', args: () => [objectArg(messageFields())] },
+  // add alone may leave out the conversation (the space's default conversation).
+  'messages.add': {
+    kind: 'args',
+    args: () => [objectArg({ ...messageFields(), conversationId: idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation, optional: true }) })],
+  },
   'messages.insertMany': {
     kind: 'args',
     args: () => {

@@ -147,3 +147,21 @@ describe('messages.add answers from what it wrote', () => {
     expect(plain).toEqual(await s.messages.get(plain.id));
   });
 });
+
+describe('the default conversation', () => {
+  test('messages.add without a conversation goes to one default conversation per space, made on first use', async () => {
+    const first = await other.messages.add({ role: 'user', content: 'flat history one' });
+    const second = await other.messages.add({ role: 'assistant', content: 'flat history two' });
+    expect(second.conversationId).toBe(first.conversationId);
+    const conversation = await other.conversations.get(first.conversationId);
+    expect(conversation.title).toBe('History');
+    expect((await other.sessions.get(conversation.sessionId)).name).toBe('Default');
+    expect((await other.messages.recent(first.conversationId)).items.map((m) => m.content)).toEqual(['flat history two', 'flat history one']);
+    // Another space gets its own; this scope cannot reach Bob's.
+    const mine = await s.messages.add({ role: 'user', content: 'mine' });
+    expect(mine.conversationId).not.toBe(first.conversationId);
+    expect((await errorOf(s.messages.recent(first.conversationId))).code).toBe('NOT_FOUND');
+    // insertMany still needs a conversation.
+    expect((await errorOf(s.messages.insertMany([{ role: 'user', content: 'x' } as never]))).code).toBe('INVALID_INPUT');
+  });
+});

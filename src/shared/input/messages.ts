@@ -28,9 +28,12 @@ export function messageSchemas(b: Base, limits: Limits) {
     updatedAt: v.optional(b.timestamp),
   };
   const message = strictObject(messageFields, 'a message object');
+  /** `add` alone may leave out the conversation: the message then goes to the space's default conversation. */
+  const messageAdd = strictObject({ ...messageFields, conversationId: v.optional(b.id) }, 'a message object');
   const cursor = v.pipe(v.string('a cursor string'), v.regex(/^\d{1,16}_\d{1,20}$/, 'a cursor returned by an earlier call'));
   const limit = v.optional(v.pipe(v.number('a number'), v.integer('an integer'), v.minValue(1, 'at least 1'), v.maxValue(1000, 'at most 1000')));
   return {
+    messageAdd,
     messagePageRequest: v.optional(
       strictObject({ ...b.pageFields, order: v.optional(v.picklist(['asc', 'desc'], "'asc' or 'desc'")) }, 'an object'),
       {},

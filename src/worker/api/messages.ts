@@ -1,14 +1,28 @@
 import type { MessagesApi } from '../../shared/api';
 import { check } from '../../shared/schemas';
+import { deriveId } from '../import/ids';
 import type { ScopedContext } from './context';
 
 /** Every write also moves its conversations' `updated_at`, which orders conversation lists. */
 export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): MessagesApi {
   const r = () => db.repos;
+  /** The space's default conversation, made on first use; its ids derive from the scope so every tab finds the same one. */
+  const defaultConversation = (at: number): string => {
+    const key = `${scope.userId}/${scope.spaceId}`;
+    const sessionId = deriveId(key, 'mnemo', 'default-session');
+    const conversationId = deriveId(key, 'mnemo', 'default-conversation');
+    if (!r().conversations.exists(scope, conversationId)) {
+      r().spaces.ensure(scope, at);
+      if (!r().sessions.exists(scope, sessionId)) r().sessions.create(scope, { id: sessionId, name: 'Default' }, at);
+      r().conversations.create(scope, { id: conversationId, sessionId, title: 'History' }, at);
+    }
+    return conversationId;
+  };
   return {
     async add(message) {
-      const value = check(s.message, message, 'messages.add');
+      const input = check(s.messageAdd, message, 'messages.add');
       return write('messages', (at) => {
+        const value = { ...input, conversationId: input.conversationId ?? defaultConversation(at) };
         const added = r().messages.add(scope, value, at);
         r().conversations.touch([value.conversationId], at);
         return added;
