@@ -1,6 +1,6 @@
 import type { MessagesApi } from '../../shared/api';
 import { check } from '../../shared/schemas';
-import { deriveId } from '../import/ids';
+import { deriveId, scopeNamespace } from '../import/ids';
 import type { ScopedContext } from './context';
 
 /** Every write also moves its conversations' `updated_at`, which orders conversation lists. */
@@ -8,7 +8,7 @@ export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): Me
   const r = () => db.repos;
   /** The space's default conversation, made on first use; its ids derive from the scope so every tab finds the same one. */
   const defaultConversation = (at: number): string => {
-    const key = `${scope.userId}/${scope.spaceId}`;
+    const key = scopeNamespace(scope);
     const sessionId = deriveId(key, 'mnemo', 'default-session');
     const conversationId = deriveId(key, 'mnemo', 'default-conversation');
     if (!r().conversations.exists(scope, conversationId)) {

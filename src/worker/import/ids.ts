@@ -18,6 +18,11 @@ function hex(bytes: Uint8Array): string {
 }
 
 /** A stable UUID-formatted id for a key. JSON-encoding the tuple keeps ('a:b','c') and ('a','b:c') apart. */
+/** The namespace of ids derived in one scope: ids are global keys, so two spaces never share one. */
+export function scopeNamespace(scope: { userId: string; spaceId: string }): string {
+  return `${scope.userId}/${scope.spaceId}`;
+}
+
 export function deriveId(namespace: string, source: string, ...key: string[]): string {
   const bytes = sha256(encoder.encode(JSON.stringify([namespace, source, ...key]))).subarray(0, 16);
   bytes[6] = 0x80 | ((bytes[6] as number) & 0x0f);

@@ -198,8 +198,33 @@ export class MessagesRepo {
    * repeat a row while others are added.
    */
   list(scope: Scope, args: MessageQuery): { items: Message[]; nextCursor: string | null } {
-    if (args.conversationId !== undefined) this.assertConversations(scope, new Set([args.conversationId]));
     const desc = args.order === 'desc';
+    const { where, params } = this.filter(scope, args);
+    let clause = where;
+    if (args.cursor !== undefined) {
+      const [at, rowid] = args.cursor.split('_').map(Number) as [number, number];
+      clause += desc ? ' AND (m.created_at, m.rowid) < (?, ?)' : ' AND (m.created_at, m.rowid) > (?, ?)';
+      params.push(at, rowid);
+    }
+    const direction = desc ? 'DESC' : 'ASC';
+    const rows = this.sql.all<MessageRow & { rowid: number }>(
+      `SELECT ${COLUMNS}, m.rowid AS rowid ${SCOPED}${clause} ORDER BY m.created_at ${direction}, m.rowid ${direction} LIMIT ?`,
+      [...params, args.limit + 1],
+    );
+    const more = rows.length > args.limit;
+    const page = more ? rows.slice(0, args.limit) : rows;
+    const last = page.at(-1);
+    return { items: page.map(toMessage), nextCursor: more && last ? `${Number(last.createdAt)}_${Number(last.rowid)}` : null };
+  }
+
+  count(scope: Scope, args: { conversationId?: string; sessionId?: string }): number {
+    const { where, params } = this.filter(scope, args);
+    return Number(this.sql.value(`SELECT count(*) ${SCOPED}${where}`, params) ?? 0);
+  }
+
+  /** Scope and filter conditions shared by `list` and `count` (a conversation outside the scope is NOT_FOUND). */
+  private filter(scope: Scope, args: Omit<MessageQuery, 'limit' | 'cursor' | 'order'>): { where: string; params: SqlValue[] } {
+    if (args.conversationId !== undefined) this.assertConversations(scope, new Set([args.conversationId]));
     const params: SqlValue[] = [...scopeParams(scope)];
     let where = '';
     const add = (clause: string, ...values: SqlValue[]) => {
@@ -211,34 +236,7 @@ export class MessagesRepo {
     if (args.since !== undefined) add('m.created_at >= ?', args.since);
     if (args.until !== undefined) add('m.created_at < ?', args.until);
     if (args.roles?.length) add(`m.role IN (${args.roles.map(() => '?').join(', ')})`, ...args.roles);
-    if (args.cursor !== undefined) {
-      const [at, rowid] = args.cursor.split('_').map(Number) as [number, number];
-      add(desc ? '(m.created_at, m.rowid) < (?, ?)' : '(m.created_at, m.rowid) > (?, ?)', at, rowid);
-    }
-    const direction = desc ? 'DESC' : 'ASC';
-    const rows = this.sql.all<MessageRow & { rowid: number }>(
-      `SELECT ${COLUMNS}, m.rowid AS rowid ${SCOPED}${where} ORDER BY m.created_at ${direction}, m.rowid ${direction} LIMIT ?`,
-      [...params, args.limit + 1],
-    );
-    const more = rows.length > args.limit;
-    const page = more ? rows.slice(0, args.limit) : rows;
-    const last = page.at(-1);
-    return { items: page.map(toMessage), nextCursor: more && last ? `${Number(last.createdAt)}_${Number(last.rowid)}` : null };
-  }
-
-  count(scope: Scope, args: { conversationId?: string; sessionId?: string }): number {
-    if (args.conversationId !== undefined) this.assertConversations(scope, new Set([args.conversationId]));
-    const params: SqlValue[] = [...scopeParams(scope)];
-    let where = '';
-    if (args.sessionId !== undefined) {
-      where += ' AND c.session_id = ?';
-      params.push(args.sessionId);
-    }
-    if (args.conversationId !== undefined) {
-      where += ' AND m.conversation_id = ?';
-      params.push(args.conversationId);
-    }
-    return Number(this.sql.value(`SELECT count(*) ${SCOPED}${where}`, params) ?? 0);
+    return { where, params };
   }
 
   /** Deletes the scope's messages (created before `before`, if given); returns how many. */

@@ -9,7 +9,7 @@ import { SEARCH_DEFAULTS } from '../../shared/search-defaults';
 import type { Scope } from '../../shared/models';
 import { vectorKey, type OwnerTable, type VectorSearch } from '../embed/service';
 import type { Db } from '../repos';
-import { KIND_TABLE, kindsFor, SearchRepo } from '../repos/search';
+import { KIND_TABLE, kindsFor, type SearchRepo } from '../repos/search';
 import { keywordSearch, termMatcher, toCandidate, type CandidateHit } from './keyword';
 import { parseQuery, type ParsedQuery } from './query';
 
@@ -146,7 +146,7 @@ export async function search(deps: SearchDeps, scope: Scope, request: SearchRequ
   const minSimilarity = request.minSimilarity ?? Number.MIN_VALUE;
   const candidates = mode === 'hybrid' ? Math.max(limit * 5, 50) : limit;
 
-  const repo = new SearchRepo(deps.db.sql);
+  const repo = deps.db.repos.search;
   const parsed = parseQuery(request.query);
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {

@@ -13,6 +13,7 @@ import { scopeKey } from '../../shared/scope';
 import type { Scope } from '../../shared/models';
 import type { Changes, ProgressReporter } from '../events';
 import { deriveId, parseExport, type ImportFile, type ParsedConversation } from '../import';
+import { scopeNamespace } from '../import/ids';
 import type { Db } from '../repos';
 
 /** Messages per write transaction: big enough to amortize the index feed, small enough to keep reads answering. */
@@ -58,7 +59,7 @@ export class ConversationImporter {
     const { db, events, now } = this.deps;
     const dryRun = options.dryRun ?? false;
     if (options.sessionId !== undefined) db.repos.sessions.get(scope, options.sessionId);
-    const parse = parseExport(files, { format: options.format ?? 'auto', namespace: key(scope), now: now() });
+    const parse = parseExport(files, { format: options.format ?? 'auto', namespace: scopeNamespace(scope), now: now() });
     const counts = { imported: 0, updated: 0, unchanged: 0, messages: 0 };
     const task = dryRun ? null : events.begin('import', options.expectedConversations ?? 0);
     let sessionId: string | null = options.sessionId ?? null;
@@ -123,7 +124,7 @@ export class ConversationImporter {
   /** One session per source and scope, made on first use ("Imported from ChatGPT"). */
   private ensureSession(scope: Scope, source: ParsedConversation['source']): string {
     const { db, now } = this.deps;
-    const id = deriveId(key(scope), source, 'session');
+    const id = deriveId(scopeNamespace(scope), source, 'session');
     if (!db.repos.sessions.exists(scope, id)) {
       db.sql.tx(() => {
         db.repos.spaces.ensure(scope, now());
@@ -169,11 +170,6 @@ export class ConversationImporter {
     for (const row of rows) repos.messages.upsert(scope, row, at);
     return repos.messages.count(scope, { conversationId: c.id }) - before;
   }
-}
-
-/** Ids of one scope never collide with another's: the scope is part of every derived id. */
-function key(scope: Scope): string {
-  return `${scope.userId}/${scope.spaceId}`;
 }
 
 async function readParts(input: ImportPart | ImportPart[]): Promise<ImportFile[]> {
