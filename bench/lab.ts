@@ -9,11 +9,12 @@
 import { openMnemo, type MnemoClient } from '../src/client';
 import { createWorkerEmbedder } from '../src/worker/embed/remote-embedder';
 import { conversationCount } from './data';
+import { chatgptExport } from './import-data';
 import { dexieContender, oramaContender, rawContender, rawWorker } from './baselines';
 import type { BreakdownHandlers } from './breakdown-worker';
 import { connect, type Client } from './rpc';
 import type { VectorHandlers } from './vector-worker';
-import { BATCH, benchData, elapsed, measureStore, MNEMO_NAME_COLD, mnemoContender, type Contender, type StoreConfig, type StoreResult } from './workloads';
+import { BATCH, benchData, elapsed, measureStore, MNEMO_NAME_COLD, mnemoContender, SCOPE, type Contender, type StoreConfig, type StoreResult } from './workloads';
 
 
 const breakdownWorker = () =>
@@ -63,6 +64,27 @@ const bench = {
     const stored = await contender.count?.();
     if (stored !== n) throw new Error(`${name}: ${stored} rows stored, expected ${n}`);
     return { ms };
+  },
+
+  /**
+   * The same N messages as a ChatGPT export (run in a fresh profile), through
+   * `importConversations` with the model loaded and the queue running, as
+   * `insertOnly('mnemo')` does: parse, derive ids, conversations and
+   * messages written in batches, full-text indexed.
+   */
+  async importSpeed(n: number): Promise<{ ms: number; messages: number; bytes: number }> {
+    const { messages } = await benchData(n);
+    const bytes = chatgptExport(messages);
+    mnemo = await openOnOpfs();
+    const status = await mnemo.embeddings.status();
+    if (!status.ready) throw new Error(`embedding model not ready: ${status.error}`);
+    const space = mnemo.space(SCOPE);
+    let report: Awaited<ReturnType<typeof space.importConversations>> | undefined;
+    const ms = await elapsed(async () => {
+      report = await space.importConversations({ name: 'conversations.json', bytes });
+    });
+    if (report?.messages.imported !== n) throw new Error(`import: ${report?.messages.imported} messages imported, expected ${n}`);
+    return { ms, messages: n, bytes: bytes.byteLength };
   },
 
   /**

@@ -7,7 +7,7 @@
 //   npm run bench -- --quick            N = 10,000 and fewer repeats, a minute or two
 //   npm run bench -- --size 100000      the issue's size
 //   npm run bench -- --browser chromium (the only one so far; see BROWSERS)
-//   npm run bench -- --only bare,app,insert,breakdown,vector   (vector is in no default run, breakdown not in --quick)
+//   npm run bench -- --only bare,app,insert,import,breakdown,vector   (vector is in no default run, breakdown not in --quick)
 //   npm run bench -- --out DIR          where results.json and benchmarks.md go
 //
 // Mnemo is measured twice: in a bare page that only opens the library
@@ -50,7 +50,7 @@ const BROWSERS = {
   },
 };
 
-const PHASES = ['bare', 'app', 'insert', 'breakdown'];
+const PHASES = ['bare', 'app', 'insert', 'import', 'breakdown'];
 const OPTIONAL_PHASES = ['vector'];
 
 const { values: opts } = parseArgs({
@@ -275,6 +275,17 @@ async function insertPhase(consoleScript) {
   return samples;
 }
 
+/** `importConversations` of the same N messages as a ChatGPT export, in fresh profiles (reps times). */
+async function importPhase() {
+  const samples = [];
+  for (let rep = 0; rep < config.reps; rep++) {
+    const result = await withBrowser(async (context) => call(await openLab(context), 'importSpeed', n));
+    samples.push(result);
+    console.log(`  rep ${rep + 1} import    ${ms(result.ms)} (${Math.round((result.messages / result.ms) * 1000)} messages/s, ${(result.bytes / 1e6).toFixed(1)} MB of JSON)`);
+  }
+  return samples;
+}
+
 async function breakdownPhase() {
   return withBrowser(async (context) => {
     const page = await openLab(context);
@@ -288,6 +299,8 @@ async function vectorPhase() {
 }
 
 // ---- figures, ratios, report --------------------------------------------------------
+
+const conversationsOf = (messages) => Math.ceil(messages / 100).toLocaleString('en-US');
 
 function ms(value) {
   if (!Number.isFinite(value)) return '—';
@@ -324,6 +337,10 @@ function buildFigures(r) {
     f['exportBytes.mnemo-app'] = stat([s.exportBytes.mnemo], 'bytes');
     for (const [name, values] of Object.entries(r.app.cold)) f[`cold.${name}`] = stat(values);
   }
+  if (r.import?.length) {
+    f['import.mnemo'] = stat(r.import.map((x) => x.ms));
+    f['importRate.mnemo'] = stat(r.import.map((x) => (x.messages / x.ms) * 1000), 'messages/s');
+  }
   for (const [suffix, s] of [['', pages.bare], ['-app', pages.app]]) {
     if (!s) continue;
     const wait = s.untilSearchable.mnemo;
@@ -340,7 +357,7 @@ function buildFigures(r) {
 function buildRows(f) {
   const rows = [];
   const get = (name, field = 'median') => f[name]?.[field];
-  const add = (workload, field, mnemoName, baselineName, baselineLabel, target, higherIsBetter = false) => {
+  const add = (workload, field, mnemoName, baselineName, baselineLabel, target, higherIsBetter = false, libraryOnly = false) => {
     const baseline = get(baselineName, field);
     if (baseline === undefined) return;
     const names = { library: mnemoName, app: `${mnemoName}-app`, baseline: baselineName };
@@ -350,13 +367,14 @@ function buildRows(f) {
       target === null
         ? null
         : Object.fromEntries(Object.entries(ratio).map(([k, v]) => [k, v === null ? null : higherIsBetter ? v >= target : v <= target]));
-    rows.push({ workload, field, unit: f[baselineName].unit, figures: names, mnemo: values, baseline: { name: baselineLabel, value: baseline }, ratio, target, higherIsBetter, met });
+    rows.push({ workload, field, unit: f[baselineName].unit, figures: names, mnemo: values, baseline: { name: baselineLabel, value: baseline }, ratio, target, higherIsBetter, met, libraryOnly });
   };
   const N = n.toLocaleString('en-US');
   add(`insertMany ${N} (batches of 5,000)`, 'median', 'insert.mnemo', 'insert.raw', 'raw sahpool + FTS5 triggers', 0.45);
   add(`insertMany ${N}`, 'median', 'insert.mnemo', 'insert.raw-plain', 'raw sahpool, no FTS', null);
   add(`insertMany ${N}`, 'median', 'insert.mnemo', 'insert.dexie', 'Dexie bulkAdd (strict)', null);
   add(`insert + embed until searchable (${N})`, 'median', 'searchable.mnemo', 'insert.raw', 'raw + FTS5 triggers, insert', 1.0);
+  add(`importConversations, ChatGPT export of ${N}`, 'median', 'import.mnemo', 'insert.mnemo', "Mnemo's own insertMany of the same rows", null, false, true);
   add(`durable add, p50 (300 on the full store)`, 'median', 'add.mnemo', 'add.dexie', 'Dexie add, strict', 0.6);
   add(`durable add, p95`, 'p95', 'add.mnemo', 'add.dexie', 'Dexie add, strict', null);
   add(`durable add, p50`, 'median', 'add.mnemo', 'add.raw', 'raw sahpool + FTS5 triggers', null);
@@ -385,6 +403,7 @@ function format(value, unit) {
   if (unit === 'ms') return ms(value);
   if (unit === 'bytes') return `${(value / 1e6).toFixed(1)} MB`;
   if (unit === 'MB/s') return `${Math.round(value)} MB/s`;
+  if (unit === 'messages/s') return `${Math.round(value).toLocaleString('en-US')} messages/s`;
   return `${round(value)} ${unit}`;
 }
 
@@ -452,6 +471,10 @@ function writeReport(results, rows) {
       ? `Embedding: the bundled model alone (in its worker, no database) embeds the first ${f['model.texts'].median.toLocaleString('en-US')} of the same texts at ${Math.round(f['model.textsPerSecond'].median).toLocaleString('en-US')} texts/s (${ms(f['model.ms'].median)}, so ${ms((n / f['model.textsPerSecond'].median) * 1000)} for all ${n.toLocaleString('en-US')}); Mnemo's queue took ${ms(f['embedWait.mnemo']?.median)} after the last batch in the library page${f['embedWait.mnemo-app'] ? ` and ${ms(f['embedWait.mnemo-app'].median)} in the app page` : ''}.`
       : '',
     '',
+    f['importRate.mnemo']
+      ? `Import: a ChatGPT export of the same ${n.toLocaleString('en-US')} messages (${conversationsOf(n)} conversations) goes in through \`importConversations\` at ${Math.round(f['importRate.mnemo'].median).toLocaleString('en-US')} messages/s (median of ${f['importRate.mnemo'].n}).`
+      : '',
+    '',
     '### Where Mnemo\'s time goes',
     '',
     breakdownMarkdown(results.results.breakdown, f),
@@ -510,6 +533,7 @@ try {
   results.bare = await phase('bare', barePhase);
   results.app = await phase('app', () => appPhase(consoleScript));
   results.insert = await phase('insert', () => insertPhase(consoleScript));
+  results.import = await phase('import', importPhase);
   results.breakdown = await phase('breakdown', breakdownPhase);
   results.vector = await phase('vector', vectorPhase);
 } catch (error) {
@@ -543,7 +567,7 @@ const output = {
   phaseLoad,
   figures,
   rows,
-  results: { breakdown: results.breakdown, vector: results.vector, model: results.bare?.model },
+  results: { breakdown: results.breakdown, vector: results.vector, model: results.bare?.model, import: results.import },
   ok: exitCode === 0,
 };
 mkdirSync(dirname(RESULTS), { recursive: true });
