@@ -263,7 +263,8 @@ const handlers = {
       'search({mode: keyword}) (in worker, no client)': (_m, query) => space.search({ query, mode: 'keyword', limit: 10 }),
       '  keywordSearch(), all four kinds': (_m, query) => keywordSearch(repo, SCOPE, parseQuery(query), {}, 10, Date.now()),
       '  keywordSearch(), messages only': (_m, query) => keywordSearch(repo, SCOPE, parseQuery(query), { kinds: ['message'] }, 10, Date.now()),
-      '  its candidate statement alone (top 50, every kind)': (m) => repo.keywordCandidates(SCOPE, m, {}, 50, Date.now(), 2),
+      '  its candidate statement alone (top 50, every kind, terms flagged)': (m, query) =>
+        repo.keywordCandidates(SCOPE, { match: m, titleWeight: 2, terms: parseQuery(query).terms.map((t) => t.match) }, {}, 50, Date.now()),
       '  messages only, scope joined, ORDER BY bm25 LIMIT 10': (m) => sql.all(`SELECT m.id, m.content, bm25(search_fts) AS bm25 ${joins} ORDER BY bm25 LIMIT 10`, [m, ...scope]),
       '  raw baseline: MATCH … ORDER BY bm25 LIMIT 10, then 10 rows': (m) =>
         sql.all(

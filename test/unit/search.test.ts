@@ -75,8 +75,8 @@ describe('query building', () => {
     expect(toFtsQuery('what is the weather in lisbon')).toBe('("weather" OR "lisbon")');
     expect(toFtsQuery('the')).toBe('("the")');
     expect(parseQuery('where did I park the car').terms).toEqual([
-      { words: ['park'], prefix: false },
-      { words: ['car'], prefix: false },
+      { words: ['park'], prefix: false, match: '"park"' },
+      { words: ['car'], prefix: false, match: '"car"' },
     ]);
   });
 

@@ -27,6 +27,16 @@ export interface KeywordCandidate {
   kind: HitKind;
   rowid: number;
   bm25: number;
+  /** Per term asked about, whether the row holds it (title or body). */
+  has: boolean[];
+}
+
+/** What `keywordCandidates` ranks by: the MATCH expression, a chunk heading's weight, and terms to report per row. */
+export interface CandidateQuery {
+  match: string;
+  titleWeight: number;
+  /** MATCH expressions of single terms; each candidate says which it holds. */
+  terms: string[];
 }
 
 /** A hit before scoring: what the row is and where it lives. */
@@ -185,23 +195,54 @@ export class SearchRepo {
    * Every row of the scope matching `match`, best BM25 first, at most `limit`.
    * `titleWeight` multiplies matches in a chunk's heading.
    */
-  keywordCandidates(scope: Scope, match: string, filters: SearchFilters, limit: number, now: number, titleWeight: number): KeywordCandidate[] {
+  keywordCandidates(scope: Scope, query: CandidateQuery, filters: SearchFilters, limit: number, now: number): KeywordCandidate[] {
     const kinds = kindsFor(filters);
     if (kinds.length === 0) return [];
-    const params: SqlValue[] = [titleWeight, match];
+    // Scope and filters cost a join per matching row; ranking first and joining only the best few is
+    // exact whenever enough of them are in scope (an in-scope row further down ranks below all of them),
+    // so the whole match set is joined only when the first pass comes back short.
+    const narrowed = (Object.keys(filters) as Array<keyof SearchFilters>).some((k) => k !== 'kinds' && filters[k] !== undefined);
+    if (!narrowed) {
+      const best = this.rankedCandidates(scope, kinds, query, filters, limit, now, Math.max(limit * 4, 200));
+      if (best.length >= limit) return best;
+    }
+    return this.rankedCandidates(scope, kinds, query, filters, limit, now, null);
+  }
+
+  /** `keywordCandidates` over the `prefilter` best matches of the whole index (null: every match). */
+  private rankedCandidates(
+    scope: Scope,
+    kinds: HitKind[],
+    query: CandidateQuery,
+    filters: SearchFilters,
+    limit: number,
+    now: number,
+    prefilter: number | null,
+  ): KeywordCandidate[] {
+    const params: SqlValue[] = [query.titleWeight, query.match];
+    if (prefilter !== null) params.push(prefilter);
     const parts = kinds.map((kind) => {
       const s = spec(kind);
       const where = s.where(scope, filters, now, params);
-      return `SELECT ${KIND_CODE[kind]} AS k, b.rowid AS r, h.score AS score FROM h, ${s.from}
+      return `SELECT ${KIND_CODE[kind]} AS k, b.rowid AS r, h.r AS f, h.score AS score FROM h, ${s.from}
         WHERE b.rowid = h.r >> 2 AND (h.r & 3) = ${KIND_CODE[kind]} AND ${where}`;
     });
-    params.push(limit);
-    const rows = this.sql.all<{ k: number; r: number; score: number }>(
-      `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?)
-       ${parts.join(' UNION ALL ')} ORDER BY score LIMIT ?`,
+    params.push(limit, ...query.terms);
+    // Each term's doclist is read once into a temporary table; the returned rows are looked up in it.
+    const termTables = query.terms.map((_, t) => `, t${t} AS MATERIALIZED (SELECT rowid AS f FROM search_fts WHERE search_fts MATCH ?)`).join('');
+    const has = query.terms.map((_, t) => `, c.f IN (SELECT f FROM t${t}) AS t${t}`).join('');
+    const rows = this.sql.all<Record<string, number>>(
+      `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${prefilter === null ? '' : ' ORDER BY score LIMIT ?'}),
+       c AS MATERIALIZED (${parts.join(' UNION ALL ')} ORDER BY score LIMIT ?)${termTables}
+       SELECT c.k, c.r, c.score${has} FROM c ORDER BY c.score`,
       params,
     );
-    return rows.map((row) => ({ kind: CODE_KIND[row.k]!, rowid: Number(row.r), bm25: Number(row.score) }));
+    return rows.map((row) => ({
+      kind: CODE_KIND[row.k!]!,
+      rowid: Number(row.r),
+      bm25: Number(row.score),
+      has: query.terms.map((_, t) => row[`t${t}`] === 1),
+    }));
   }
 
   /** Loads rows of one kind by base rowid or by id, checked against scope and filters again. */

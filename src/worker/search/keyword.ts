@@ -37,8 +37,6 @@ function fold(word: string): string {
 interface TermMatcher {
   /** Index of the counted term a token matches, or -1. */
   match(token: string): number;
-  /** Each counted term's weight in {@link coverage} (1 each unless IDF weights were given). */
-  weights: number[];
 }
 
 /** A term's key in the index vocabulary: its Porter stem, or the folded prefix. */
@@ -61,7 +59,7 @@ export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms']): numbe
   return weights;
 }
 
-export function termMatcher(terms: ParsedQuery['terms'], weights: number[] = terms.map(() => 1)): TermMatcher {
+export function termMatcher(terms: ParsedQuery['terms']): TermMatcher {
   const stems = new Map<string, number>();
   const prefixes: Array<[string, number]> = [];
   terms.forEach((term, i) => {
@@ -72,7 +70,6 @@ export function termMatcher(terms: ParsedQuery['terms'], weights: number[] = ter
     }
   });
   return {
-    weights,
     match(token) {
       const folded = fold(token);
       const exact = stems.get(stemmer(folded));
@@ -93,17 +90,6 @@ function tokens(text: string, matcher: TermMatcher): Token[] {
   const out: Token[] = [];
   for (const m of text.matchAll(WORD)) out.push({ start: m.index, end: m.index + m[0].length, term: matcher.match(m[0]) });
   return out;
-}
-
-/** Weighted share of the query's counted terms that occur in the text. */
-export function coverage(text: string, matcher: TermMatcher): number {
-  const total = matcher.weights.reduce((a, b) => a + b, 0);
-  if (total <= 0) return 0;
-  const seen = new Set<number>();
-  for (const t of tokens(text, matcher)) if (t.term >= 0) seen.add(t.term);
-  let held = 0;
-  for (const i of seen) held += matcher.weights[i]!;
-  return held / total;
 }
 
 /**
@@ -151,19 +137,28 @@ export function toCandidate(row: StoredHit, matcher: TermMatcher, bm25?: number)
 export function keywordSearch(repo: SearchRepo, scope: Scope, query: ParsedQuery, filters: SearchFilters, limit: number, now: number): CandidateHit[] {
   if (!query.match) return [];
   const { titleWeight, coordination } = KEYWORD_TUNING;
-  const candidates = repo.keywordCandidates(scope, query.match, filters, coordination > 0 ? Math.max(limit * 3, 50) : limit, now, titleWeight);
-  const matcher = termMatcher(query.terms, idfWeights(repo, query.terms));
-  const rows = new Map<string, StoredHit>();
-  for (const kind of new Set(candidates.map((c) => c.kind))) {
-    const rowids = candidates.filter((c) => c.kind === kind).map((c) => c.rowid);
-    for (const row of repo.load(scope, kind, 'rowid', rowids, filters, now)) rows.set(`${kind}:${row.rowid}`, row);
-  }
-  const scored = candidates.flatMap((c) => {
-    const row = rows.get(`${c.kind}:${c.rowid}`);
-    if (!row) return [];
-    const share = coverage(`${row.title ?? ''} ${row.text}`, matcher);
-    return [{ row, bm25: c.bm25, share, rank: c.bm25 * (1 - coordination + coordination * share) }];
+  // One counted term: every match holds it, so coordination cannot reorder anything.
+  const rerank = coordination > 0 && query.terms.length > 1;
+  // Which terms each candidate holds comes from the index itself, so only the rows returned are loaded.
+  const terms = rerank ? query.terms.map((t) => t.match) : [];
+  const candidates = repo.keywordCandidates(scope, { match: query.match, titleWeight, terms }, filters, rerank ? Math.max(limit * 3, 50) : limit, now);
+  const weights = rerank ? idfWeights(repo, query.terms) : [1];
+  const total = weights.reduce((a, b) => a + b, 0);
+  const scored = candidates.map((c) => {
+    const held = rerank ? c.has.reduce((sum, has, t) => (has ? sum + weights[t]! : sum), 0) : total;
+    const share = total > 0 ? held / total : 0;
+    return { c, share, rank: c.bm25 * (1 - coordination + coordination * share) };
   });
   scored.sort((a, b) => a.rank - b.rank);
-  return scored.slice(0, limit).map((s) => ({ ...toCandidate(s.row, matcher, s.bm25), coverage: s.share, keywordScore: -s.rank }));
+  const top = scored.slice(0, limit);
+  const matcher = termMatcher(query.terms);
+  const rows = new Map<string, StoredHit>();
+  for (const kind of new Set(top.map((s) => s.c.kind))) {
+    const rowids = top.filter((s) => s.c.kind === kind).map((s) => s.c.rowid);
+    for (const row of repo.load(scope, kind, 'rowid', rowids, filters, now)) rows.set(`${kind}:${row.rowid}`, row);
+  }
+  return top.flatMap((s) => {
+    const row = rows.get(`${s.c.kind}:${s.c.rowid}`);
+    return row ? [{ ...toCandidate(row, matcher, s.c.bm25), coverage: s.share, keywordScore: -s.rank }] : [];
+  });
 }

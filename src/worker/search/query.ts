@@ -70,8 +70,11 @@ function render(term: Term): string {
 export interface ParsedQuery {
   /** The FTS5 MATCH expression, or null when there is nothing to search for. */
   match: string | null;
-  /** Positive terms that count toward ranking (stopwords dropped when anything else is there). */
-  terms: Array<{ words: string[]; prefix: boolean }>;
+  /**
+   * Positive terms that count toward ranking (stopwords dropped when anything
+   * else is there), each with its own MATCH expression.
+   */
+  terms: Array<{ words: string[]; prefix: boolean; match: string }>;
 }
 
 /**
@@ -88,7 +91,7 @@ export function parseQuery(input: string): ParsedQuery {
   const plain = positive.filter((g) => !g.some((t) => t.phrase));
   const optional = plain.some((g) => !isStop(g)) ? plain.filter((g) => !isStop(g)) : required.length ? [] : plain;
   const counted = [...required, ...optional];
-  const terms = counted.flatMap((g) => g.map((t) => ({ words: t.text.toLowerCase().split(' '), prefix: t.prefix })));
+  const terms = counted.flatMap((g) => g.map((t) => ({ words: t.text.toLowerCase().split(' '), prefix: t.prefix, match: render(t) })));
   if (counted.length === 0) return { match: null, terms };
   const unit = (g: Term[]) => (g.length === 1 ? render(g[0]!) : `(${g.map(render).join(' OR ')})`);
   const parts = required.map(unit);
