@@ -80,6 +80,37 @@ describe('importConversations', () => {
     expect((await s.search({ query: 'marmalade', mode: 'keyword' })).length).toBe(1);
   });
 
+  test('a newer export that switched branches moves the messages into the conversation that now holds them', async () => {
+    const first = await s.importConversations(chatgpt());
+    const before = tables();
+    const all = async () => (await s.conversations.list({ sessionId: first.sessionId!, pageSize: 100 })).items;
+    const titled = async () => (await all()).filter((c) => c.title === 'Branches 🌿 and edits');
+    const contents = async (id: string) => (await s.messages.page(id, { pageSize: 100 })).items.map((m) => m.content);
+    const main = (await titled()).find((c) => c.status !== 'archived')!;
+    expect(await contents(main.id)).toContain('Edited follow-up: explain this diagram');
+
+    // The user went back to the first edit (u2a → a3): that path is now the conversation, the later edit a branch.
+    const switched = JSON.parse(new TextDecoder().decode(fixture('chatgpt-conversations.json'))) as Array<Record<string, unknown>>;
+    const branches = switched.find((c) => c['id'] === 'conv-branches' || c['conversation_id'] === 'conv-branches')!;
+    branches['current_node'] = 'a3';
+    branches['update_time'] = Number(branches['update_time']) + 60;
+    const report = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(switched)) });
+    expect(report.messages.imported).toBe(0);
+    expect(tables()).toEqual(before);
+
+    const mainAfter = await contents(main.id);
+    expect(mainAfter).not.toContain('Edited follow-up: explain this diagram');
+    expect(mainAfter).toHaveLength(4);
+    const archived = (await titled()).filter((c) => c.status === 'archived');
+    const holding = await Promise.all(archived.map((c) => contents(c.id)));
+    expect(holding.flat()).toContain('Edited follow-up: explain this diagram');
+    // The branch that became the main path leaves no empty conversation behind.
+    for (const messages of holding) expect(messages.length).toBeGreaterThan(0);
+    // Every message is in exactly one conversation, none lost.
+    const everywhere = [...mainAfter, ...holding.flat()];
+    expect(new Set(everywhere).size).toBe(everywhere.length);
+  });
+
   test('Claude exports, in a zip, go to their own session', async () => {
     const report = await s.importConversations({ name: 'export.zip', bytes: zipSync({ 'conversations.json': fixture('claude-conversations.json'), 'users.json': encode('[]') }) });
     expect(report.format).toBe('claude');

@@ -167,6 +167,34 @@ export class MessagesRepo {
     return this.get(scope, input.id);
   }
 
+  /** Of `ids`, those that exist in the scope, with the conversation holding each. */
+  holders(scope: Scope, ids: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const rows = this.sql.all<{ id: string; c: string }>(
+        `SELECT m.id AS id, m.conversation_id AS c ${SCOPED} AND m.id IN (${batch.map(() => '?').join(', ')})`,
+        [...scopeParams(scope), ...batch],
+      );
+      for (const row of rows) out.set(String(row.id), String(row.c));
+    }
+    return out;
+  }
+
+  /** Moves messages of the scope into another conversation of the scope (an import's branch switch). */
+  moveTo(scope: Scope, ids: string[], conversationId: string): number {
+    this.assertConversations(scope, new Set([conversationId]));
+    let moved = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      moved += this.sql.run(
+        `UPDATE messages SET conversation_id = ? WHERE id IN (SELECT m.id ${SCOPED} AND m.id IN (${batch.map(() => '?').join(', ')}))`,
+        [conversationId, ...scopeParams(scope), ...batch],
+      );
+    }
+    return moved;
+  }
+
   get(scope: Scope, id: string): Message {
     const row = this.sql.get<MessageRow>(`SELECT ${COLUMNS} ${SCOPED} AND m.id = ?`, [...scopeParams(scope), id]);
     return row ? toMessage(row) : notFound('message');

@@ -137,7 +137,6 @@ export class ConversationImporter {
   /** Writes one conversation inside the caller's transaction; returns how many of its messages are new. */
   private write(scope: Scope, sessionId: string, c: ParsedConversation, existing: boolean, at: number): number {
     const { repos } = this.deps.db;
-    const before = existing ? repos.messages.count(scope, { conversationId: c.id }) : 0;
     repos.conversations.upsertImported({
       id: c.id,
       sessionId,
@@ -163,12 +162,23 @@ export class ConversationImporter {
       ...(m.thinking === undefined ? {} : { thinking: m.thinking }),
       ...(m.attachments === undefined ? {} : { attachments: m.attachments }),
     }));
-    if (!existing) {
+    // A newer ChatGPT export can move messages between the main path and a side branch (the user switched
+    // branches): their ids are derived from the source node, so they move here, and a branch left empty goes.
+    const held = repos.messages.holders(scope, rows.map((r) => r.id));
+    const fresh = rows.filter((r) => !held.has(r.id));
+    if (held.size === 0) {
       if (rows.length) repos.messages.insertMany(scope, rows, at);
       return rows.length;
     }
+    const elsewhere = [...held].filter(([, conversation]) => conversation !== c.id);
+    if (elsewhere.length) {
+      repos.messages.moveTo(scope, elsewhere.map(([id]) => id), c.id);
+      for (const left of new Set(elsewhere.map(([, conversation]) => conversation))) {
+        if (repos.messages.count(scope, { conversationId: left }) === 0 && repos.conversations.importFingerprint(scope, left) !== null) repos.conversations.delete(scope, left);
+      }
+    }
     for (const row of rows) repos.messages.upsert(scope, row, at);
-    return repos.messages.count(scope, { conversationId: c.id }) - before;
+    return fresh.length;
   }
 }
 
