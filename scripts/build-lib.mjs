@@ -16,8 +16,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist-lib');
 
 const Q = '["\'`]';
-/** Vite's relative-base form: new URL(new URL("x", import.meta.url).href, "" + import.meta.url) */
-const NESTED = new RegExp(`new URL\\(\\s*new URL\\(\\s*(${Q})([^"'\`$]+)\\1\\s*,\\s*import\\.meta\\.url\\s*\\)\\.href\\s*,\\s*(?:${Q}${Q}\\s*\\+\\s*)?import\\.meta\\.url\\s*\\)`, 'g');
+// Vite's relative-base form: new URL(/* @vite-ignore */ new URL("x", import.meta.url).href, "" + import.meta.url)
+const NESTED = new RegExp(`new URL\\(\\s*(?:/\\*[^*]*\\*/\\s*)?new URL\\(\\s*(${Q})([^"'\`$]+)\\1\\s*,\\s*import\\.meta\\.url\\s*\\)\\.href\\s*,\\s*(?:${Q}${Q}\\s*\\+\\s*)?import\\.meta\\.url\\s*\\)`, 'g');
 const PLAIN = new RegExp(`new URL\\(\\s*(${Q})([^"'\`$]+)\\1\\s*,\\s*import\\.meta\\.url\\s*\\)`, 'g');
 
 function jsFiles(dir) {
