@@ -4,7 +4,8 @@
 // 2. Every `new URL(…, import.meta.url)` Vite wrote is put back into the one
 //    static form Vite and webpack 5 both follow in a consumer's build,
 //    `new URL("./file", import.meta.url)`; one naming a file that is not in
-//    the package (a dependency's Node-only path) is hidden from them.
+//    the package (a dependency's Node-only path, an unused worker) is hidden
+//    from them behind a call they do not evaluate.
 // 3. The Vite plugin (mnemo/vite) is built for Node; tsc writes the types.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,12 @@ const Q = '["\'`]';
 const NESTED = new RegExp(`new URL\\(\\s*(?:/\\*[^*]*\\*/\\s*)?new URL\\(\\s*(${Q})([^"'\`$]+)\\1\\s*,\\s*import\\.meta\\.url\\s*\\)\\.href\\s*,\\s*(?:${Q}${Q}\\s*\\+\\s*)?import\\.meta\\.url\\s*\\)`, 'g');
 const PLAIN = new RegExp(`new URL\\(\\s*(${Q})([^"'\`$]+)\\1\\s*,\\s*import\\.meta\\.url\\s*\\)`, 'g');
 
+/** Workers a dependency can start that Mnemo never does (sqlite-wasm's Worker1 API): left out of the package. */
+const UNUSED_WORKERS = /(^|\/)sqlite3-worker1-[^/]+\.js$/;
+/** `import.meta.resolve` only runs in Node branches of dependencies (unpdf); bundlers would try to resolve it. */
+const META_RESOLVE = /import\.meta\.resolve\(/g;
+const NO_RESOLVE = '((specifier) => { throw new Error(`mnemo: ${specifier} cannot be resolved in the bundled package`); })(';
+
 function jsFiles(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -28,10 +35,15 @@ function jsFiles(dir) {
   });
 }
 
-/** Rewrites one chunk's asset and worker URLs; returns how many it changed and hid. */
+/** Rewrites one chunk's asset and worker URLs; returns how many it changed and hid, and files to drop. */
 export function rewriteUrls(file, code) {
   let fixed = 0;
   let hidden = 0;
+  const unused = [];
+  code = code.replace(META_RESOLVE, () => {
+    hidden += 1;
+    return NO_RESOLVE;
+  });
   const asRelative = (path) => (path.startsWith('./') || path.startsWith('../') ? path : `./${path}`);
   const exists = (path) => existsSync(resolve(dirname(file), path));
   code = code.replace(NESTED, (_m, _q, path) => {
@@ -40,25 +52,34 @@ export function rewriteUrls(file, code) {
   });
   code = code.replace(PLAIN, (m, _q, path) => {
     if (/^[a-z][a-z0-9+.-]*:/i.test(path) || path.startsWith('/')) return m;
+    if (UNUSED_WORKERS.test(path)) {
+      unused.push(resolve(dirname(file), path));
+      hidden += 1;
+      return `new URL(${JSON.stringify(path)}, ((url) => url)(import.meta.url))`;
+    }
     if (exists(path)) {
       fixed += 1;
       return `new URL(${JSON.stringify(asRelative(path))}, import.meta.url)`;
     }
     hidden += 1;
-    return `new URL(${JSON.stringify(path)}, "" + import.meta.url)`;
+    return `new URL(${JSON.stringify(path)}, ((url) => url)(import.meta.url))`;
   });
-  return { code, fixed, hidden };
+  return { code, fixed, hidden, unused };
 }
 
 async function main() {
   rmSync(out, { recursive: true, force: true });
   await build({ configFile: join(root, 'vite.lib.config.ts'), logLevel: 'warn' });
 
+  const unused = new Set();
   for (const file of jsFiles(out)) {
-    const { code, fixed, hidden } = rewriteUrls(file, readFileSync(file, 'utf8'));
-    if (fixed + hidden > 0) writeFileSync(file, code);
-    if (hidden > 0) console.log(`${relative(out, file)}: ${hidden} URL(s) of files outside the package hidden from bundlers`);
+    if (unused.has(file)) continue;
+    const result = rewriteUrls(file, readFileSync(file, 'utf8'));
+    if (result.fixed + result.hidden > 0) writeFileSync(file, result.code);
+    for (const path of result.unused) unused.add(path);
+    if (result.hidden > 0) console.log(`${relative(out, file)}: ${result.hidden} reference(s) to files outside the package hidden from bundlers`);
   }
+  for (const path of unused) rmSync(path, { force: true });
 
   await build({
     configFile: false,

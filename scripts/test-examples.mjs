@@ -1,8 +1,11 @@
 // `npm run test:examples`, a stage of `npm test`: the npm package as an app
 // developer meets it. Builds the package (scripts/build-lib.mjs), packs it,
-// installs the tarball in each example under examples/ with `npm ci` (their
-// lockfiles leave the tarball's integrity out, so the fresh tarball is read,
-// never a cached one), builds each with its own bundler, serves the build with
+// copies each example under examples/ out of the repository (so nothing can
+// resolve from the repository's node_modules), installs the tarball there with
+// `npm ci` (the lockfiles leave the tarball's integrity out, so the fresh
+// tarball is read, never a cached one), builds each with its own bundler
+// (`--no-optimization-minimize` for webpack: minifying 5 MB of workers on a
+// shared machine takes minutes and changes no URL), serves the build with
 // COOP/COEP and runs the example page in headless Chromium, which stores,
 // searches by keyword and by meaning (the bundled model) and, once the package
 // has `mnemo/langchain`, asks the LangChain retriever.
@@ -10,18 +13,20 @@
 // Each check counts as one test; the last line is "N passed, N failed", and
 // `--report FILE` writes { passed, failed, checks } for scripts/test.mjs.
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const PACK_DIR = join(ROOT, '.cache', 'pack');
-const TARBALL = join(PACK_DIR, 'mnemo.tgz'); // the name the examples' package.json files point at
+// Examples run in WORK/examples/<name>, the tarball at WORK/.cache/pack/mnemo.tgz:
+// the same relative path as in the repository, which the examples' package.json files name.
+const WORK = join(tmpdir(), 'mnemo-examples');
+const TARBALL = join(WORK, '.cache', 'pack', 'mnemo.tgz');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The flags of e2e/harness.ts.
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -82,8 +87,8 @@ async function staticServer(dir) {
 }
 
 const EXAMPLES = [
-  { name: 'vite-app', serve: vitePreview },
-  { name: 'webpack-app', serve: staticServer },
+  { name: 'vite-app', serve: vitePreview, build: ['run', 'build'] },
+  { name: 'webpack-app', serve: staticServer, build: ['run', 'build', '--', '--no-optimization-minimize'] },
 ];
 
 function packageBuild() {
@@ -93,6 +98,8 @@ function packageBuild() {
   const packed = sh('npm pack', 'npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', PACK_DIR], ROOT);
   if (!packed.ok) return record('package: npm pack', false);
   const [report] = JSON.parse(packed.stdout);
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(dirname(TARBALL), { recursive: true });
   copyFileSync(join(PACK_DIR, report.filename), TARBALL);
   rmSync(join(PACK_DIR, report.filename));
   const langchain = report.files.some((f) => f.path === 'dist-lib/langchain.js');
@@ -101,13 +108,11 @@ function packageBuild() {
 }
 
 /** Every check of one example; returns nothing, records each. */
-async function runExample({ name, serve }, { langchain }) {
-  const dir = join(ROOT, 'examples', name);
+async function runExample({ name, serve, build: buildArgs }, { langchain }) {
+  const dir = join(WORK, 'examples', name);
   const started = Date.now();
-
-  rmSync(join(dir, 'node_modules'), { recursive: true, force: true });
-  rmSync(join(dir, 'dist'), { recursive: true, force: true });
-  const install = sh(`${name}: npm ci`, 'npm', ['ci', '--no-audit', '--no-fund'], dir);
+  cpSync(join(ROOT, 'examples', name), dir, { recursive: true, filter: (src) => !/[\\/](node_modules|dist)$/.test(src) });
+  const install = sh(`${name}: npm ci`, 'npm', ['ci', '--prefer-offline', '--no-audit', '--no-fund'], dir);
   const installed = join(dir, 'node_modules', 'mnemo');
   const fromTarball =
     install.ok &&
@@ -117,10 +122,10 @@ async function runExample({ name, serve }, { langchain }) {
     !existsSync(join(installed, 'src'));
   if (!record(`${name}: npm ci installs the freshly packed tarball`, fromTarball, `${(install.ms / 1000).toFixed(1)} s`)) return;
 
-  const build = sh(`${name}: npm run build`, 'npm', ['run', 'build'], dir);
+  const build = sh(`${name}: npm run build`, 'npm', buildArgs, dir);
   const files = build.ok ? readdirSync(join(dir, 'dist'), { recursive: true }).map(String) : [];
   const has = (re) => files.some((f) => re.test(f));
-  const assets = has(/\.wasm$/) && files.filter((f) => /\.wasm$/.test(f)).length >= 2 && has(/\.onnx$/) && has(/ort-wasm-simd-threaded.*\.mjs$/);
+  const assets = has(/\.wasm$/) && files.filter((f) => /\.wasm$/.test(f)).length >= 2 && has(/\.onnx$/) && has(/\.mjs$/);
   if (!record(`${name}: builds with its bundler; SQLite's and ONNX's wasm, the runtime and the model are in the output`, build.ok && assets, `${(build.ms / 1000).toFixed(1)} s, ${files.length} files`)) return;
 
   const server = await serve(dir);
@@ -174,6 +179,7 @@ async function runExample({ name, serve }, { langchain }) {
     await context?.close();
     await server.close();
     rmSync(profile, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
   console.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
