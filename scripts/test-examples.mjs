@@ -77,7 +77,11 @@ async function vitePreview(dir) {
   const child = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, stdio: 'ignore', detached: true });
   const url = `http://127.0.0.1:${port}/`;
   await waitForHttp(url, 30_000);
-  return { url, close: async () => process.kill(-child.pid, 'SIGTERM') };
+  const close = async () => {
+    // The process group of the `npx vite preview` started above, never any other.
+    if (child.pid) process.kill(-child.pid, 'SIGTERM');
+  };
+  return { url, close };
 }
 
 /** A plain static server with COOP/COEP (scripts/serve.mjs), as a webpack app is typically hosted. */
@@ -124,8 +128,8 @@ async function runExample({ name, serve, build: buildArgs }, { langchain }) {
 
   const build = sh(`${name}: npm run build`, 'npm', buildArgs, dir);
   const files = build.ok ? readdirSync(join(dir, 'dist'), { recursive: true }).map(String) : [];
-  const has = (re) => files.some((f) => re.test(f));
-  const assets = has(/\.wasm$/) && files.filter((f) => /\.wasm$/.test(f)).length >= 2 && has(/\.onnx$/) && has(/\.mjs$/);
+  const count = (ending) => files.filter((f) => f.endsWith(ending)).length;
+  const assets = count('.wasm') >= 2 && count('.onnx') === 1 && count('.mjs') >= 1;
   if (!record(`${name}: builds with its bundler; SQLite's and ONNX's wasm, the runtime and the model are in the output`, build.ok && assets, `${(build.ms / 1000).toFixed(1)} s, ${files.length} files`)) return;
 
   const server = await serve(dir);

@@ -60,6 +60,15 @@ describe('npm pack file list', () => {
         expect(paths, `${file.path} loads ${m[1]}`).toContain(target);
       }
     }
+    const js = files.filter((f) => /\.m?js$/.test(f.path) && !f.path.startsWith('dist-lib/assets/') && f.path !== 'dist-lib/vite.js');
+    for (const file of js) {
+      const code = readFileSync(join(ROOT, file.path), 'utf8');
+      // Only forms both bundlers follow: no URL built from another URL, no import.meta.resolve, no bare imports.
+      expect(code, file.path).not.toMatch(/new URL\(\s*(\/\*[^*]*\*\/\s*)?new URL\("[^"]+",\s*import\.meta\.url\)/);
+      expect(code, file.path).not.toMatch(/import\.meta\.resolve\(/);
+      expect(code.match(/^\s*(?:import|export)\b[^'"\n]*?from\s*["'](?!\.)[^"']+["']/gm) ?? [], file.path).toEqual([]);
+      for (const m of code.matchAll(/new Worker\(new URL\("([^"]+)"/g)) expect(m[1], `${file.path}: a worker URL`).toMatch(/^\.\.?\//);
+    }
     const kinds = (re: RegExp) => referenced.filter((p) => re.test(p)).length;
     expect(kinds(/^dist-lib\/workers\/main-[^/]+\.js$/)).toBeGreaterThanOrEqual(2); // database and embedding workers
     expect(kinds(/sqlite3-[^/]+\.wasm$/)).toBeGreaterThanOrEqual(1);

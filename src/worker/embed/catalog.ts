@@ -106,14 +106,14 @@ export interface AssetLocations {
 }
 
 /** A path-like prefix for models whose files are listed one by one (fileUrls). */
-const LISTED_PREFIX = '/mnemo-bundled-models/';
+export const LISTED_PREFIX = '/mnemo-bundled-models/';
 
 /**
  * Model and runtime locations for the embedding worker: the caller's folders
  * if given, else the package's bundled copies (bundled-files.ts), else the
  * app's own `<base>models/` and `<base>ort/`.
  */
-function locations({ baseUrl, modelBaseUrl: modelBase, wasmBaseUrl: wasmBase }: AssetLocations): Pick<
+export function assetLocations({ baseUrl, modelBaseUrl: modelBase, wasmBaseUrl: wasmBase }: AssetLocations): Pick<
   TransformersEmbedderOptions,
   'modelBaseUrl' | 'fileUrls' | 'wasmBaseUrl' | 'wasmPaths'
 > {
@@ -142,7 +142,7 @@ function locations({ baseUrl, modelBaseUrl: modelBase, wasmBaseUrl: wasmBase }: 
 }
 
 export function browserCatalog(where: AssetLocations, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
-  const { modelBaseUrl, fileUrls, ...wasm } = locations(where);
+  const { modelBaseUrl, fileUrls, ...wasm } = assetLocations(where);
   const inWorker = async (opts: TransformersEmbedderOptions) => {
     const { createWorkerEmbedder } = await import('./remote-embedder');
     return createWorkerEmbedder({ ...wasm, ...opts });
