@@ -71,10 +71,11 @@ async function waitForHttp(url, timeoutMs) {
   throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
-/** `vite preview` of the example: the mnemo() plugin's preview headers are part of what is tested. */
-async function vitePreview(dir) {
+/** `vite preview` (or `vite`, the dev server) of the example: the mnemo() plugin's headers are part of what is tested. */
+async function vitePreview(dir, command = 'preview') {
   const port = await freePort();
-  const child = spawn('npx', ['vite', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, stdio: 'ignore', detached: true });
+  const args = command === 'dev' ? [] : [command];
+  const child = spawn('npx', ['vite', ...args, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: dir, stdio: 'ignore', detached: true });
   const url = `http://127.0.0.1:${port}/`;
   await waitForHttp(url, 30_000);
   const close = async () => {
@@ -91,7 +92,7 @@ async function staticServer(dir) {
 }
 
 const EXAMPLES = [
-  { name: 'vite-app', serve: vitePreview, build: ['run', 'build'] },
+  { name: 'vite-app', serve: vitePreview, build: ['run', 'build'], dev: (dir) => vitePreview(dir, 'dev') },
   { name: 'webpack-app', serve: staticServer, build: ['run', 'build', '--', '--no-optimization-minimize'] },
 ];
 
@@ -112,7 +113,22 @@ function packageBuild() {
 }
 
 /** Every check of one example; returns nothing, records each. */
-async function runExample({ name, serve, build: buildArgs }, { langchain }) {
+/** Opens the example page in a fresh profile; resolves to what it wrote to window.mnemoExample. */
+async function pageResult(url) {
+  const profile = mkdtempSync(join(tmpdir(), 'mnemo-example-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: ARGS, headless: true });
+  try {
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.waitForFunction(() => document.body.dataset['done'] === 'true', undefined, { timeout: 120_000 });
+    return await page.evaluate(() => window.mnemoExample);
+  } finally {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+async function runExample({ name, serve, build: buildArgs, dev }, { langchain }) {
   const dir = join(WORK, 'examples', name);
   const started = Date.now();
   cpSync(join(ROOT, 'examples', name), dir, { recursive: true, filter: (src) => !/[\\/](node_modules|dist)$/.test(src) });
@@ -183,8 +199,20 @@ async function runExample({ name, serve, build: buildArgs }, { langchain }) {
     await context?.close();
     await server.close();
     rmSync(profile, { recursive: true, force: true });
-    rmSync(dir, { recursive: true, force: true });
   }
+  if (dev) {
+    // The dev server serves the installed package unbundled: the worker and file URLs must work as they are.
+    const devServer = await dev(dir);
+    try {
+      const result = await pageResult(devServer.url);
+      record(`${name}: the same page from the dev server stores and searches`, result?.ok === true && result.crossOriginIsolated === true && result.vectorTopIsMemory === true, result?.error ?? '');
+    } catch (error) {
+      record(`${name}: the same page from the dev server stores and searches`, false, String(error?.message ?? error));
+    } finally {
+      await devServer.close();
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
   console.log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 

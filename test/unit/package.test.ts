@@ -69,6 +69,16 @@ describe('npm pack file list', () => {
       expect(code.match(/^\s*(?:import|export)\b[^'"\n]*?from\s*["'](?!\.)[^"']+["']/gm) ?? [], file.path).toEqual([]);
       for (const m of code.matchAll(/new Worker\(new URL\("([^"]+)"/g)) expect(m[1], `${file.path}: a worker URL`).toMatch(/^\.\.?\//);
     }
+    // A module that imports from a worker's entry file makes Vite's dev server run that worker twice.
+    const workerEntries = new Set<string>();
+    const staticImports: Array<[string, string]> = [];
+    for (const file of js) {
+      const code = readFileSync(join(ROOT, file.path), 'utf8');
+      for (const m of code.matchAll(/new Worker\(new URL\("([^"]+)", import\.meta\.url\)/g)) workerEntries.add(posix.normalize(posix.join(posix.dirname(file.path), m[1]!)));
+      for (const m of code.matchAll(/^import\b[^'"\n]*?from\s*"(\.{1,2}\/[^"]+)"/gm)) staticImports.push([file.path, posix.normalize(posix.join(posix.dirname(file.path), m[1]!))]);
+    }
+    expect(workerEntries.size).toBeGreaterThanOrEqual(2);
+    expect(staticImports.filter(([, target]) => workerEntries.has(target))).toEqual([]);
     const kinds = (re: RegExp) => referenced.filter((p) => re.test(p)).length;
     expect(kinds(/^dist-lib\/workers\/main-[^/]+\.js$/)).toBeGreaterThanOrEqual(2); // database and embedding workers
     expect(kinds(/sqlite3-[^/]+\.wasm$/)).toBeGreaterThanOrEqual(1);

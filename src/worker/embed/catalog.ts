@@ -12,6 +12,7 @@ import { OPFS_MODELS_DIR, OPFS_URL_PREFIX, type TransformersEmbedderOptions } fr
 import type { Embedder } from '../../shared/embedder';
 import { bundledFiles } from './bundled-files';
 import { ModelStore, toModelInfo, type StoredModel } from './model-store';
+import { createWorkerEmbedder } from './remote-embedder';
 import { opfsDir } from './opfs-dir';
 import type { ModelCatalog } from './service';
 import { createTestEmbedder } from './test-embedder';
@@ -143,10 +144,9 @@ export function assetLocations({ baseUrl, modelBaseUrl: modelBase, wasmBaseUrl: 
 
 export function browserCatalog(where: AssetLocations, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
   const { modelBaseUrl, fileUrls, ...wasm } = assetLocations(where);
-  const inWorker = async (opts: TransformersEmbedderOptions) => {
-    const { createWorkerEmbedder } = await import('./remote-embedder');
-    return createWorkerEmbedder({ ...wasm, ...opts });
-  };
+  // A static import (0.7 kB): a lazy chunk would import comlink back from the worker's
+  // entry chunk in the npm package, which Vite's dev server then runs twice.
+  const inWorker = (opts: TransformersEmbedderOptions) => createWorkerEmbedder({ ...wasm, ...opts });
   return createCatalog({
     defaultModel,
     shipped: [...BUNDLED_MODELS, ...REMOTE_MODELS.map(({ pooling: _pooling, ...m }) => m)],
