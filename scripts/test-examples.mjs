@@ -224,6 +224,7 @@ async function main() {
   if (pack) {
     for (const example of EXAMPLES.filter((e) => only.length === 0 || only.includes(e.name))) await runExample(example, pack);
   }
+  rmSync(WORK, { recursive: true, force: true });
   const passed = checks.filter((c) => c.ok).length;
   const failed = checks.length - passed;
   if (reportAt > 0) writeFileSync(process.argv[reportAt + 1], JSON.stringify({ passed, failed, checks }, null, 2));
