@@ -5,7 +5,7 @@ import { ortAssets } from './src/vite/ort-assets.ts';
 
 export default defineConfig({
   plugins: [
-    mnemo(),
+    mnemo({ csp: true }),
     ortAssets(),
     // Service worker: precaches the whole build so the app opens offline (see
     // "PWA and service worker" in docs/decisions.md). Registered by src/ui/pwa.ts.

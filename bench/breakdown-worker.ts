@@ -77,7 +77,7 @@ async function fresh(messages: number, withModel = false): Promise<Core> {
     const name = path.replace(/^\//, '');
     if (name.startsWith(SCRATCH)) driver.deleteFile(name);
   }
-  core = await openCore({ name: `${SCRATCH}${generation++}`, storage: 'opfs', driver, catalog: withModel ? browserCatalog(self.location.origin) : noModel });
+  core = await openCore({ name: `${SCRATCH}${generation++}`, storage: 'opfs', driver, catalog: withModel ? browserCatalog({ baseUrl: self.location.origin }) : noModel });
   api = createMnemo(core);
   const space = api.space(SCOPE);
   const session = await space.sessions.create({ name: 'Benchmark' });
@@ -341,9 +341,9 @@ const handlers = {
     mark('openDatabase (version gate, pragmas, migrate)');
     makeSchemas(DEFAULT_LIMITS);
     mark('makeSchemas (valibot schemas, built by new Core)');
-    await browserCatalog(self.location.origin).ready;
+    await browserCatalog({ baseUrl: self.location.origin }).ready;
     mark('browserCatalog + its model store ready (new Core)');
-    const opened = await openCore({ name, storage: 'opfs', driver: pool, migrations, catalog: browserCatalog(self.location.origin) });
+    const opened = await openCore({ name, storage: 'opfs', driver: pool, migrations, catalog: browserCatalog({ baseUrl: self.location.origin }) });
     mark('openCore again (snapshot check + openDatabase + new Core)');
     const service = createMnemo(opened);
     mark('createMnemo');

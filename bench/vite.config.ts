@@ -17,7 +17,7 @@ export default defineConfig({
   root: here('.'),
   base: '/',
   publicDir: here('../public'),
-  plugins: [mnemo(), ortAssets()],
+  plugins: [mnemo({ csp: true }), ortAssets()],
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
   logLevel: 'warn',

@@ -1,6 +1,7 @@
 // `npm test`: installs what the browser tests need (Debian Chromium, sqlite3
 // CLI), runs the static checks (typecheck, lint, import graph), builds, runs
-// the Node unit tests and the browser tests, and ends with one line
+// the Node unit tests, the browser tests and the example apps of the npm
+// package (scripts/test-examples.mjs), and ends with one line
 // "N passed, N failed" totalled over every runner; each static check counts as one.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,6 +33,19 @@ function countVitest(file, label) {
   console.log(`${label}: ${report.numPassedTests} passed, ${report.numFailedTests} failed${brokenFiles ? `, ${brokenFiles} files failed to load` : ''}`);
 }
 
+/** scripts/test-examples.mjs's report: each of its checks is one test. */
+function countChecks(file, label) {
+  if (!existsSync(file)) {
+    console.log(`${label}: no report was written`);
+    failed += 1;
+    return;
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  passed += report.passed;
+  failed += report.failed;
+  console.log(`${label}: ${report.passed} passed, ${report.failed} failed`);
+}
+
 /** A static check: one passed or one failed test in the totals. */
 function check(label, command, args) {
   if (run(label, command, args)) passed += 1;
@@ -56,6 +70,11 @@ run('Browser tests (headless Chromium, real OPFS)', 'npx', [
   'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/e2e.json',
 ], { MNEMO_SKIP_BUILD: '1' });
 countVitest('test-results/e2e.json', 'browser');
+
+// The npm package as a developer installs it: packed, installed in examples/vite-app
+// and examples/webpack-app, built with each bundler and run in Chromium.
+run('Package in example apps (Vite, webpack 5)', 'node', ['scripts/test-examples.mjs', '--report', 'test-results/examples.json']);
+countChecks('test-results/examples.json', 'examples');
 
 // Quick benchmark (N = 10,000): counted as one test that passes when every
 // figure is present and finite; no timing is ever checked. Its output goes to

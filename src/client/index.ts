@@ -7,11 +7,11 @@
  */
 import * as Comlink from 'comlink';
 import type { Listener, MnemoApi, MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
-import type { MnemoError } from '../shared/errors';
+import { fail, type MnemoError } from '../shared/errors';
 import type { Scope } from '../shared/models';
 import type { Notice, Ownership, WorkerEntry } from '../shared/protocol';
 
-export type { MnemoEvent, OpenOptions, Progress, ScopedApi } from '../shared/api';
+export type * from '../shared/api';
 export type * from '../shared/models';
 export type { Ownership } from '../shared/protocol';
 export { ERROR_CODES, isMnemoError, type ErrorCode, type MnemoError } from '../shared/errors';
@@ -70,8 +70,30 @@ function remote<T>(invoke: Invoke, path: string[] = []): T {
 
 const clients = new Map<string, Promise<MnemoClient>>();
 
+/**
+ * The asset folders as full URLs (they are fetched from the workers, whose
+ * own URL differs from the page's): a folder URL ends with '/'.
+ */
+function withAssetUrls(options: OpenOptions): OpenOptions {
+  const resolved: OpenOptions = { ...options };
+  for (const field of ['modelBaseUrl', 'wasmBaseUrl'] as const) {
+    const value: unknown = options[field];
+    if (value === undefined) continue;
+    let url: URL | undefined;
+    try {
+      if (typeof value === 'string' && value.trim() !== '') url = new URL(value.endsWith('/') ? value : `${value}/`, globalThis.location?.href);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) fail('INVALID_INPUT', `openMnemo: ${field} must be an http(s) URL or a path`);
+    resolved[field] = url.href;
+  }
+  return resolved;
+}
+
 async function start(options: OpenOptions): Promise<MnemoClient> {
   const key = options.name ?? 'mnemo';
+  options = withAssetUrls(options);
   const worker = new Worker(new URL('../worker/main.ts', import.meta.url), { type: 'module', name: 'mnemo-db' });
   const entry = Comlink.wrap<WorkerEntry>(worker);
   const receivers = new Set<(notice: Notice) => void>();

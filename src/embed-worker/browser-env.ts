@@ -17,6 +17,7 @@ export const configureBrowserEnv: ConfigureEnv = (env, opts) => {
   // app's own files are precached by its service worker, OPFS files are local.
   env.useBrowserCache = allowRemote;
   if (opts.modelBaseUrl.startsWith(OPFS_URL_PREFIX)) routeOpfsReads(env);
+  if (opts.fileUrls) routeListedFiles(env, opts.modelBaseUrl, opts.fileUrls);
   // The app serves the runtime itself (HTTP-cached). transformers.js' own copy
   // in Cache Storage is keyed by URL only and could outlive an app update,
   // pairing a new JS glue with an old wasm.
@@ -26,7 +27,7 @@ export const configureBrowserEnv: ConfigureEnv = (env, opts) => {
   const base = opts.wasmBaseUrl ?? '/ort/';
   // The plain build, not the default .asyncify one: Mnemo runs the wasm
   // execution provider only, and the plain binary is half the size.
-  wasm.wasmPaths = { mjs: `${base}ort-wasm-simd-threaded.mjs`, wasm: `${base}ort-wasm-simd-threaded.wasm` };
+  wasm.wasmPaths = opts.wasmPaths ?? { mjs: `${base}ort-wasm-simd-threaded.mjs`, wasm: `${base}ort-wasm-simd-threaded.wasm` };
   // Threads need SharedArrayBuffer, which needs a cross-origin-isolated page.
   if (!globalThis.crossOriginIsolated) wasm.numThreads = 1;
 };
@@ -52,6 +53,30 @@ function routeOpfsReads(env: Env): void {
     return new Response(file, { headers: { 'content-length': String(file.size), 'content-type': 'application/octet-stream' } });
   };
   env.fetch = opfsFetch;
+}
+
+const listed = new Map<string, Record<string, string>>();
+let listedFetch: Env['fetch'] | undefined;
+
+/**
+ * Answers reads under `prefix` from `urls` (path below prefix → URL), 404 for
+ * any other file there; the model keeps a path-like localModelPath while its
+ * files live wherever the consumer's bundler put them.
+ */
+function routeListedFiles(env: Env, prefix: string, urls: Record<string, string>): void {
+  listed.set(prefix, urls);
+  if (env.fetch === listedFetch) return;
+  const next = env.fetch;
+  listedFetch = async (input: string | URL, init?: unknown) => {
+    const url = typeof input === 'string' ? input : input.href;
+    for (const [base, files] of listed) {
+      if (!url.startsWith(base)) continue;
+      const target = Object.hasOwn(files, url.slice(base.length)) ? files[url.slice(base.length)] : undefined;
+      return target === undefined ? new Response(null, { status: 404, statusText: 'Not Found' }) : next(target, init);
+    }
+    return next(input, init);
+  };
+  env.fetch = listedFetch;
 }
 
 const isMissing = (e: unknown) => {

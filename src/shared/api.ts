@@ -41,6 +41,16 @@ export interface OpenOptions {
   storage?: 'opfs' | 'memory';
   /** Upper bounds for input sizes checked at the API edge. */
   limits?: Partial<Limits>;
+  /**
+   * Where the bundled embedding model's folder (`mnemo-glove-100d/config.json`,
+   * `tokenizer.json`, `tokenizer_config.json`, `onnx/model.onnx`) is served
+   * from, e.g. 'https://cdn.example.com/mnemo/models/' or '/static/models/';
+   * relative URLs resolve against the page. Default: the copy the package's
+   * bundler placed (or the app's `<base>models/`).
+   */
+  modelBaseUrl?: string;
+  /** Where ort-wasm-simd-threaded.mjs and .wasm are served from (same rules as modelBaseUrl). */
+  wasmBaseUrl?: string;
 }
 
 export interface DatabaseInfo {

@@ -27,6 +27,15 @@ export interface TransformersEmbedderOptions {
   folder?: string;
   /** Browser only: where the app serves ort-wasm-simd-threaded.{mjs,wasm}, e.g. '/ort/'. */
   wasmBaseUrl?: string;
+  /** Browser only: full URLs of the two runtime files (the package's bundled copies); wins over wasmBaseUrl. */
+  wasmPaths?: { mjs: string; wasm: string };
+  /**
+   * Browser only: where each file under modelBaseUrl really is, by its path
+   * below modelBaseUrl ('mnemo-glove-100d/config.json' → a full URL). Files of
+   * modelBaseUrl not listed are answered 404 without a request. Lets a
+   * consumer's bundler rename and place the bundled model's files.
+   */
+  fileUrls?: Record<string, string>;
   /**
    * modelId is a Hugging Face hub id: download the files once and keep them
    * in the browser's Cache Storage (in Node, transformers.js' disk cache),

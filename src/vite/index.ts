@@ -1,7 +1,8 @@
 /**
- * Vite plugin for apps that embed Mnemo: module workers, sqlite-wasm kept out
- * of dependency pre-bundling (it loads its .wasm relative to itself), and the
- * cross-origin isolation headers for dev and preview servers.
+ * Vite plugin for apps that embed Mnemo (`mnemo/vite` in the package): module
+ * workers, Mnemo and sqlite-wasm kept out of dependency pre-bundling (they load
+ * their workers and .wasm files relative to themselves), and the cross-origin
+ * isolation headers for dev and preview servers; the app's CSP on request.
  */
 import type { Plugin } from 'vite';
 
@@ -45,6 +46,12 @@ export const CROSS_ORIGIN_HEADERS = crossOriginHeaders();
 
 export interface MnemoPluginOptions {
   /**
+   * Also send the Mnemo app's Content-Security-Policy (contentSecurityPolicy())
+   * from the dev and preview servers. Default false: an app sets its own policy
+   * (it must allow 'wasm-unsafe-eval' and same-origin workers).
+   */
+  csp?: boolean;
+  /**
    * Origins the page may connect to besides itself, e.g. the chat's model
    * endpoints. Default: `MNEMO_CONNECT_SRC` (space-separated) when set, else
    * `DEFAULT_CONNECT_SRC`.
@@ -55,12 +62,13 @@ export interface MnemoPluginOptions {
 export function mnemo(options: MnemoPluginOptions = {}): Plugin {
   const fromEnv = process.env['MNEMO_CONNECT_SRC']?.trim();
   const connectSrc = options.connectSrc ?? (fromEnv ? fromEnv.split(/\s+/) : DEFAULT_CONNECT_SRC);
-  const headers = crossOriginHeaders(connectSrc);
+  const { 'Content-Security-Policy': policy, ...isolation } = crossOriginHeaders(connectSrc);
+  const headers = options.csp ? { ...isolation, 'Content-Security-Policy': policy } : isolation;
   return {
     name: 'mnemo',
     config: () => ({
       worker: { format: 'es' },
-      optimizeDeps: { exclude: ['@sqlite.org/sqlite-wasm'] },
+      optimizeDeps: { exclude: ['mnemo', '@sqlite.org/sqlite-wasm'] },
       server: { headers },
       preview: { headers },
     }),

@@ -42,7 +42,11 @@ async function chooseDriver(storage: OpenOptions['storage']): Promise<{ driver?:
 /** Opens the database for the owner and serves calls by path on its API. */
 async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => void): Promise<Backend> {
   const { driver, warning } = await chooseDriver(options.storage);
-  const catalog = browserCatalog(new URL(import.meta.env.BASE_URL, self.location.origin).href);
+  const catalog = browserCatalog({
+    baseUrl: new URL(import.meta.env.BASE_URL, self.location.origin).href,
+    ...(options.modelBaseUrl ? { modelBaseUrl: options.modelBaseUrl } : {}),
+    ...(options.wasmBaseUrl ? { wasmBaseUrl: options.wasmBaseUrl } : {}),
+  });
   const core = await openCore({ ...options, ...(driver ? { driver } : {}), fallbackWarning: warning, catalog });
   const api: MnemoService = createMnemo(core);
   await api.subscribe(emit);

@@ -10,7 +10,9 @@ import type { ModelFile, ModelInfo } from '../../shared/api';
 import { fail } from '../../shared/errors';
 import { OPFS_MODELS_DIR, OPFS_URL_PREFIX, type TransformersEmbedderOptions } from '../../shared/embed-protocol';
 import type { Embedder } from '../../shared/embedder';
+import { bundledFiles } from './bundled-files';
 import { ModelStore, toModelInfo, type StoredModel } from './model-store';
+import { createWorkerEmbedder } from './remote-embedder';
 import { opfsDir } from './opfs-dir';
 import type { ModelCatalog } from './service';
 import { createTestEmbedder } from './test-embedder';
@@ -91,15 +93,60 @@ function browserStore(): ModelStore | undefined {
   return typeof storage?.getDirectory === 'function' ? new ModelStore(opfsDir(OPFS_MODELS_DIR)) : undefined;
 }
 
-/** `baseUrl`: the app's base as an absolute URL (its path prefixes /models/ and /ort/). */
-export function browserCatalog(baseUrl: string, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
+/** The files of the bundled model, below its folder. */
+export const BUNDLED_MODEL_FILES = ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'onnx/model.onnx'] as const;
+
+/** Where the browser catalog finds the bundled model and the ONNX runtime. */
+export interface AssetLocations {
+  /** The app's base as an absolute URL (its path prefixes /models/ and /ort/). */
+  baseUrl: string;
+  /** Full URL of a folder holding `<model id>/config.json` and the rest (openMnemo's `modelBaseUrl`). */
+  modelBaseUrl?: string;
+  /** Full URL of a folder holding ort-wasm-simd-threaded.{mjs,wasm} (openMnemo's `wasmBaseUrl`). */
+  wasmBaseUrl?: string;
+}
+
+/** A path-like prefix for models whose files are listed one by one (fileUrls). */
+export const LISTED_PREFIX = '/mnemo-bundled-models/';
+
+/**
+ * Model and runtime locations for the embedding worker: the caller's folders
+ * if given, else the package's bundled copies (bundled-files.ts), else the
+ * app's own `<base>models/` and `<base>ort/`.
+ */
+export function assetLocations({ baseUrl, modelBaseUrl: modelBase, wasmBaseUrl: wasmBase }: AssetLocations): Pick<
+  TransformersEmbedderOptions,
+  'modelBaseUrl' | 'fileUrls' | 'wasmBaseUrl' | 'wasmPaths'
+> {
+  const bundled = bundledFiles();
+  const wasm = wasmBase
+    ? { wasmPaths: { mjs: new URL('ort-wasm-simd-threaded.mjs', wasmBase).href, wasm: new URL('ort-wasm-simd-threaded.wasm', wasmBase).href } }
+    : bundled
+      ? { wasmPaths: bundled.wasmPaths }
+      : { wasmBaseUrl: new URL('ort/', baseUrl).pathname };
+  if (modelBase) {
+    const fileUrls = Object.fromEntries(
+      BUNDLED_MODELS.filter((m) => m.source === 'bundled').flatMap((m) =>
+        BUNDLED_MODEL_FILES.map((file) => [`${m.id}/${file}`, new URL(`${m.id}/${file}`, modelBase).href]),
+      ),
+    );
+    return { modelBaseUrl: LISTED_PREFIX, fileUrls, ...wasm };
+  }
+  if (bundled) {
+    const fileUrls = Object.fromEntries(
+      Object.entries(bundled.models).flatMap(([id, files]) => Object.entries(files).map(([file, url]) => [`${id}/${file}`, url])),
+    );
+    return { modelBaseUrl: LISTED_PREFIX, fileUrls, ...wasm };
+  }
   // Paths, not full URLs: see modelBaseUrl in src/shared/embed-protocol.ts.
-  const modelBaseUrl = new URL('models/', baseUrl).pathname;
-  const wasmBaseUrl = new URL('ort/', baseUrl).pathname;
-  const inWorker = async (opts: TransformersEmbedderOptions) => {
-    const { createWorkerEmbedder } = await import('./remote-embedder');
-    return createWorkerEmbedder({ wasmBaseUrl, ...opts });
-  };
+  return { modelBaseUrl: new URL('models/', baseUrl).pathname, ...wasm };
+}
+
+export function browserCatalog(where: AssetLocations, defaultModel = 'mnemo-glove-100d'): ImportingCatalog {
+  const { modelBaseUrl, fileUrls, ...wasm } = assetLocations(where);
+  // A static import (0.7 kB): a lazy chunk would import comlink back from the worker's
+  // entry chunk in the npm package, which Vite's dev server then runs twice.
+  const inWorker = (opts: TransformersEmbedderOptions) => createWorkerEmbedder({ ...wasm, ...opts });
   return createCatalog({
     defaultModel,
     shipped: [...BUNDLED_MODELS, ...REMOTE_MODELS.map(({ pooling: _pooling, ...m }) => m)],
@@ -107,7 +154,9 @@ export function browserCatalog(baseUrl: string, defaultModel = 'mnemo-glove-100d
     loadShipped(modelId) {
       const remote = REMOTE_MODELS.find((m) => m.id === modelId);
       // Hub models: the int8 weights (the wasm default, named so Node would pick the same).
-      return inWorker(remote ? { modelId, modelBaseUrl, allowRemote: true, pooling: remote.pooling, dtype: 'q8' } : { modelId, modelBaseUrl });
+      return inWorker(
+        remote ? { modelId, modelBaseUrl, allowRemote: true, pooling: remote.pooling, dtype: 'q8' } : { modelId, modelBaseUrl, ...(fileUrls ? { fileUrls } : {}) },
+      );
     },
     loadImported: (m) => inWorker(importedOptions(m, `${OPFS_URL_PREFIX}${OPFS_MODELS_DIR}/`)),
   });
