@@ -105,7 +105,8 @@ describe('npm pack file list', () => {
   test('package.json is publishable the way bundlers and TypeScript expect', () => {
     expect(pkg.private).toBeUndefined();
     expect(pkg.type).toBe('module');
-    expect(pkg.sideEffects).toBe(false);
+    // dist-lib is free of side effects; the app's own sources (custom elements register on import) are not.
+    expect(pkg.sideEffects).toEqual(['./src/**']);
     expect(pkg.peerDependenciesMeta).toEqual({ '@langchain/core': { optional: true }, vite: { optional: true } });
     expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@langchain/core', 'vite']);
     // The runtime is bundled; what remains a dependency is what the published types import.
