@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
@@ -154,5 +155,45 @@ test('a long import shows progress and can be cancelled, keeping only whole conv
   const session = await page.evaluate(async () => (await window.mnemo!.space({ userId: 'local', spaceId: 'default' }).sessions.list()).items[0]!);
   expect(session.name).toBe('Imported from Claude');
   await expect.poll(() => page.locator('mn-chats').evaluate((el) => (el as HTMLElement & { sessionId: string | null }).sessionId)).toBe(session.id);
+  await browser.dispose();
+});
+
+test('a Claude export zip dropped on the page is previewed and imported like a chosen file', async () => {
+  const browser = await launch();
+  const page = await openApp(browser.context, `${app.url}#import`);
+  const zip = zipSync({
+    'conversations.json': readFileSync('test/fixtures/import/claude-conversations.json'),
+    'users.json': strToU8('[{"uuid":"u-1","full_name":"Sam"}]'),
+  });
+  const zone = page.locator('mn-import .drop');
+  await zone.waitFor();
+  // A real DataTransfer holding a real File, as the browser builds one for a drop from the desktop.
+  const transfer = await page.evaluateHandle((bytes) => {
+    const data = new DataTransfer();
+    data.items.add(new File([new Uint8Array(bytes)], 'data-2025-01-01.zip', { type: 'application/zip' }));
+    return data;
+  }, [...zip]);
+  await zone.dispatchEvent('dragover', { dataTransfer: transfer });
+  await expect.poll(() => zone.getAttribute('class')).toContain('over');
+  await page.screenshot({ path: screenshotPath('import-dragover-light'), fullPage: true });
+  await zone.dispatchEvent('drop', { dataTransfer: transfer });
+  expect(await zone.getAttribute('class')).not.toContain('over');
+
+  const preview = page.getByTestId('preview');
+  await preview.waitFor();
+  expect(await preview.getByTestId('format').textContent()).toBe('Claude export');
+  const expected = await page.evaluate(async (bytes) => {
+    const s = window.mnemo!.space({ userId: 'local', spaceId: 'default' });
+    return s.importConversations({ name: 'data.zip', bytes: new Uint8Array(bytes) }, { dryRun: true });
+  }, [...zip]);
+  expect(expected.conversations.imported).toBeGreaterThan(0);
+  const n = expected.conversations.imported;
+  expect(await preview.locator('[data-count="imported"]').textContent()).toBe(String(n));
+  await preview.getByRole('button', { name: n === 1 ? 'Import 1 conversation' : `Import ${n} conversations` }).click();
+  const report = page.getByTestId('report');
+  await report.waitFor();
+  expect(await report.locator('[data-count="messages"]').textContent()).toBe(String(expected.messages.imported));
+  const stored = await page.evaluate(() => window.mnemo!.space({ userId: 'local', spaceId: 'default' }).messages.count());
+  expect(stored).toBe(expected.messages.imported);
   await browser.dispose();
 });
