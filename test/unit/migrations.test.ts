@@ -65,6 +65,41 @@ describe('migrations', () => {
     opened.sql.close();
   });
 
+  test('0004 rebuilds the full-text index without prefix indexes, keeping every row findable', async () => {
+    const all = await bundledMigrations();
+    const driver = await freshDriver();
+    const opened = openDatabase(driver, 'db', all.slice(0, 3));
+    const { sql } = opened;
+    sql.exec(`INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES ('u', 's', 'n', 1, 1);
+      INSERT INTO sessions (id, user_id, space_id, name, created_at, updated_at) VALUES ('se', 'u', 's', 'n', 1, 1);
+      INSERT INTO conversations (id, session_id, created_at, updated_at) VALUES ('c', 'se', 1, 1);
+      INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at) VALUES
+        ('m1', 'c', 'user', 'the lighthouse keeper counts seabirds', 1, 1), ('m2', 'c', 'assistant', 'consider the harbour', 2, 2);
+      INSERT INTO memories (id, user_id, space_id, kind, content, content_key, created_at, updated_at) VALUES
+        ('me', 'u', 's', 'long', 'the keeper likes tide tables', 'the keeper likes tide tables', 1, 1);
+      INSERT INTO vector_entries (id, user_id, space_id, collection, content, created_at, updated_at) VALUES
+        ('v', 'u', 's', 'notes', 'seabirds nest on the cliff', 1, 1);`);
+    const kinds = (match: string) =>
+      sql.all<{ k: string }>(
+        `SELECT coalesce((SELECT id FROM messages WHERE rowid * 4 = f.rowid), (SELECT id FROM memories WHERE rowid * 4 + 1 = f.rowid),
+           (SELECT id FROM vector_entries WHERE rowid * 4 + 2 = f.rowid)) AS k FROM search_fts f WHERE search_fts MATCH '${match}' ORDER BY k`,
+      ).map((r) => r.k);
+    const before = { seabirds: kinds('seabirds'), keeper: kinds('keeper'), cons: kinds('cons*') };
+    expect(before).toEqual({ seabirds: ['m1', 'v'], keeper: ['m1', 'me'], cons: ['m2'] });
+
+    migrate(sql, all);
+    expect(String(sql.value("SELECT sql FROM sqlite_schema WHERE name = 'search_fts'"))).not.toContain('prefix');
+    expect({ seabirds: kinds('seabirds'), keeper: kinds('keeper'), cons: kinds('cons*') }).toEqual(before);
+    sql.exec("INSERT INTO search_fts (search_fts, rank) VALUES ('integrity-check', 1)");
+    // The triggers of 0003 feed the new table: an edit leaves the old words and indexes the new ones.
+    sql.exec("UPDATE messages SET content = 'a quiet harbour at dawn' WHERE id = 'm1'");
+    expect(kinds('seabirds')).toEqual(['v']);
+    expect(kinds('dawn')).toEqual(['m1']);
+    expect(Number(sql.value("SELECT count(*) FROM search_vocab WHERE term = 'harbour'"))).toBe(1);
+    expect(Number(sql.value("SELECT doc FROM search_vocab WHERE term = 'harbour'"))).toBe(2);
+    sql.close();
+  });
+
   test('an edited, already-applied migration is reported', async () => {
     const base = await bundledMigrations();
     const driver = await freshDriver();
