@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openApp, serveApp, type App } from './harness';
+import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 
@@ -208,5 +208,35 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     const hits = markerHits(browser.profile);
     for (const marker of MARKERS) expect(hits[marker], marker).toBeGreaterThan(0);
     await restarted.dispose();
+  });
+
+  test('the app: enable in the Data view, the lock screen after a reload refuses a wrong passphrase and unlocks', async () => {
+    const browser = await launch();
+    const page = await openApp(browser.context, app.url);
+    await writeMarkers(page);
+    await page.getByRole('link', { name: 'Data' }).click();
+    const enable = page.getByRole('form', { name: 'Encrypt with a passphrase' });
+    await enable.getByLabel('New passphrase').fill(PASS);
+    await enable.getByLabel('Repeat it').fill(PASS);
+    await enable.getByRole('button', { name: 'Encrypt with a passphrase' }).click();
+    await expect.poll(() => page.getByTestId('encryption-status').textContent(), { timeout: 60_000 }).toMatch(/^Encrypted/);
+    await page.screenshot({ path: screenshotPath('encryption-data-view') });
+
+    await page.reload();
+    const lock = page.getByRole('form', { name: 'This database is locked' });
+    await lock.waitFor({ timeout: 60_000 });
+    await lock.getByLabel('Passphrase').fill('wrong passphrase');
+    await lock.getByRole('button', { name: 'Unlock' }).click();
+    await expect.poll(() => lock.getByRole('alert').textContent(), { timeout: 60_000 }).toMatch(/wrong passphrase/);
+    await page.screenshot({ path: screenshotPath('encryption-lock-screen') });
+    await lock.getByLabel('Passphrase').fill(PASS);
+    await lock.getByRole('button', { name: 'Unlock' }).click();
+    await page.getByRole('link', { name: 'Data' }).click();
+    await expect.poll(() => page.getByTestId('encryption-status').textContent(), { timeout: 60_000 }).toMatch(/^Encrypted/);
+
+    // Lock now brings the lock screen back.
+    await page.getByRole('button', { name: 'Lock now' }).click();
+    await lock.waitFor({ timeout: 60_000 });
+    await browser.dispose();
   });
 });

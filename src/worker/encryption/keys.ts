@@ -30,11 +30,13 @@ export interface KeyRecord {
 }
 
 const MAX_PASSPHRASE_CHARS = 1024;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Validates a passphrase argument without ever echoing it. */
 export function checkPassphrase(value: unknown, context: string, field = 'passphrase'): string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PASSPHRASE_CHARS) {
-    fail('INVALID_INPUT', `${context}: field '${field}' must be a string of 1-${MAX_PASSPHRASE_CHARS} characters`);
+  // A lone surrogate would be encoded as U+FFFD, so two different passphrases would give one key.
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PASSPHRASE_CHARS || LONE_SURROGATE.test(value)) {
+    fail('INVALID_INPUT', `${context}: field '${field}' must be well-formed text of 1-${MAX_PASSPHRASE_CHARS} characters`);
   }
   return value;
 }
