@@ -239,4 +239,65 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await lock.waitFor({ timeout: 60_000 });
     await browser.dispose();
   });
+
+  test('multi-tab: another tab sees the locked state and unlocks through the owner', async () => {
+    const browser = await launch();
+    const owner = await openApp(browser.context, app.url);
+    await writeMarkers(owner);
+    const follower = await openApp(browser.context, app.url);
+    expect((await follower.evaluate(() => window.mnemo!.ownership())).isOwner).toBe(false);
+    await owner.evaluate((pass) => window.mnemo!.encryption.enable(pass), PASS);
+    expect(await follower.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ encrypted: true, locked: false });
+    await owner.evaluate(() => window.mnemo!.encryption.lock());
+    expect(await follower.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ encrypted: true, locked: true });
+    expect((await failure(follower, 'await mnemo.stats();'))?.code).toBe('ENCRYPTED');
+    expect((await failure(owner, 'await mnemo.stats();'))?.code).toBe('ENCRYPTED');
+    await follower.evaluate((pass) => window.mnemo!.encryption.unlock(pass), PASS);
+    expect(await owner.evaluate(async () => (await window.mnemo!.stats()).totals.messages)).toBe(41);
+    await browser.dispose();
+  });
+
+  test('a renderer killed mid-enable leaves a database that opens in one of the two states, nothing lost', async () => {
+    const browser = await launch();
+    let page = await openApp(browser.context, app.url);
+    await writeMarkers(page);
+    // More rows, so that the copy takes a while.
+    await page.evaluate(async () => {
+      const s = window.mnemo!.space({ userId: 'alice', spaceId: 'work' });
+      const chat = (await s.conversations.list()).items[0]!;
+      const text = 'a longer line of diary text about seeds, soil, weather and the neighbours cat '.repeat(4);
+      await s.messages.insertMany(Array.from({ length: 2_000 }, (_, i) => ({ conversationId: chat.id, role: 'user' as const, content: `${i} ${text}` })));
+      await window.mnemo!.embeddings.flush(120_000);
+    });
+    const before = await observe(page);
+    // How long a whole enable takes here, to aim the kills inside it; then back to plain.
+    const started = Date.now();
+    await page.evaluate((pass) => window.mnemo!.encryption.enable(pass), PASS);
+    const enableMs = Date.now() - started;
+    await page.evaluate((pass) => window.mnemo!.encryption.disable(pass), PASS);
+
+    const outcomes: string[] = [];
+    for (const fraction of [0.3, 0.6, 0.85, 0.95]) {
+      await page.evaluate((pass) => {
+        void window.mnemo!.encryption.enable(pass).catch(() => {});
+      }, PASS);
+      await page.waitForTimeout(Math.round(enableMs * fraction));
+      const crashed = page.waitForEvent('crash');
+      void (await browser.context.newCDPSession(page)).send('Page.crash').catch(() => {});
+      await crashed;
+      await page.close();
+
+      page = await openApp(browser.context, app.url);
+      const status = await page.evaluate(() => window.mnemo!.encryption.status());
+      outcomes.push(`${fraction}: ${status.encrypted ? 'encrypted' : 'plain'}`);
+      if (status.encrypted) {
+        expect(status.locked).toBe(true);
+        await page.evaluate((pass) => window.mnemo!.encryption.unlock(pass), PASS);
+      }
+      expect(await observe(page)).toEqual(before);
+      if (status.encrypted) await page.evaluate((pass) => window.mnemo!.encryption.disable(pass), PASS);
+    }
+    console.info(`encryption crash: enable ${enableMs} ms; after a kill at fraction ${outcomes.join(', ')}`);
+    await browser.dispose();
+  }, 900_000);
 });

@@ -106,6 +106,8 @@ async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => vo
       if (scope === null && manager && encryption) {
         if (path[0] === 'encryption') return invoke({ encryption }, path, args);
         if (path.length === 1 && path[0] === 'info') return manager.info();
+        // Encryption belongs to the database opened here; another name would open in the cipher pool without a key record.
+        if (path[0] === 'initDatabase' && manager.status().encrypted) fail('ENCRYPTED', 'initDatabase: the database is encrypted; remove encryption before switching databases');
       }
       return invoke(scope === null ? current() : scoped(current(), scope), path, args);
     },

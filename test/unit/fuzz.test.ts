@@ -529,7 +529,7 @@ const ROOT: Record<string, Entry> = {
   'encryption.status': { kind: 'none' },
   'encryption.enable': { kind: 'args', args: () => [textArg('a passphrase', { max: 1024, required: true, nonEmpty: true })] },
   'encryption.unlock': { kind: 'args', args: () => [textArg('a passphrase', { max: 1024, required: true, nonEmpty: true })] },
-  'encryption.lock': { kind: 'none' },
+  'encryption.lock': { kind: 'skip', reason: 'takes no input; in-memory databases refuse it with ENCRYPTED, e2e/encryption.test.ts covers it' },
   'encryption.change': {
     kind: 'args',
     args: () => [textArg('old passphrase', { max: 1024, required: true, nonEmpty: true }), textArg('new passphrase', { max: 1024, required: true, nonEmpty: true })],

@@ -36,7 +36,7 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 export function checkPassphrase(value: unknown, context: string, field = 'passphrase'): string {
   // A lone surrogate would be encoded as U+FFFD, so two different passphrases would give one key.
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_PASSPHRASE_CHARS || LONE_SURROGATE.test(value)) {
-    fail('INVALID_INPUT', `${context}: field '${field}' must be well-formed text of 1-${MAX_PASSPHRASE_CHARS} characters`);
+    fail('INVALID_INPUT', `${context}: argument '${field}' must be well-formed text of 1-${MAX_PASSPHRASE_CHARS} characters`);
   }
   return value;
 }
