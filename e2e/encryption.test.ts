@@ -95,10 +95,10 @@ async function reopen(page: Page): Promise<void> {
   await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
 }
 
+/** The `{ code, message }` a script's call rejected with, or null (DevTools evaluation is not bound by the page's CSP). */
 const failure = (page: Page, script: string) =>
   page.evaluate(async (code) => {
     try {
-      // eslint-disable-next-line @typescript-eslint/no-implied-eval
       await (new Function('mnemo', `return (async () => { ${code} })()`) as (m: unknown) => Promise<unknown>)(window.mnemo);
       return null;
     } catch (error) {
