@@ -156,6 +156,30 @@ export class EncryptionManager {
     this.deps.emit({ type: 'change', table: '*', scope: null });
   }
 
+  /**
+   * Snapshots the open database, closes it, writes the snapshot and the
+   * backups through `to`, and proves the copy by counts and content hash.
+   * From the snapshot on no other call gets in (state busy); a failed
+   * snapshot leaves the database open as it was.
+   */
+  private async copyOver(state: { api: MnemoService }, from: StorageDriver, to: StorageDriver, what: string): Promise<void> {
+    const previous = this.state;
+    this.state = { kind: 'busy' };
+    let bytes: Uint8Array;
+    try {
+      bytes = await state.api.files.export({ markDownloaded: false, plaintext: true });
+    } catch (error) {
+      this.state = previous;
+      throw error;
+    }
+    const expected = contentDigest(from.sqlite3, bytes);
+    const backups = listBackups(from, this.deps.name);
+    await state.api.close();
+    await to.writeFile(this.file, bytes);
+    if (!sameDigest(contentDigest(to.sqlite3, to.readFile(this.file)), expected)) fail('TRANSACTION_FAILED', `${what} did not verify; nothing was changed`);
+    for (const backup of backups) await to.writeFile(backup.file, from.readFile(backup.file));
+  }
+
   private async enable(passphrase: string): Promise<EncryptionStatus> {
     const state = this.state;
     if (state.kind !== 'plain') fail('CONFLICT', 'encryption.enable: the database is already encrypted');
@@ -163,26 +187,14 @@ export class EncryptionManager {
     // The key and the cipher build first, while the database still answers; from the export on no call gets in.
     const { record, dataKey } = await createKey(passphrase);
     const cipher = await this.deps.cipher(toHex(dataKey));
-    this.state = { kind: 'busy' };
-    let bytes: Uint8Array;
-    try {
-      bytes = await state.api.files.export({ markDownloaded: false });
-    } catch (error) {
-      this.state = state;
-      throw error;
-    }
-    const expected = contentDigest(plain.sqlite3, bytes);
     const backups = listBackups(plain, this.deps.name);
-    await state.api.close();
     try {
-      await cipher.writeFile(this.file, bytes);
-      const written = contentDigest(cipher.sqlite3, cipher.readFile(this.file));
-      if (!sameDigest(written, expected)) fail('TRANSACTION_FAILED', 'encryption.enable: the encrypted copy did not verify; nothing was changed');
-      for (const backup of backups) await cipher.writeFile(backup.file, plain.readFile(backup.file));
+      await this.copyOver(state, plain, cipher, 'encryption.enable: the encrypted copy');
       await this.deps.keys.write(this.deps.name, record);
     } catch (error) {
-      for (const suffix of SUFFIXES) cipher.deleteFile(this.file + suffix);
-      for (const backup of backups) cipher.deleteFile(backup.file);
+      if (this.state.kind !== 'busy') throw error; // the snapshot failed; the database stayed open
+      for (const suffix of SUFFIXES) if (cipher.has(this.file + suffix)) cipher.deleteFile(this.file + suffix);
+      for (const backup of backups) if (cipher.has(backup.file)) cipher.deleteFile(backup.file);
       this.state = { kind: 'plain', api: await this.deps.open(plain, null, this.api) };
       throw error;
     }
@@ -251,24 +263,12 @@ export class EncryptionManager {
     await unwrapKey(state.record, passphrase);
     const { plain } = this.deps;
     const cipher = state.driver;
-    this.state = { kind: 'busy' };
-    let bytes: Uint8Array;
-    try {
-      bytes = await state.api.files.export({ markDownloaded: false, plaintext: true });
-    } catch (error) {
-      this.state = state;
-      throw error;
-    }
-    const expected = contentDigest(cipher.sqlite3, bytes);
     const backups = listBackups(cipher, this.deps.name);
-    await state.api.close();
     try {
-      await plain.writeFile(this.file, bytes);
-      const written = contentDigest(plain.sqlite3, plain.readFile(this.file));
-      if (!sameDigest(written, expected)) fail('TRANSACTION_FAILED', 'encryption.disable: the plain copy did not verify; nothing was changed');
-      for (const backup of backups) await plain.writeFile(backup.file, cipher.readFile(backup.file));
+      await this.copyOver(state, cipher, plain, 'encryption.disable: the plain copy');
       await this.deps.keys.delete(this.deps.name);
     } catch (error) {
+      if (this.state.kind !== 'busy') throw error; // the snapshot failed; the database stayed open
       this.removePlainCopies();
       await this.openEncrypted(state.record, state.dataKey, cipher);
       throw error;

@@ -15,12 +15,12 @@
 import type { Database, Sqlite3Static } from '@sqlite.org/sqlite-wasm';
 import { fail } from '../../shared/errors';
 import type { StorageDriver } from './driver';
+import { installPool, poolFiles, toPath } from './sahpool-driver';
 import { deserialize } from './snapshot';
 
 const POOL_NAME = 'mnemo-sahpool-enc';
 const POOL_DIRECTORY = '.mnemo-sahpool-enc';
 const CIPHER_VFS = `multipleciphers-${POOL_NAME}`;
-const MIN_CAPACITY = 12;
 /** The data key is 256 random bits: the cipher's own passphrase stretching would only slow every open. */
 const KDF_ITER = 1;
 const SCRATCH = '/.mnemo-vacuum-scratch';
@@ -42,20 +42,12 @@ interface CipherCapi {
   sqlite3mc_vfs_create(vfs: string, makeDefault: number): number;
 }
 
-let installed: Promise<{ sqlite3: Sqlite3Static; pool: Awaited<ReturnType<Sqlite3Static['installOpfsSAHPoolVfs']>> }> | undefined;
+let installed: Promise<{ sqlite3: Sqlite3Static; pool: Awaited<ReturnType<typeof installPool>> }> | undefined;
 
 function installCipherPool() {
   installed ??= (async () => {
     const sqlite3 = await loadCipherSqlite();
-    const options: Parameters<Sqlite3Static['installOpfsSAHPoolVfs']>[0] & { forceReinitIfPreviouslyFailed?: boolean } = {
-      name: POOL_NAME,
-      directory: POOL_DIRECTORY,
-      initialCapacity: MIN_CAPACITY,
-      preserveOnInitFailure: true,
-      forceReinitIfPreviouslyFailed: true,
-    };
-    const pool = await sqlite3.installOpfsSAHPoolVfs(options);
-    await pool.reserveMinimumCapacity(MIN_CAPACITY);
+    const pool = await installPool(sqlite3, POOL_NAME, POOL_DIRECTORY);
     const rc = (sqlite3.capi as unknown as CipherCapi).sqlite3mc_vfs_create(POOL_NAME, 0);
     if (rc !== 0) fail('QUERY_FAILED', 'encryption: the cipher VFS could not be created');
     return { sqlite3, pool };
@@ -65,8 +57,6 @@ function installCipherPool() {
   });
   return installed;
 }
-
-const toPath = (file: string) => (file.startsWith('/') ? file : `/${file}`);
 
 /** `PRAGMA` text for the key: hex of random bytes, never user text. */
 function keyPragmas(hexKey: string): string {
@@ -109,11 +99,9 @@ export async function createCipherDriver(hexKey: string): Promise<CipherDriver> 
     vfs: CIPHER_VFS,
     sqlite3,
     has,
+    ...poolFiles(pool, POOL_DIRECTORY),
     open(file) {
       return keyed(sqlite3, file, hexKey);
-    },
-    path(file) {
-      return `opfs:${POOL_DIRECTORY}${toPath(file)}`;
     },
     readFile(file, open) {
       if (open) return plainCopy(open);
@@ -139,23 +127,6 @@ export async function createCipherDriver(hexKey: string): Promise<CipherDriver> 
         main.close();
         pool.unlink(SCRATCH);
       }
-    },
-    async ensureCapacity(files) {
-      await pool.reserveMinimumCapacity(pool.getFileCount() + files);
-    },
-    deleteFile(file) {
-      pool.unlink(toPath(file));
-    },
-    listFiles() {
-      return pool.getFileNames();
-    },
-    fileSize(file, open) {
-      if (open) {
-        const pages = Number(open.selectValue('PRAGMA page_count') ?? 0);
-        const pageSize = Number(open.selectValue('PRAGMA page_size') ?? 0);
-        return pages * pageSize;
-      }
-      return has(file) ? pool.exportFile(toPath(file)).byteLength : 0;
     },
   };
 }
