@@ -32,6 +32,7 @@ export default defineConfig({
         'cold-mnemo': here('cold-mnemo.html'),
         'cold-raw': here('cold-raw.html'),
         'cold-dexie': here('cold-dexie.html'),
+        cipher: here('cipher.html'),
       },
     },
   },

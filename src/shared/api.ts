@@ -63,6 +63,8 @@ export interface DatabaseInfo {
   warning: string | null;
   schemaVersion: number;
   sqliteVersion: string;
+  /** Set when the file is encrypted at rest; `locked` until `encryption.unlock(passphrase)`. */
+  encryption?: { encrypted: boolean; locked: boolean };
 }
 
 // ---- inputs ---------------------------------------------------------------
@@ -252,6 +254,8 @@ export interface ModelFile {
 export interface ImportOptions {
   /** 'replace' swaps the whole database for the file; 'merge' adds the file's rows that are not present yet. */
   mode: 'replace' | 'merge';
+  /** Passphrase of an encrypted export (`MNEMOENC` container); without it such a file is refused with ENCRYPTED. */
+  passphrase?: string;
 }
 
 export interface ImportResult {
@@ -272,6 +276,11 @@ export interface ExportOptions {
    * exactly as it was, e.g. for a copy that is only inspected.
    */
   markDownloaded?: boolean;
+  /**
+   * Of an encrypted database, export the plain SQLite file instead of the
+   * `MNEMOENC` container (readable by anyone who gets the file). Default false.
+   */
+  plaintext?: boolean;
 }
 
 export interface BackupInfo {
@@ -515,6 +524,34 @@ export interface SpacesApi {
   delete(scope: Scope): Promise<boolean>;
 }
 
+// ---- encryption at rest ----------------------------------------------------------
+
+export interface EncryptionStatus {
+  /** False for in-memory databases, which have nothing at rest to encrypt. */
+  available: boolean;
+  encrypted: boolean;
+  /** Encrypted and its key not in this worker: every other call answers ENCRYPTED. */
+  locked: boolean;
+  /** Cipher of the file ('chacha20', SQLite3 Multiple Ciphers) when encrypted. */
+  cipher: string | null;
+  /** Key derivation of the passphrase when encrypted. */
+  kdf: { name: 'PBKDF2-SHA256'; iterations: number } | null;
+}
+
+export interface EncryptionApi {
+  status(): Promise<EncryptionStatus>;
+  /** Encrypts the database: a new encrypted file is written, verified (counts, content hash), then swapped in. */
+  enable(passphrase: string): Promise<EncryptionStatus>;
+  /** Wrong passphrase: ENCRYPTED, nothing changed. */
+  unlock(passphrase: string): Promise<EncryptionStatus>;
+  /** Closes the file and forgets the key; every other call answers ENCRYPTED until unlocked. */
+  lock(): Promise<EncryptionStatus>;
+  /** Re-wraps the data key under the new passphrase; the database file is not rewritten. */
+  change(oldPassphrase: string, newPassphrase: string): Promise<EncryptionStatus>;
+  /** Writes the database back in plain form (verified, then swapped) and deletes the key file. */
+  disable(passphrase: string): Promise<EncryptionStatus>;
+}
+
 export interface MnemoApi {
   spaces: SpacesApi;
   space(scope: Scope): ScopedApi | Promise<ScopedApi>;
@@ -530,6 +567,7 @@ export interface MnemoApi {
   clearAll(options: ClearAllOptions): Promise<void>;
   files: FilesApi;
   embeddings: EmbeddingsApi;
+  encryption: EncryptionApi;
   /** Rebuilds every full-text index and queues rows missing vectors of the current model. */
   rebuildIndex(): Promise<RebuildResult>;
   /** The seeds' per-session index bookkeeping: dirty when content changed after the last rebuild. */

@@ -13,6 +13,7 @@ import './mn-memories';
 import './mn-search';
 import './mn-settings';
 import './mn-pwa-status';
+import './mn-lock-screen';
 
 const VIEWS = [
   { id: 'chats', label: 'Chats' },
@@ -70,6 +71,8 @@ export class MnApp extends LitElement {
       this.target = (event as CustomEvent<MnApp['target']>).detail;
       this.view = 'chats';
     });
+    // Unlocked, locked, enabled or removed: the info says which, and locked shows the lock screen.
+    this.addEventListener('mn-encryption-changed', () => this.refreshInfo());
     window.addEventListener('hashchange', () => {
       const next = location.hash.slice(1) as ViewId;
       if (VIEWS.some((v) => v.id === next)) this.view = next;
@@ -139,11 +142,19 @@ export class MnApp extends LitElement {
       const show = (o: { isOwner: boolean; ownerId: string; tabId: string }) => (this.ownership = o);
       client.ownership().then(show, () => {});
       void client.onOwnership(show).catch(() => {});
-      this.client.info().then(
-        (info) => (this.info = info),
-        (error: unknown) => (this.failure = String((error as { message?: string }).message ?? error)),
-      );
+      this.refreshInfo();
+      // Another tab may lock or unlock the database.
+      void client.onChange((change) => {
+        if (change.table === '*') this.refreshInfo();
+      }).catch(() => {});
     }
+  }
+
+  private refreshInfo(): void {
+    this.client?.info().then(
+      (info) => (this.info = info),
+      (error: unknown) => (this.failure = String((error as { message?: string }).message ?? error)),
+    );
   }
 
   private switchScope(event: SubmitEvent): void {
@@ -160,6 +171,8 @@ export class MnApp extends LitElement {
   private renderView() {
     if (this.failure) return html`<p class="card error" role="alert">Mnemo could not open its database: ${this.failure}</p>`;
     if (!this.client) return html`<p class="muted" aria-live="polite">Opening the database…</p>`;
+    if (!this.info) return html`<p class="muted" aria-live="polite">Opening the database…</p>`;
+    if (this.info.encryption?.locked) return html`<mn-lock-screen .client=${this.client}></mn-lock-screen>`;
     switch (this.view) {
       case 'memories':
         return html`<mn-memories></mn-memories>`;

@@ -2,6 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { TableCounts } from '../shared/api';
 import { controls, errorText } from './styles';
+import './mn-encryption';
 import './mn-files';
 import { formatBytes, MnView } from './view';
 
@@ -146,6 +147,7 @@ export class MnData extends MnView {
             <p><button class="danger" @click=${this.clearAll}>Delete all data…</button></p>
           </section>
         </div>
+        <mn-encryption></mn-encryption>
         <mn-files></mn-files>
       `,
     });

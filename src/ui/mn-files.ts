@@ -10,6 +10,11 @@ function dateStamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
+/** An encrypted export (`MNEMOENC` container, docs/encryption.md) rather than a plain SQLite file. */
+function sealed(bytes: Uint8Array): boolean {
+  return new TextDecoder('latin1').decode(bytes.subarray(0, 8)) === 'MNEMOENC';
+}
+
 /** Hands a file to the browser as a download. */
 function saveFile(name: string, content: Uint8Array | string, type: string): void {
   // Bytes from the worker arrive in a plain (never shared) ArrayBuffer, which is what Blob takes.
@@ -113,7 +118,7 @@ export class MnFiles extends MnView {
   private exportAll = () =>
     this.run(async () => {
       const bytes = await this.client!.files.export();
-      saveFile(`mnemo-${dateStamp(Date.now())}.sqlite3`, bytes, 'application/vnd.sqlite3');
+      saveFile(`mnemo-${dateStamp(Date.now())}.${sealed(bytes) ? 'mnemoenc' : 'sqlite3'}`, bytes, 'application/vnd.sqlite3');
       return `Downloaded the database (${formatBytes(bytes.byteLength)}).`;
     });
 
@@ -141,7 +146,12 @@ export class MnFiles extends MnView {
     if (mode === 'replace' && !confirm(`Replace ALL data with “${file.name}”? A backup of the current data is taken first.`)) return;
     void this.run(async () => {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const result = await this.client!.files.import(bytes, { mode });
+      let passphrase: string | undefined;
+      if (sealed(bytes)) {
+        passphrase = prompt(`“${file.name}” is encrypted. Its passphrase:`) ?? undefined;
+        if (!passphrase) return 'Import cancelled.';
+      }
+      const result = await this.client!.files.import(bytes, { mode, ...(passphrase ? { passphrase } : {}) });
       form.reset();
       if (result.mode === 'replace') return `Replaced the database with “${file.name}” (${result.rows.messages ?? 0} messages).`;
       const added = Object.values(result.rows).reduce((sum, n) => sum + n, 0);
@@ -158,7 +168,7 @@ export class MnFiles extends MnView {
   private download = (backup: BackupInfo) =>
     this.run(async () => {
       const bytes = await this.client!.files.backups.download(backup.id);
-      saveFile(`mnemo-backup-${dateStamp(backup.createdAt)}.sqlite3`, bytes, 'application/vnd.sqlite3');
+      saveFile(`mnemo-backup-${dateStamp(backup.createdAt)}.${sealed(bytes) ? 'mnemoenc' : 'sqlite3'}`, bytes, 'application/vnd.sqlite3');
       return `Downloaded the backup of ${formatTime(backup.createdAt)}.`;
     });
 
@@ -214,7 +224,7 @@ export class MnFiles extends MnView {
           </p>
 
           <form class="stack" @submit=${this.importFile} aria-label="Import a database file">
-            <label>Database file <input type="file" name="file" accept=".sqlite3,.sqlite,.db,application/vnd.sqlite3,application/x-sqlite3" required /></label>
+            <label>Database file <input type="file" name="file" accept=".sqlite3,.sqlite,.db,.mnemoenc,application/vnd.sqlite3,application/x-sqlite3" required /></label>
             <fieldset class="row">
               <legend>How</legend>
               <label><input type="radio" name="mode" value="merge" checked /> Merge: add what is missing</label>

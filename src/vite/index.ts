@@ -68,7 +68,7 @@ export function mnemo(options: MnemoPluginOptions = {}): Plugin {
     name: 'mnemo',
     config: () => ({
       worker: { format: 'es' },
-      optimizeDeps: { exclude: ['mnemo', '@sqlite.org/sqlite-wasm'] },
+      optimizeDeps: { exclude: ['mnemo', '@sqlite.org/sqlite-wasm', '@evolu/sqlite-wasm'] },
       server: { headers },
       preview: { headers },
     }),

@@ -29,6 +29,9 @@ import { DocumentUploader } from './services/document-upload';
 import { Maintenance } from './services/maintenance';
 import { MemoryAdder } from './services/memory-add';
 import { scopedWriter } from './write';
+import type { EncryptionApi } from '../shared/api';
+import type { Sealer } from './encryption/keys';
+import { unavailableEncryption } from './encryption/unavailable';
 
 export { checkName, fileFor } from './connection';
 export type { Repos } from './repos';
@@ -140,8 +143,14 @@ export async function openCore(options: CoreOptions): Promise<Core> {
   return new Core(driver, name, migrations, options);
 }
 
+/** What an encrypted database adds: its life-cycle API and the sealing of exports. */
+export interface EncryptionHooks {
+  encryption: EncryptionApi;
+  sealer: Sealer | null;
+}
+
 /** Builds the guarded API over a core: each namespace gets only the services it uses. */
-export function createMnemo(core: Core): MnemoService {
+export function createMnemo(core: Core, hooks: EncryptionHooks = { encryption: unavailableEncryption(), sealer: null }): MnemoService {
   const { connection: db, driver, events, now, schemas, embeddings, migrations, limits } = core;
   const writes = { db, events, now };
   const backups = { driver, connection: db, now, events };
@@ -168,8 +177,9 @@ export function createMnemo(core: Core): MnemoService {
       embeddings,
       backupBefore: (reason) => snapshotBefore(backups, reason),
     }),
-    files: createFilesApi({ ...backups, migrations, limits, schemas, vectorCache: embeddings }),
+    files: createFilesApi({ ...backups, migrations, limits, schemas, vectorCache: embeddings, sealer: hooks.sealer }),
     embeddings: embeddingsApi(embeddings, schemas),
+    encryption: hooks.encryption,
     async subscribe(listener: Listener) {
       return core.subscribe(listener);
     },

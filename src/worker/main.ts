@@ -8,12 +8,15 @@ import type { MnemoEvent, OpenOptions, ScopedApi } from '../shared/api';
 import { fail, type MnemoError } from '../shared/errors';
 import type { Scope } from '../shared/models';
 import type { Notice, Ownership, WorkerEntry } from '../shared/protocol';
-import { checkName, createMnemo, openCore, type MnemoService } from './core';
+import { checkName, createMnemo, openCore, type Core, type EncryptionHooks, type MnemoService } from './core';
+import { createCipherDriver } from './engine/cipher-driver';
+import { opfsKeyStore } from './encryption/key-store';
+import { EncryptionManager } from './encryption/manager';
 import type { StorageDriver } from './engine/driver';
 import { createSahPoolDriver } from './engine/sahpool-driver';
 import { bundledMigrations } from './engine/migrations';
 import { loadSqlite } from './engine/sqlite';
-import { normalizeError } from './edge';
+import { guard, normalizeError } from './edge';
 import { browserCatalog } from './embed/catalog';
 import { Router, type Backend, type Call } from './router';
 
@@ -47,18 +50,45 @@ async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => vo
     ...(options.modelBaseUrl ? { modelBaseUrl: options.modelBaseUrl } : {}),
     ...(options.wasmBaseUrl ? { wasmBaseUrl: options.wasmBaseUrl } : {}),
   });
-  const core = await openCore({ ...options, ...(driver ? { driver } : {}), fallbackWarning: warning, catalog });
-  const api: MnemoService = createMnemo(core);
-  await api.subscribe(emit);
+  const cores = new WeakMap<MnemoService, Core>();
+  const reposOf = (api: MnemoService) => cores.get(api)?.repos;
+  const openOn = async (storage: StorageDriver | undefined, hooks?: EncryptionHooks): Promise<MnemoService> => {
+    const core = await openCore({ ...options, ...(storage ? { driver: storage } : {}), fallbackWarning: warning, catalog });
+    const api = createMnemo(core, hooks);
+    cores.set(api, core);
+    await api.subscribe(emit);
+    return api;
+  };
+
+  // In memory (asked for, or no OPFS) there is nothing at rest to encrypt.
+  let manager: EncryptionManager | undefined;
+  let plainApi: MnemoService | undefined;
+  if (driver) {
+    manager = new EncryptionManager({
+      name: checkName(options.name ?? 'mnemo', 'openMnemo'),
+      keys: opfsKeyStore(),
+      plain: driver,
+      cipher: createCipherDriver,
+      open: (storage, sealer, encryption) => openOn(storage, { sealer, encryption }),
+      emit,
+    });
+    await manager.start();
+  } else {
+    plainApi = await openOn(undefined);
+  }
+  const encryption = manager ? guard(manager.api, 'mnemo.encryption') : undefined;
+  const current = (): MnemoService => manager?.current() ?? plainApi!;
 
   // Scoped handles are validated by `space(scope)` and cached per scope. A
   // handle closes over the repositories, so reopening the file drops them.
   const scopes = new Map<string, ScopedApi>();
-  let repos = core.repos;
-  const scoped = (scope: Scope): ScopedApi => {
-    if (core.repos !== repos) {
+  let owner: MnemoService | undefined;
+  let repos: unknown;
+  const scoped = (api: MnemoService, scope: Scope): ScopedApi => {
+    if (api !== owner || reposOf(api) !== repos) {
       scopes.clear();
-      repos = core.repos;
+      owner = api;
+      repos = reposOf(api);
     }
     const key = JSON.stringify(scope); // the whole input, so a scope with stray fields is still refused
     let handle = scopes.get(key);
@@ -73,9 +103,15 @@ async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => vo
   return {
     run: async ({ path, scope, args }: Call) => {
       if (scope === null && NOT_FORWARDED.has(path[0] ?? '')) fail('INVALID_INPUT', `mnemo.${path.join('.')} is handled by each tab's client`);
-      return invoke(scope === null ? api : scoped(scope), path, args);
+      if (scope === null && manager && encryption) {
+        if (path[0] === 'encryption') return invoke({ encryption }, path, args);
+        if (path.length === 1 && path[0] === 'info') return manager.info();
+        // Encryption belongs to the database opened here; another name would open in the cipher pool without a key record.
+        if (path[0] === 'initDatabase' && manager.status().encrypted) fail('ENCRYPTED', 'initDatabase: the database is encrypted; remove encryption before switching databases');
+      }
+      return invoke(scope === null ? current() : scoped(current(), scope), path, args);
     },
-    close: () => api.close(),
+    close: () => (manager ? manager.close() : plainApi!.close()),
   };
 }
 

@@ -526,6 +526,15 @@ const ROOT: Record<string, Entry> = {
   'files.backups.restore': { kind: 'args', args: () => [backupIdArg('NOT_FOUND')] },
   'files.backups.download': { kind: 'args', args: () => [backupIdArg('NOT_FOUND'), objectArg({ markDownloaded: boolArg(false) }, { optional: true })] },
   'files.backups.delete': { kind: 'args', args: () => [backupIdArg({ resolves: false })] },
+  'encryption.status': { kind: 'none' },
+  'encryption.enable': { kind: 'args', args: () => [textArg('a passphrase', { max: 1024, required: true, nonEmpty: true })] },
+  'encryption.unlock': { kind: 'args', args: () => [textArg('a passphrase', { max: 1024, required: true, nonEmpty: true })] },
+  'encryption.lock': { kind: 'skip', reason: 'takes no input; in-memory databases refuse it with ENCRYPTED, e2e/encryption.test.ts covers it' },
+  'encryption.change': {
+    kind: 'args',
+    args: () => [textArg('old passphrase', { max: 1024, required: true, nonEmpty: true }), textArg('new passphrase', { max: 1024, required: true, nonEmpty: true })],
+  },
+  'encryption.disable': { kind: 'args', args: () => [textArg('a passphrase', { max: 1024, required: true, nonEmpty: true })] },
   'embeddings.status': { kind: 'none' },
   'embeddings.setModel': { kind: 'args', args: () => [modelIdArg()] },
   'embeddings.importModel': {
@@ -1119,7 +1128,8 @@ describe('the fuzz inputs are bad for the intended reason', () => {
   // Each method's valid argument list succeeds on a fresh copy of the fixture, so
   // a rejection above is caused by the one replaced argument.
   // Not controlled: these need a real database file, an existing backup, or a model folder and a writable model store.
-  const uncontrolled = ['files.import', 'files.backups.restore', 'files.backups.download', 'embeddings.importModel'];
+  // encryption.*: in-memory databases (these tests) refuse every valid call with ENCRYPTED; the browser test covers them.
+  const uncontrolled = ['files.import', 'files.backups.restore', 'files.backups.download', 'embeddings.importModel', 'encryption.enable', 'encryption.unlock', 'encryption.change', 'encryption.disable'];
   const controlled = (table: Record<string, Entry>, scoped: boolean) =>
     Object.entries(table)
       .filter((e): e is [string, Extract<Entry, { kind: 'args' }>] => e[1].kind === 'args' && !uncontrolled.includes(e[0]))

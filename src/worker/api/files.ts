@@ -18,6 +18,7 @@ import { BACKUP_ID, backupStatus, findBackup, listBackups, markDownloaded, takeA
 import { exportSpaceJson } from '../files/json';
 import { exclusive } from '../files/lock';
 import { replaceDatabase } from '../files/replace';
+import { checkPassphrase, isContainer, unseal, type Sealer } from '../encryption/keys';
 
 export interface FilesDeps extends BackupDeps {
   events: Changes & ProgressReporter;
@@ -26,6 +27,8 @@ export interface FilesDeps extends BackupDeps {
   schemas: Schemas;
   /** The embedding service's vector cache, which merged rows bypass. */
   vectorCache: { invalidate(): void };
+  /** Set while the database is encrypted: exports and downloaded backups leave sealed (`MNEMOENC`). */
+  sealer: Sealer | null;
 }
 
 const MAX_REASON_CHARS = 64;
@@ -42,8 +45,11 @@ function plainObject<const TEntries extends v.ObjectEntries>(entries: TEntries, 
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
-const importOptions = plainObject({ mode: v.picklist(['replace', 'merge'], "'replace' or 'merge'") }, 'an object with mode');
-const exportOptions = v.optional(plainObject({ markDownloaded: v.optional(v.boolean('a boolean')) }, 'an object'), {});
+const importOptions = plainObject(
+  { mode: v.picklist(['replace', 'merge'], "'replace' or 'merge'"), passphrase: v.optional(v.string('a string')) },
+  'an object with mode',
+);
+const exportOptions = v.optional(plainObject({ markDownloaded: v.optional(v.boolean('a boolean')), plaintext: v.optional(v.boolean('a boolean')) }, 'an object'), {});
 const backupId = v.pipe(v.string('a string'), v.regex(BACKUP_ID, 'a backup id'));
 const reason = v.optional(
   v.pipe(
@@ -60,6 +66,13 @@ function fileBytes(bytes: unknown, context: string): Uint8Array {
   if (bytes instanceof Uint8Array) return bytes;
   if (bytes instanceof ArrayBuffer) return new Uint8Array(bytes);
   fail('INVALID_INPUT', `${context}: field 'bytes' must be a Uint8Array or an ArrayBuffer`);
+}
+
+/** An encrypted export is opened first; the bad-file checks then run on what is inside. */
+async function opened(bytes: Uint8Array, passphrase: string | undefined): Promise<Uint8Array> {
+  if (!isContainer(bytes)) return bytes;
+  if (passphrase === undefined) fail('ENCRYPTED', "files.import: the file is encrypted; pass its passphrase in the field 'passphrase'");
+  return unseal(bytes, checkPassphrase(passphrase, 'files.import'));
 }
 
 /** Large files cross to the page without a copy. */
@@ -101,10 +114,13 @@ export function createFilesApi(deps: FilesDeps): FilesApi {
     }
   }
 
+  /** The plain bytes as they leave the worker: sealed while the database is encrypted, unless asked otherwise. */
+  const outgoing = async (bytes: Uint8Array, plaintext: boolean | undefined) => (deps.sealer && !plaintext ? deps.sealer.seal(bytes) : bytes);
+
   return {
     async export(options?: ExportOptions) {
-      const { markDownloaded: mark = true } = check(exportOptions, options, 'files.export');
-      const bytes = snapshotOpen(driver, connection.file, connection.sql);
+      const { markDownloaded: mark = true, plaintext } = check(exportOptions, options, 'files.export');
+      const bytes = await outgoing(snapshotOpen(driver, connection.file, connection.sql), plaintext);
       if (mark) markDownloaded(deps, deps.now());
       return handOver(bytes);
     },
@@ -118,8 +134,9 @@ export function createFilesApi(deps: FilesDeps): FilesApi {
     },
     async import(bytes: Uint8Array | ArrayBuffer, options: ImportOptions) {
       const input = fileBytes(bytes, 'files.import');
-      const { mode } = check(importOptions, options, 'files.import');
-      return exclusive(connection, () => importFile(input, mode, 'import', 'before-import'));
+      const { mode, passphrase } = check(importOptions, options, 'files.import');
+      const plain = await opened(input, passphrase);
+      return exclusive(connection, () => importFile(plain, mode, 'import', 'before-import'));
     },
     backups: {
       async list() {
@@ -135,9 +152,9 @@ export function createFilesApi(deps: FilesDeps): FilesApi {
       },
       async download(id, options?: ExportOptions) {
         const target = check(backupId, id, 'files.backups.download');
-        const { markDownloaded: mark = true } = check(exportOptions, options, 'files.backups.download');
+        const { markDownloaded: mark = true, plaintext } = check(exportOptions, options, 'files.backups.download');
         const backup = findBackup(deps, target);
-        const bytes = driver.readFile(backup.file);
+        const bytes = await outgoing(driver.readFile(backup.file), plaintext);
         if (mark) markDownloaded(deps, backup.createdAt);
         return handOver(bytes);
       },
