@@ -150,3 +150,74 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await page.screenshot({ path: screenshotPath('chat-errors'), fullPage: true });
   await browser.dispose();
 });
+
+test('after an exchange the model’s facts go through dedup and are shown with undo', async () => {
+  const facts = {
+    memories: [
+      { content: 'The user lives in Porto', kind: 'long', importance: 0.7 },
+      { content: 'I am allergic to peanuts', kind: 'long', importance: 0.6 },
+      { content: 'The user is planning a trip this week', kind: 'short', importance: 0.4 },
+    ],
+  };
+  const extractor = await startFakeOpenAI({ reply: (body) => (body.stream === true ? 'Noted, Porto it is.' : JSON.stringify(facts)) });
+  const server = await serveApp({ connectSrc: [new URL(extractor.baseUrl).origin] });
+  const browser = await launch();
+  try {
+    const page = await openApp(browser.context, server.url);
+    const ids = await page.evaluate(async ([scope, baseUrl]) => {
+      await window.mnemo!.settings.set('chat.endpoints', [{ id: 'x', name: 'Extractor', baseUrl, model: 'chat' }]);
+      const s = window.mnemo!.space(scope);
+      const session = await s.sessions.create({ name: 'Me' });
+      const conversation = await s.conversations.create({ sessionId: session.id, title: 'About me' });
+      return { session: session.id, conversation: conversation.id };
+    }, [SCOPE, extractor.baseUrl] as const);
+    await page.evaluate(({ session, conversation }) => (location.hash = `chats/${session}/${conversation}`), ids);
+    const box = page.getByLabel('Message', { exact: true });
+    await box.fill('/remember I am allergic to peanuts');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Remembered');
+    await page.getByLabel(/Learn memories from each answer/).check();
+    await expect.poll(async () => ((await page.evaluate(() => window.mnemo!.settings.get('chat.preferences'))) as { extractMemories?: boolean } | null)?.extractMemories).toBe(true);
+
+    await box.fill('I moved to Porto; planning a trip this week.');
+    await box.press('Enter');
+    const list = page.getByRole('list', { name: 'Memories from this exchange' });
+    await expect.poll(() => list.locator('li').count(), { timeout: 30_000 }).toBe(3);
+    expect(await list.locator('li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset['action']))).toEqual(['added', 'ignored', 'added']);
+    expect(await list.textContent()).toContain('Already known: I am allergic to peanuts');
+    expect(await list.getByRole('button', { name: 'Undo: I am allergic to peanuts' }).count()).toBe(0);
+
+    // The extraction request: strict JSON schema, the known fact listed, the exchange included.
+    const request = extractor.chatBodies().find((b) => b.stream !== true)! as { response_format?: { type: string }; messages: Array<{ content: string }> };
+    expect(request.response_format?.type).toBe('json_schema');
+    expect(request.messages[1]!.content).toContain('- I am allergic to peanuts');
+    expect(request.messages[1]!.content).toContain('user: I moved to Porto');
+
+    const memories = () =>
+      page.evaluate(async (scope) => {
+        const s = window.mnemo!.space(scope);
+        const all = [...(await s.memories.list({ kind: 'long' })).items, ...(await s.memories.list({ kind: 'short' })).items];
+        return all.map((m) => ({ content: m.content, source: m.metadata['source'] })).sort((a, b) => a.content.localeCompare(b.content));
+      }, SCOPE);
+    expect(await memories()).toEqual([
+      { content: 'I am allergic to peanuts', source: 'user' },
+      { content: 'The user is planning a trip this week', source: 'extraction' },
+      { content: 'The user lives in Porto', source: 'extraction' },
+    ]);
+    await page.screenshot({ path: screenshotPath('chat-extraction-light'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: screenshotPath('chat-extraction-dark'), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.screenshot({ path: screenshotPath('chat-extraction-360'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await list.getByRole('button', { name: 'Undo: The user lives in Porto' }).click();
+    await expect.poll(() => list.locator('li').first().textContent()).toContain('Undone: The user lives in Porto');
+    expect((await memories()).map((m) => m.content)).toEqual(['I am allergic to peanuts', 'The user is planning a trip this week']);
+  } finally {
+    await browser.dispose();
+    await server.close();
+    await extractor.close();
+  }
+});

@@ -69,7 +69,8 @@ test('spaces: create, rename, switch, delete with a confirmation naming what is 
     await page.evaluate(() => (location.hash = 'memories'));
     await page.getByLabel('New long-term memory').fill('Stand-up at nine');
     await page.getByRole('button', { name: 'Add memory' }).click();
-    await expect.poll(() => page.evaluate(async () => (await window.mnemo!.space({ userId: 'local', spaceId: 'work' }).memories.list()).total)).toBe(1);
+    // The first memory loads the embedding model for the duplicate check: generous timeout.
+    await expect.poll(() => page.evaluate(async () => (await window.mnemo!.space({ userId: 'local', spaceId: 'work' }).memories.list()).total), { timeout: 60_000 }).toBe(1);
     await page.goBack();
     await expect.poll(() => hash(page)).toBe('#spaces');
     await shots(page, 'spaces');
@@ -273,7 +274,7 @@ test('vector entries by collection: view, edit, delete, clear; memories beyond t
     await expect.poll(() => items.count()).toBe(1);
     await page.getByLabel('Include expired').check();
     await expect.poll(() => items.count()).toBe(2);
-    expect(await page.locator('mn-memories').textContent()).toContain('Old plan');
+    expect((await items.allTextContents()).join(' ')).toContain('Old plan');
     await shots(page, 'memories-expired');
     await page.getByRole('button', { name: 'Remove expired' }).click();
     await expect.poll(() => page.locator('mn-memories [role=status]').textContent()).toBe('Removed 1 expired memory.');

@@ -316,10 +316,14 @@ async function tour(page: Page, stored: Stored) {
     await check('chats');
   }
 
-  // Memories: every memory's text in the long-term list.
   await page.evaluate(() => (location.hash = 'memories'));
-  await expect.poll(() => page.locator('mn-memories [data-testid=memories] > li').count(), { timeout: 30_000 }).toBe(stored.memories);
+  // Memories: every memory's text in the long-term list, over its pages of 50.
+  const memoryItems = page.locator('mn-memories [data-testid=memories] > li');
+  await expect.poll(() => memoryItems.count(), { timeout: 30_000 }).toBe(Math.min(50, stored.memories));
   await check('memories');
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect.poll(() => memoryItems.count(), { timeout: 30_000 }).toBe(stored.memories - 50);
+  await check('memories-2');
 
   // Documents: choose the session, open the chunks of the payload document.
   await page.evaluate(() => (location.hash = 'documents'));
@@ -412,7 +416,7 @@ describe('stored XSS payloads', () => {
       expect(seen.problems).toEqual([]);
       expect(stored.messageIds.filter((id) => !seen.seen.has(id)), 'messages never rendered').toEqual([]);
       expect(seen.links, 'links rendered').toBeGreaterThan(5);
-      expect(seen.texts.memories).toBeGreaterThanOrEqual(PAYLOADS.length);
+      expect(seen.texts.memories! + seen.texts['memories-2']!).toBeGreaterThanOrEqual(PAYLOADS.length);
       expect(seen.texts.documents).toBeGreaterThanOrEqual(stored.chunks);
       expect(seen.texts.search).toBeGreaterThan(50);
       expect(seen.texts.vectors).toBeGreaterThanOrEqual(stored.vectorIds.length + 2);

@@ -111,7 +111,7 @@ export class MnExecutions extends MnView {
           !page || page.total === 0
             ? html`<p class="muted">No executions${this.agentId || this.sessionId || this.status ? ' match these filters' : ' yet; every model run of the chat is recorded here'}.</p>`
             : html`<p class="meta" data-testid="executions-total">${page.total} executions</p>
-                <div class="scroll">
+                <div class="scroll" tabindex="0" role="region" aria-label="Executions table">
                   <table data-testid="executions">
                     <caption class="sr-only">Agent executions, newest first</caption>
                     <thead>

@@ -100,7 +100,7 @@ export class MnMemories extends MnView {
   private async act(action: () => Promise<unknown>, done?: string): Promise<void> {
     try {
       await action();
-      this.notice = done ?? null;
+      if (done !== undefined) this.notice = done;
     } catch (error) {
       this.notice = errorText(error);
     }
@@ -198,6 +198,8 @@ export class MnMemories extends MnView {
             ${k === 'long' ? 'Long-term' : 'Short-term'}
           </button>`,
         )}
+      </div>
+      <div class="row">
         <label>Order
           <select
             @change=${(e: Event) => {
