@@ -80,6 +80,9 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
   const browser = await launch();
   try {
     const page = await openApp(browser.context, `${app.url}#chats`);
+    await page.evaluate(async (scope) => {
+      await window.mnemo!.space(scope).vectors.add({ collection: 'notes', content: 'A note to reach by keyboard' });
+    }, SCOPE);
     const key = (k: string) => page.keyboard.press(k);
     const leaveField = async () => {
       for (let i = 0; i < 10; i += 1) {
@@ -158,6 +161,17 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
       }
       expect(stops.length, `${label} has focus stops`).toBeGreaterThan(0);
     }
+    expect(unnamed).toEqual([]);
+
+    // Vectors: open the collection and its entry with Enter; the URL follows.
+    await page.evaluate(() => (location.hash = 'vectors'));
+    await tabTo((f) => f.host === 'mn-vectors' && f.name.startsWith('notes'));
+    await key('Enter');
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe('#vectors/notes');
+    await tabTo((f) => f.host === 'mn-vectors' && f.name.startsWith('A note to reach'));
+    await key('Enter');
+    await expect.poll(() => page.evaluate(() => location.hash)).toMatch(/^#vectors\/notes\/[^/]+$/);
+    await tabTo((f) => f.host === 'mn-vectors' && f.name === 'Edit entry');
     expect(unnamed).toEqual([]);
 
     // Spaces: create one from the form, by keyboard.
