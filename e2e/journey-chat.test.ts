@@ -221,3 +221,75 @@ test('after an exchange the model’s facts go through dedup and are shown with 
     await extractor.close();
   }
 });
+
+test('regenerate and edit-and-resend keep the earlier text in archived branches; a 429 counts down its Retry-After', async () => {
+  const browser = await launch();
+  try {
+    const page = await openApp(browser.context, app.url);
+    const ids = await page.evaluate(async ([scope, baseUrl]) => {
+      await window.mnemo!.settings.set('chat.endpoints', [
+        { id: 'chat', name: 'Fake', baseUrl, model: 'chat' },
+        { id: 'busy', name: 'Busy', baseUrl, model: 'rate-limited' },
+      ]);
+      const s = window.mnemo!.space(scope);
+      const session = await s.sessions.create({ name: 'Branches' });
+      const conversation = await s.conversations.create({ sessionId: session.id, title: 'Tea' });
+      return { session: session.id, conversation: conversation.id };
+    }, [SCOPE, fake.baseUrl] as const);
+    await page.evaluate(({ session, conversation }) => (location.hash = `chats/${session}/${conversation}`), ids);
+    const conversations = () =>
+      page.evaluate(async ([scope, sessionId]) => {
+        const s = window.mnemo!.space(scope);
+        const list = (await s.conversations.list({ sessionId })).items;
+        return Promise.all(
+          list.map(async (c) => ({
+            title: c.title,
+            status: c.status,
+            messages: (await s.messages.page(c.id, { page: 1, pageSize: 50 })).items.map((m) => `${m.role}: ${m.content}`),
+          })),
+        );
+      }, [SCOPE, ids.session] as const);
+    const box = page.getByLabel('Message', { exact: true });
+    const articles = page.getByTestId('messages').locator('article[data-id]');
+    await box.fill('Which tea?');
+    await box.press('Enter');
+    await expect.poll(() => articles.nth(1).locator('.content').textContent(), { timeout: 30_000 }).toContain('You like green tea');
+
+    await articles.nth(1).getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => page.getByTestId('composer-notice').textContent(), { timeout: 30_000 }).toContain('Tea · branch 1');
+    await expect.poll(async () => (await conversations()).length, { timeout: 30_000 }).toBe(2);
+    await expect.poll(async () => (await conversations()).find((c) => c.title === 'Tea')?.messages.length, { timeout: 30_000 }).toBe(2);
+    const afterRegenerate = await conversations();
+    expect(afterRegenerate.find((c) => c.title === 'Tea · branch 1')).toMatchObject({ status: 'archived', messages: [`user: Which tea?`, expect.stringContaining('assistant: Hello!')] });
+    await expect.poll(() => page.getByTestId('conversations').textContent()).toContain('Tea · branch 1');
+
+    await articles.first().getByRole('button', { name: 'Edit and resend this message' }).click();
+    expect(await box.inputValue()).toBe('Which tea?');
+    expect(await page.getByTestId('editing').isVisible()).toBe(true);
+    await box.fill('Which coffee?');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent(), { timeout: 30_000 }).toContain('Tea · branch 2');
+    await expect.poll(async () => (await conversations()).find((c) => c.title === 'Tea')?.messages, { timeout: 30_000 }).toEqual([
+      'user: Which coffee?', expect.stringContaining('assistant: Hello!'),
+    ]);
+    expect((await conversations()).find((c) => c.title === 'Tea · branch 2')?.messages[0]).toBe('user: Which tea?');
+    await page.screenshot({ path: screenshotPath('chat-branches'), fullPage: true });
+
+    // 429 with Retry-After: 7 — the error shows a countdown that reaches "You can retry now."
+    await page.getByRole('form', { name: 'New message' }).getByLabel('Model', { exact: true }).selectOption('busy');
+    await box.fill('Again?');
+    await box.press('Enter');
+    const countdown = page.getByTestId('messages').getByTestId('retry-countdown').last();
+    await expect.poll(() => countdown.textContent(), { timeout: 30_000 }).toMatch(/^Rate limited: retry in [1-7] s\.$/);
+    await page.screenshot({ path: screenshotPath('chat-429-light'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.screenshot({ path: screenshotPath('chat-429-dark-360'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(() => countdown.textContent(), { timeout: 20_000 }).toBe('You can retry now.');
+    expect((await conversations()).find((c) => c.title === 'Tea')?.messages).toContain('user: Again?');
+  } finally {
+    await browser.dispose();
+  }
+});

@@ -16,6 +16,7 @@ import {
 } from './chat/endpoints';
 import { extractMemories, toMemoryInputs } from './chat/extraction';
 import { createChatClient, type ChatClient } from './chat/openai';
+import { branchOff } from './chat/branch';
 import { applyExtracted, undoApplied, type AppliedMemory } from './chat/remember';
 import { INTERRUPTED, runTurn, streamLockName, type TurnResult } from './chat/turn';
 import { controls, errorText } from './styles';
@@ -63,6 +64,7 @@ export class MnChatComposer extends MnView {
     sessionId: { attribute: false },
     extracted: { state: true },
     extracting: { state: true },
+    editing: { state: true },
     endpointId: { state: true },
     role: { state: true },
     busy: { state: true },
@@ -74,6 +76,8 @@ export class MnChatComposer extends MnView {
   /** What the last exchange taught (memory extraction), with undo. */
   declare extracted: Extracted | null;
   declare extracting: boolean;
+  /** The user message being edited: sending keeps the conversation so far in a branch and resends the new text. */
+  declare editing: Message | null;
   /** The picked endpoint, or NO_MODEL; null until the saved preference is read. */
   declare endpointId: string | null;
   declare role: MessageRole;
@@ -87,6 +91,7 @@ export class MnChatComposer extends MnView {
     this.sessionId = null;
     this.extracted = null;
     this.extracting = false;
+    this.editing = null;
     this.endpointId = null;
     this.role = 'user';
     this.busy = false;
@@ -179,6 +184,11 @@ export class MnChatComposer extends MnView {
     const { endpoint } = this.chosen;
     let user: Message;
     try {
+      if (this.editing) {
+        const { branch } = await branchOff(space, this.conversationId, this.editing.id, 'from');
+        this.notice = { text: `The earlier version is kept in “${branch.title ?? ''}”.`, error: false };
+        this.editing = null;
+      }
       user = await space.messages.add({ conversationId: this.conversationId, role: endpoint ? 'user' : this.role, content: input.text });
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
@@ -186,6 +196,30 @@ export class MnChatComposer extends MnView {
     }
     box.value = '';
     if (endpoint) await this.answer(user, []);
+  }
+
+  /** Regenerate: the conversation so far goes to a branch, the answers after the user message are removed, and it is asked again. */
+  async regenerate(answer: Message): Promise<void> {
+    const replyTo = answer.metadata['replyTo'];
+    if (this.busy || typeof replyTo !== 'string') return;
+    const space = this.space!;
+    try {
+      const { branch } = await branchOff(space, answer.conversationId, replyTo, 'after');
+      this.notice = { text: `The earlier answer is kept in “${branch.title ?? ''}”.`, error: false };
+      await this.answer(await space.messages.get(replyTo), []);
+    } catch (error) {
+      this.notice = { text: errorText(error), error: true };
+    }
+  }
+
+  /** Edit: the message's text goes into the composer; sending creates the branch. */
+  startEdit(message: Message): void {
+    this.editing = message;
+    const box = this.renderRoot.querySelector<HTMLTextAreaElement>('#composer');
+    if (box) {
+      box.value = message.content;
+      box.focus();
+    }
   }
 
   /** Asks again for a stored user message (Retry, Resend without excluded). */
@@ -198,6 +232,13 @@ export class MnChatComposer extends MnView {
       await this.answer(user, request.exclude);
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
+    }
+  }
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('conversationId')) {
+      this.editing = null;
+      this.extracted = null;
     }
   }
 
@@ -399,6 +440,12 @@ export class MnChatComposer extends MnView {
             ><input type="checkbox" name="extract" .checked=${config?.preferences.extractMemories ?? false} @change=${this.toggleExtraction} /> Learn
             memories from each answer (asks the model once more)</label
           >`
+        : nothing}
+      ${this.editing
+        ? html`<p class="row hint" role="status" data-testid="editing">
+            Editing a message: sending keeps the conversation so far in a branch and sends the new text.
+            <button type="button" class="secondary" @click=${() => (this.editing = null)}>Cancel edit</button>
+          </p>`
         : nothing}
       ${config && config.endpoints.length === 0 ? html`<p class="meta hint">To chat with a model, add an endpoint in <a href="#settings">Settings</a>.</p>` : nothing}
       ${this.notice

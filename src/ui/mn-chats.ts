@@ -1,6 +1,6 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
-import { CONVERSATION_STATUSES, type Agent, type Conversation, type ConversationStatus, type Page, type Session } from '../shared/models';
+import { CONVERSATION_STATUSES, type Agent, type Conversation, type ConversationStatus, type Message, type Page, type Session } from '../shared/models';
 import { scopeKey } from '../shared/scope';
 import type { ResendRequest } from './mn-chat-composer';
 import './mn-chat-composer';
@@ -341,6 +341,8 @@ export class MnChats extends MnView {
       <h2 id="messages-h">Messages</h2>
       <mn-message-list
         @mn-chat-resend=${this.resend}
+        @mn-chat-regenerate=${(e: CustomEvent<Message>) => void this.renderRoot.querySelector('mn-chat-composer')?.regenerate(e.detail)}
+        @mn-chat-edit=${(e: CustomEvent<Message>) => this.renderRoot.querySelector('mn-chat-composer')?.startEdit(e.detail)}
         .conversationId=${this.conversationId}
         .targetId=${this.target?.conversationId === this.conversationId ? this.target?.messageId : undefined}
       ></mn-message-list>
