@@ -176,7 +176,7 @@ test('after an exchange the model’s facts go through dedup and are shown with 
     await box.fill('/remember I am allergic to peanuts');
     await box.press('Enter');
     await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Remembered');
-    await page.getByLabel(/Learn memories from each answer/).check();
+    await page.getByRole('checkbox', { name: /Learn memories from each answer/ }).check();
     await expect.poll(async () => ((await page.evaluate(() => window.mnemo!.settings.get('chat.preferences'))) as { extractMemories?: boolean } | null)?.extractMemories).toBe(true);
 
     await box.fill('I moved to Porto; planning a trip this week.');

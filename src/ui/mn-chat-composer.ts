@@ -436,10 +436,7 @@ export class MnChatComposer extends MnView {
         </span>
       </div>
       ${endpoint
-        ? html`<label class="meta"
-            ><input type="checkbox" name="extract" .checked=${config?.preferences.extractMemories ?? false} @change=${this.toggleExtraction} /> Learn
-            memories from each answer (asks the model once more)</label
-          >`
+        ? html`<label class="meta"><input type="checkbox" name="extract" .checked=${config?.preferences.extractMemories ?? false} @change=${this.toggleExtraction} /> ${'Learn memories from each answer (asks the model once more)'}</label>`
         : nothing}
       ${this.editing
         ? html`<p class="row hint" role="status" data-testid="editing">
