@@ -260,7 +260,7 @@ export class MnMessageList extends MnView {
       ${failure
         ? html`<div class="failure" role="alert" data-testid="chat-error">
             <p class="error"><strong>${failure.message}</strong></p>
-            ${failure.hint ? html`<p class="meta">${failure.hint}</p>` : nothing}
+            ${failure.hint && !failure.retryAfterSeconds ? html`<p class="meta">${failure.hint}</p>` : nothing}
             ${failure.detail ? html`<p class="meta">Server said: ${failure.detail}</p>` : nothing}
             ${failure.retryAfterSeconds ? html`<p class="meta"><mn-countdown .until=${message.updatedAt + failure.retryAfterSeconds * 1000}></mn-countdown></p>` : nothing}
             ${replyTo ? html`<button type="button" class="secondary" @click=${() => this.resend(message, message.content === '')}>Retry</button>` : nothing}
