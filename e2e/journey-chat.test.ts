@@ -150,3 +150,146 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await page.screenshot({ path: screenshotPath('chat-errors'), fullPage: true });
   await browser.dispose();
 });
+
+test('after an exchange the model’s facts go through dedup and are shown with undo', async () => {
+  const facts = {
+    memories: [
+      { content: 'The user lives in Porto', kind: 'long', importance: 0.7 },
+      { content: 'I am allergic to peanuts', kind: 'long', importance: 0.6 },
+      { content: 'The user is planning a trip this week', kind: 'short', importance: 0.4 },
+    ],
+  };
+  const extractor = await startFakeOpenAI({ reply: (body) => (body.stream === true ? 'Noted, Porto it is.' : JSON.stringify(facts)) });
+  const server = await serveApp({ connectSrc: [new URL(extractor.baseUrl).origin] });
+  const browser = await launch();
+  try {
+    const page = await openApp(browser.context, server.url);
+    const ids = await page.evaluate(async ([scope, baseUrl]) => {
+      await window.mnemo!.settings.set('chat.endpoints', [{ id: 'x', name: 'Extractor', baseUrl, model: 'chat' }]);
+      const s = window.mnemo!.space(scope);
+      const session = await s.sessions.create({ name: 'Me' });
+      const conversation = await s.conversations.create({ sessionId: session.id, title: 'About me' });
+      return { session: session.id, conversation: conversation.id };
+    }, [SCOPE, extractor.baseUrl] as const);
+    await page.evaluate(({ session, conversation }) => (location.hash = `chats/${session}/${conversation}`), ids);
+    const box = page.getByLabel('Message', { exact: true });
+    await box.fill('/remember I am allergic to peanuts');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Remembered');
+    await page.getByRole('checkbox', { name: /Learn memories from each answer/ }).check();
+    await expect.poll(async () => ((await page.evaluate(() => window.mnemo!.settings.get('chat.preferences'))) as { extractMemories?: boolean } | null)?.extractMemories).toBe(true);
+
+    await box.fill('I moved to Porto; planning a trip this week.');
+    await box.press('Enter');
+    const list = page.getByRole('list', { name: 'Memories from this exchange' });
+    await expect.poll(() => list.locator('li').count(), { timeout: 30_000 }).toBe(3);
+    expect(await list.locator('li').evaluateAll((items) => items.map((li) => (li as HTMLElement).dataset['action']))).toEqual(['added', 'ignored', 'added']);
+    expect(await list.textContent()).toContain('Already known: I am allergic to peanuts');
+    expect(await list.getByRole('button', { name: 'Undo: I am allergic to peanuts' }).count()).toBe(0);
+
+    // The extraction request: strict JSON schema, the known fact listed, the exchange included.
+    const request = extractor.chatBodies().find((b) => b.stream !== true)! as { response_format?: { type: string }; messages: Array<{ content: string }> };
+    expect(request.response_format?.type).toBe('json_schema');
+    expect(request.messages[1]!.content).toContain('- I am allergic to peanuts');
+    expect(request.messages[1]!.content).toContain('user: I moved to Porto');
+
+    const memories = () =>
+      page.evaluate(async (scope) => {
+        const s = window.mnemo!.space(scope);
+        const all = [...(await s.memories.list({ kind: 'long' })).items, ...(await s.memories.list({ kind: 'short' })).items];
+        return all.map((m) => ({ content: m.content, source: m.metadata['source'] })).sort((a, b) => a.content.localeCompare(b.content));
+      }, SCOPE);
+    expect(await memories()).toEqual([
+      { content: 'I am allergic to peanuts', source: 'user' },
+      { content: 'The user is planning a trip this week', source: 'extraction' },
+      { content: 'The user lives in Porto', source: 'extraction' },
+    ]);
+    await page.screenshot({ path: screenshotPath('chat-extraction-light'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.screenshot({ path: screenshotPath('chat-extraction-dark'), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.screenshot({ path: screenshotPath('chat-extraction-360'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await list.getByRole('button', { name: 'Undo: The user lives in Porto' }).click();
+    await expect.poll(() => list.locator('li').first().textContent()).toContain('Undone: The user lives in Porto');
+    expect((await memories()).map((m) => m.content)).toEqual(['I am allergic to peanuts', 'The user is planning a trip this week']);
+  } finally {
+    await browser.dispose();
+    await server.close();
+    await extractor.close();
+  }
+});
+
+test('regenerate and edit-and-resend keep the earlier text in archived branches; a 429 counts down its Retry-After', async () => {
+  const browser = await launch();
+  try {
+    const page = await openApp(browser.context, app.url);
+    const ids = await page.evaluate(async ([scope, baseUrl]) => {
+      await window.mnemo!.settings.set('chat.endpoints', [
+        { id: 'chat', name: 'Fake', baseUrl, model: 'chat' },
+        { id: 'busy', name: 'Busy', baseUrl, model: 'rate-limited' },
+      ]);
+      const s = window.mnemo!.space(scope);
+      const session = await s.sessions.create({ name: 'Branches' });
+      const conversation = await s.conversations.create({ sessionId: session.id, title: 'Tea' });
+      return { session: session.id, conversation: conversation.id };
+    }, [SCOPE, fake.baseUrl] as const);
+    await page.evaluate(({ session, conversation }) => (location.hash = `chats/${session}/${conversation}`), ids);
+    const conversations = () =>
+      page.evaluate(async ([scope, sessionId]) => {
+        const s = window.mnemo!.space(scope);
+        const list = (await s.conversations.list({ sessionId })).items;
+        return Promise.all(
+          list.map(async (c) => ({
+            title: c.title,
+            status: c.status,
+            messages: (await s.messages.page(c.id, { page: 1, pageSize: 50 })).items.map((m) => `${m.role}: ${m.content}`),
+          })),
+        );
+      }, [SCOPE, ids.session] as const);
+    const box = page.getByLabel('Message', { exact: true });
+    const articles = page.getByTestId('messages').locator('article[data-id]');
+    await box.fill('Which tea?');
+    await box.press('Enter');
+    await expect.poll(() => articles.nth(1).locator('.content').textContent(), { timeout: 30_000 }).toContain('You like green tea');
+
+    await articles.nth(1).getByRole('button', { name: 'Regenerate' }).click();
+    await expect.poll(() => page.getByTestId('composer-notice').textContent(), { timeout: 30_000 }).toContain('Tea · branch 1');
+    await expect.poll(async () => (await conversations()).length, { timeout: 30_000 }).toBe(2);
+    await expect.poll(async () => (await conversations()).find((c) => c.title === 'Tea')?.messages.length, { timeout: 30_000 }).toBe(2);
+    const afterRegenerate = await conversations();
+    expect(afterRegenerate.find((c) => c.title === 'Tea · branch 1')).toMatchObject({ status: 'archived', messages: [`user: Which tea?`, expect.stringContaining('assistant: Hello!')] });
+    await expect.poll(() => page.getByTestId('conversations').textContent()).toContain('Tea · branch 1');
+
+    await articles.first().getByRole('button', { name: 'Edit and resend this message' }).click();
+    expect(await box.inputValue()).toBe('Which tea?');
+    expect(await page.getByTestId('editing').isVisible()).toBe(true);
+    await box.fill('Which coffee?');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent(), { timeout: 30_000 }).toContain('Tea · branch 2');
+    await expect.poll(async () => (await conversations()).find((c) => c.title === 'Tea')?.messages, { timeout: 30_000 }).toEqual([
+      'user: Which coffee?', expect.stringContaining('assistant: Hello!'),
+    ]);
+    expect((await conversations()).find((c) => c.title === 'Tea · branch 2')?.messages[0]).toBe('user: Which tea?');
+    await page.screenshot({ path: screenshotPath('chat-branches'), fullPage: true });
+
+    // 429 with Retry-After: 7 — the error shows a countdown that reaches "You can retry now."
+    await page.getByRole('form', { name: 'New message' }).getByLabel('Model', { exact: true }).selectOption('busy');
+    await box.fill('Again?');
+    await box.press('Enter');
+    const countdown = page.getByTestId('messages').getByTestId('retry-countdown').last();
+    await expect.poll(() => countdown.textContent(), { timeout: 30_000 }).toMatch(/^Rate limited: retry in [1-7] s\.$/);
+    await page.screenshot({ path: screenshotPath('chat-429-light'), fullPage: true });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.screenshot({ path: screenshotPath('chat-429-dark-360'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(() => countdown.textContent(), { timeout: 20_000 }).toBe('You can retry now.');
+    expect((await conversations()).find((c) => c.title === 'Tea')?.messages).toContain('user: Again?');
+  } finally {
+    await browser.dispose();
+  }
+});

@@ -3,7 +3,9 @@
  * XSS payloads, each of which calls `__xss_hit(N)` if it ever runs, is stored
  * as messages, memories and an uploaded .md document through `window.mnemo`;
  * the app is then used as a person would (Chats → session → conversation,
- * scrolled through; Memories; Documents with chunks open; Search results).
+ * scrolled through; Memories; Documents with chunks open; Search results;
+ * Vectors with an entry open; Agents; Executions; Spaces), with hostile text
+ * also in vector entries, agents, an execution's error and a space name.
  *
  * Twice: once with the page's CSP bypassed, so the sanitizer alone must stop
  * every payload, and once with the served CSP, which must raise no violation
@@ -208,8 +210,16 @@ function auditDom(): Audit {
       }
     }
     // Views that show stored text as text: Lit escapes it, so no element may come from the data.
-    const plain: Record<string, string> = { 'mn-memories': 'li > .content', 'mn-documents': '.preview, ol.chunks > li, [data-id] > strong', 'mn-search': '.snippet' };
-    const allowed: Record<string, string> = { 'mn-documents': 'span.meta', 'mn-search': 'mark' };
+    const plain: Record<string, string> = {
+      'mn-memories': 'li > .content',
+      'mn-documents': '.preview, ol.chunks > li, [data-id] > strong',
+      'mn-search': '.snippet',
+      'mn-vectors': '.preview, [data-testid=entry] .content, [data-testid=entry] pre',
+      'mn-agents': '[data-testid=agents] button.pick, textarea',
+      'mn-executions': 'tbody td',
+      'mn-spaces': '.name',
+    };
+    const allowed: Record<string, string> = { 'mn-documents': 'span.meta', 'mn-search': 'mark', 'mn-agents': 'span.meta' };
     if (plain[host]) {
       for (const box of root.querySelectorAll(plain[host]!)) {
         texts += 1;
@@ -228,6 +238,9 @@ interface Stored {
   memories: number;
   documentId: string;
   chunks: number;
+  collection: string;
+  vectorIds: string[];
+  agentId: string;
 }
 
 async function store(page: Page): Promise<Stored> {
@@ -256,7 +269,19 @@ async function store(page: Page): Promise<Stored> {
       const bytes = new TextEncoder().encode(text);
       const document = await s.documents.upload(session.id, { name: 'xss.md', type: 'text/markdown', bytes });
       await s.documents.upload(session.id, { name: '<img src=x onerror="__xss_hit(902)">.md', type: 'text/markdown', bytes: new TextEncoder().encode('# hostile name') });
-      return { sessionId: session.id, conversationId: conversation.id, messageIds: ids, memories, documentId: document.id, chunks: document.chunkCount };
+      const collection = '<img src=x onerror="__xss_hit(903)"> notes';
+      const vectorIds: string[] = [];
+      for (const [n, payload] of payloads.slice(0, 20).entries()) {
+        vectorIds.push((await s.vectors.add({ collection, content: payload, metadata: { payload, n } })).id);
+      }
+      const agent = await s.agents.create({ name: payloads[1]!, description: payloads[2]!, systemPrompt: payloads[0]! });
+      const run = await s.executions.start(agent.id, session.id);
+      await s.executions.finish(run.id, 'failed', payloads[3]!);
+      await window.mnemo!.spaces.create({ userId: scope.userId, spaceId: 'hostile', name: payloads[4]! });
+      return {
+        sessionId: session.id, conversationId: conversation.id, messageIds: ids, memories, documentId: document.id, chunks: document.chunkCount,
+        collection, vectorIds, agentId: agent.id,
+      };
     },
     { payloads: PAYLOADS, scope: SCOPE },
   );
@@ -291,10 +316,14 @@ async function tour(page: Page, stored: Stored) {
     await check('chats');
   }
 
-  // Memories: every memory's text in the long-term list.
   await page.evaluate(() => (location.hash = 'memories'));
-  await expect.poll(() => page.locator('mn-memories [data-testid=memories] > li').count(), { timeout: 30_000 }).toBe(stored.memories);
+  // Memories: every memory's text in the long-term list, over its pages of 50.
+  const memoryItems = page.locator('mn-memories [data-testid=memories] > li');
+  await expect.poll(() => memoryItems.count(), { timeout: 30_000 }).toBe(Math.min(50, stored.memories));
   await check('memories');
+  await page.getByRole('button', { name: 'Next page' }).click();
+  await expect.poll(() => memoryItems.count(), { timeout: 30_000 }).toBe(stored.memories - 50);
+  await check('memories-2');
 
   // Documents: choose the session, open the chunks of the payload document.
   await page.evaluate(() => (location.hash = 'documents'));
@@ -313,6 +342,23 @@ async function tour(page: Page, stored: Stored) {
   await page.getByLabel('Search text').press('Enter');
   await expect.poll(() => page.locator('mn-search [data-testid=hits] > li').count(), { timeout: 30_000 }).toBeGreaterThan(50);
   await check('search');
+
+  // Vectors: the hostile collection, its entries, one entry open with its metadata.
+  await page.evaluate(([c, id]) => (location.hash = `vectors/${encodeURIComponent(c!)}/${id}`), [stored.collection, stored.vectorIds[1]]);
+  await expect.poll(() => page.locator('mn-vectors [data-testid=entries] > li').count(), { timeout: 30_000 }).toBe(stored.vectorIds.length);
+  await page.locator('mn-vectors [data-testid=entry]').waitFor();
+  await check('vectors');
+
+  // Agents (the hostile one open in its form), Executions (its error), Spaces (a hostile name).
+  await page.evaluate((id) => (location.hash = `agents/${id}`), stored.agentId);
+  await page.locator('mn-agents form[aria-label="Edit agent"]').waitFor();
+  await check('agents');
+  await page.evaluate(() => (location.hash = 'executions'));
+  await page.locator('mn-executions [data-testid=executions]').waitFor();
+  await check('executions');
+  await page.evaluate(() => (location.hash = 'spaces'));
+  await expect.poll(() => page.locator('mn-spaces [data-testid=spaces] > li').count(), { timeout: 30_000 }).toBeGreaterThan(1);
+  await check('spaces');
 
   return { problems: [...problems], seen, links, texts };
 }
@@ -370,9 +416,13 @@ describe('stored XSS payloads', () => {
       expect(seen.problems).toEqual([]);
       expect(stored.messageIds.filter((id) => !seen.seen.has(id)), 'messages never rendered').toEqual([]);
       expect(seen.links, 'links rendered').toBeGreaterThan(5);
-      expect(seen.texts.memories).toBeGreaterThanOrEqual(PAYLOADS.length);
+      expect(seen.texts.memories! + seen.texts['memories-2']!).toBeGreaterThanOrEqual(PAYLOADS.length);
       expect(seen.texts.documents).toBeGreaterThanOrEqual(stored.chunks);
       expect(seen.texts.search).toBeGreaterThan(50);
+      expect(seen.texts.vectors).toBeGreaterThanOrEqual(stored.vectorIds.length + 2);
+      expect(seen.texts.agents).toBeGreaterThanOrEqual(2);
+      expect(seen.texts.executions).toBeGreaterThanOrEqual(7);
+      expect(seen.texts.spaces).toBeGreaterThanOrEqual(2);
       // Give late loaders (images, frames, timers) a moment before reading the traps.
       await page.waitForTimeout(500);
       const caught = await traps(page);
@@ -449,7 +499,13 @@ describe('stored XSS payloads', () => {
         await s.messages.add({ conversationId: conversation.id, role: 'user', content: 'A [link](https://example.com/) and `code`' });
         await s.memories.add({ kind: 'short', content: 'plain memory', ttlMs: 3_600_000 });
       }, SCOPE);
-      for (const view of ['chats', 'memories', 'documents', 'search', 'data', 'settings']) {
+      await page.evaluate(async (scope) => {
+        const s = window.mnemo!.space(scope);
+        await s.vectors.add({ collection: 'notes', content: 'plain entry', metadata: { page: 1 } });
+        const agent = await s.agents.create({ name: 'Helper', systemPrompt: 'Be brief.' });
+        await s.executions.start(agent.id);
+      }, SCOPE);
+      for (const view of ['chats', 'memories', 'documents', 'search', 'data', 'settings', 'spaces', 'agents', 'executions', 'vectors', 'vectors/notes', 'import']) {
         await page.evaluate((v) => (location.hash = v), view);
         await page.waitForTimeout(500);
       }

@@ -86,6 +86,7 @@ export type MemoryPatch = In<'memoryPatch'>;
 export type MemoryListRequest = In<'memoryList'>;
 export type VectorEntryInput = In<'vectorInput'>;
 export type VectorListRequest = In<'vectorList'>;
+export type VectorEntryPatch = In<'vectorPatch'>;
 export type UploadFile = In<'upload'>;
 export type UploadOptions = In<'uploadOptions'>;
 export type ExecutionListRequest = In<'executionList'>;
@@ -459,6 +460,8 @@ export interface VectorsApi {
   add(input: VectorEntryInput): Promise<VectorEntry>;
   get(id: string): Promise<VectorEntry>;
   getByDocumentId(collection: string, documentId: string): Promise<VectorEntry>;
+  /** Changes content and/or metadata; new content is indexed and embedded again. */
+  update(id: string, patch: VectorEntryPatch): Promise<VectorEntry>;
   list(request?: VectorListRequest): Promise<Page<VectorEntry>>;
   collections(): Promise<Array<{ collection: string; count: number }>>;
   delete(id: string): Promise<boolean>;

@@ -14,17 +14,11 @@ import './mn-search';
 import './mn-settings';
 import './mn-pwa-status';
 import './mn-lock-screen';
-
-const VIEWS = [
-  { id: 'chats', label: 'Chats' },
-  { id: 'memories', label: 'Memories' },
-  { id: 'documents', label: 'Documents' },
-  { id: 'search', label: 'Search' },
-  { id: 'import', label: 'Import' },
-  { id: 'data', label: 'Data' },
-  { id: 'settings', label: 'Settings' },
-] as const;
-type ViewId = (typeof VIEWS)[number]['id'];
+import './mn-spaces';
+import './mn-agents';
+import './mn-executions';
+import './mn-vectors';
+import { isTyping, navigate, parseRoute, VIEWS, type Route } from './route';
 
 const SCOPE_KEY = 'mnemo.scope';
 
@@ -42,7 +36,7 @@ function savedScope(): Scope {
 export class MnApp extends LitElement {
   static override properties = {
     client: { attribute: false },
-    view: { state: true },
+    route: { state: true },
     info: { state: true },
     failure: { state: true },
     scope: { state: true },
@@ -51,7 +45,7 @@ export class MnApp extends LitElement {
   };
 
   declare client: MnemoClient | undefined;
-  declare view: ViewId;
+  declare route: Route;
   declare info: DatabaseInfo | undefined;
   declare failure: string | undefined;
   declare scope: Scope;
@@ -63,20 +57,38 @@ export class MnApp extends LitElement {
 
   constructor() {
     super();
-    this.view = (location.hash.slice(1) as ViewId) || 'chats';
-    if (!VIEWS.some((v) => v.id === this.view)) this.view = 'chats';
+    this.route = parseRoute(location.hash);
     this.scope = savedScope();
     this.scopeProvider.setValue(this.scope);
     this.addEventListener('mn-open-message', (event) => {
-      this.target = (event as CustomEvent<MnApp['target']>).detail;
-      this.view = 'chats';
+      const target = (event as CustomEvent<NonNullable<MnApp['target']>>).detail;
+      this.target = target;
+      navigate('chats', target.sessionId, target.conversationId);
     });
     // Unlocked, locked, enabled or removed: the info says which, and locked shows the lock screen.
     this.addEventListener('mn-encryption-changed', () => this.refreshInfo());
-    window.addEventListener('hashchange', () => {
-      const next = location.hash.slice(1) as ViewId;
-      if (VIEWS.some((v) => v.id === next)) this.view = next;
-    });
+    this.addEventListener('mn-switch-scope', (event) => this.useScope((event as CustomEvent<Scope>).detail));
+    window.addEventListener('hashchange', () => (this.route = parseRoute(location.hash)));
+    window.addEventListener('keydown', (event) => this.shortcut(event));
+  }
+
+  /** `/` focuses search; `n` starts a new message (or a new conversation when none is open). */
+  private shortcut(event: KeyboardEvent): void {
+    if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.composedPath())) return;
+    if (event.key !== '/' && event.key !== 'n') return;
+    event.preventDefault();
+    if (event.key === '/') navigate('search');
+    else if (this.route.view !== 'chats') navigate('chats');
+    void this.focusAfterRender(event.key === '/' ? 'search' : 'compose');
+  }
+
+  private async focusAfterRender(what: 'search' | 'compose'): Promise<void> {
+    this.route = parseRoute(location.hash);
+    await this.updateComplete;
+    const view = this.renderRoot.querySelector(what === 'search' ? 'mn-search' : 'mn-chats');
+    if (!view) return;
+    await view.updateComplete;
+    view.focusStart();
   }
 
   static override styles = [
@@ -163,7 +175,11 @@ export class MnApp extends LitElement {
     const userId = String(data.get('userId') ?? '').trim();
     const spaceId = String(data.get('spaceId') ?? '').trim();
     if (!userId || !spaceId) return;
-    this.scope = { userId, spaceId };
+    this.useScope({ userId, spaceId });
+  }
+
+  private useScope(scope: Scope): void {
+    this.scope = { userId: scope.userId, spaceId: scope.spaceId };
     localStorage.setItem(SCOPE_KEY, JSON.stringify(this.scope));
     this.scopeProvider.setValue(this.scope);
   }
@@ -173,7 +189,16 @@ export class MnApp extends LitElement {
     if (!this.client) return html`<p class="muted" aria-live="polite">Opening the database…</p>`;
     if (!this.info) return html`<p class="muted" aria-live="polite">Opening the database…</p>`;
     if (this.info.encryption?.locked) return html`<mn-lock-screen .client=${this.client}></mn-lock-screen>`;
-    switch (this.view) {
+    const ids = this.route.ids;
+    switch (this.route.view) {
+      case 'spaces':
+        return html`<mn-spaces></mn-spaces>`;
+      case 'agents':
+        return html`<mn-agents .selectedId=${ids[0] ?? null}></mn-agents>`;
+      case 'executions':
+        return html`<mn-executions></mn-executions>`;
+      case 'vectors':
+        return html`<mn-vectors .collection=${ids[0] ?? null} .selectedId=${ids[1] ?? null}></mn-vectors>`;
       case 'memories':
         return html`<mn-memories></mn-memories>`;
       case 'documents':
@@ -187,7 +212,7 @@ export class MnApp extends LitElement {
       case 'settings':
         return html`<mn-settings></mn-settings>`;
       default:
-        return html`<mn-chats .target=${this.target}></mn-chats>`;
+        return html`<mn-chats .target=${this.target} .sessionId=${ids[0] ?? null} .conversationId=${ids[1] ?? null}></mn-chats>`;
     }
   }
 
@@ -198,7 +223,7 @@ export class MnApp extends LitElement {
         <h1>Mnemo</h1>
         <nav aria-label="Views">
           ${VIEWS.map(
-            (v) => html`<a href="#${v.id}" aria-current=${v.id === this.view ? 'page' : nothing}>${v.label}</a>`,
+            (v) => html`<a href="#${v.id}" aria-current=${v.id === this.route.view ? 'page' : nothing}>${v.label}</a>`,
           )}
         </nav>
         <form class="scope row" @submit=${this.switchScope} aria-label="Scope">

@@ -1,16 +1,47 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import { uuidv7 } from '../shared/ids';
-import { MESSAGE_ROLES, type Message, type MessageRole } from '../shared/models';
+import type { ScopedClient } from '../client';
+import { MESSAGE_ROLES, type Agent, type Message, type MessageRole } from '../shared/models';
 import { parseComposer, runCommand } from './chat/commands';
-import { DEFAULT_SYSTEM_PROMPT, ENDPOINTS_KEY, loadApiKey, parseEndpoints, parsePreferences, pickEndpoint, PREFERENCES_KEY } from './chat/endpoints';
-import { createChatClient } from './chat/openai';
-import { INTERRUPTED, runTurn, streamLockName } from './chat/turn';
+import {
+  DEFAULT_SYSTEM_PROMPT,
+  ENDPOINTS_KEY,
+  loadApiKey,
+  parseEndpoints,
+  parsePreferences,
+  pickEndpoint,
+  PREFERENCES_KEY,
+  type EndpointConfig,
+} from './chat/endpoints';
+import { extractMemories, toMemoryInputs } from './chat/extraction';
+import { createChatClient, type ChatClient } from './chat/openai';
+import { branchOff } from './chat/branch';
+import { applyExtracted, undoApplied, type AppliedMemory } from './chat/remember';
+import { INTERRUPTED, runTurn, streamLockName, type TurnResult } from './chat/turn';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
 
 /** Picker value for "store the message, ask no model". */
 const NO_MODEL = '';
+/** Space setting holding the id of the agent that records runs of sessions without an agent. */
+export const CHAT_AGENT_KEY = 'chat.agentId';
+
+/** The agent a run belongs to: the session's, else the space's built-in "Chat" agent (made on first use). */
+async function agentFor(space: ScopedClient, sessionId: string | null): Promise<Agent> {
+  const session = sessionId ? await space.sessions.get(sessionId) : null;
+  if (session?.agentId) return space.agents.get(session.agentId);
+  const saved = await space.settings.get(CHAT_AGENT_KEY);
+  if (typeof saved === 'string') {
+    const agent = await space.agents.get(saved).catch(() => null);
+    if (agent) return agent;
+  }
+  const agent = await space.agents.create({ name: 'Chat', description: 'Records model runs of sessions without an agent of their own.', isActive: true });
+  await space.settings.set(CHAT_AGENT_KEY, agent.id);
+  return agent;
+}
+
+type Extracted = { items: Array<AppliedMemory & { undone?: boolean }>; error?: string } | { items: []; error: string };
 
 export interface ResendRequest {
   userMessageId: string;
@@ -30,6 +61,10 @@ export class MnChatComposer extends MnView {
   static override properties = {
     ...MnView.properties,
     conversationId: { attribute: false },
+    sessionId: { attribute: false },
+    extracted: { state: true },
+    extracting: { state: true },
+    editing: { state: true },
     endpointId: { state: true },
     role: { state: true },
     busy: { state: true },
@@ -37,6 +72,12 @@ export class MnChatComposer extends MnView {
   };
 
   declare conversationId: string | null;
+  declare sessionId: string | null;
+  /** What the last exchange taught (memory extraction), with undo. */
+  declare extracted: Extracted | null;
+  declare extracting: boolean;
+  /** The user message being edited: sending keeps the conversation so far in a branch and resends the new text. */
+  declare editing: Message | null;
   /** The picked endpoint, or NO_MODEL; null until the saved preference is read. */
   declare endpointId: string | null;
   declare role: MessageRole;
@@ -47,6 +88,10 @@ export class MnChatComposer extends MnView {
   constructor() {
     super();
     this.conversationId = null;
+    this.sessionId = null;
+    this.extracted = null;
+    this.extracting = false;
+    this.editing = null;
     this.endpointId = null;
     this.role = 'user';
     this.busy = false;
@@ -75,6 +120,16 @@ export class MnChatComposer extends MnView {
       }
       .hint {
         margin: 0;
+      }
+      .extracted ul {
+        margin: 0.25rem 0 0;
+        padding-left: 1.2rem;
+      }
+      .extracted li {
+        margin: 0.2rem 0;
+      }
+      .tag {
+        font-weight: 600;
       }
     `,
   ];
@@ -129,6 +184,11 @@ export class MnChatComposer extends MnView {
     const { endpoint } = this.chosen;
     let user: Message;
     try {
+      if (this.editing) {
+        const { branch } = await branchOff(space, this.conversationId, this.editing.id, 'from');
+        this.notice = { text: `The earlier version is kept in “${branch.title ?? ''}”.`, error: false };
+        this.editing = null;
+      }
       user = await space.messages.add({ conversationId: this.conversationId, role: endpoint ? 'user' : this.role, content: input.text });
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
@@ -136,6 +196,30 @@ export class MnChatComposer extends MnView {
     }
     box.value = '';
     if (endpoint) await this.answer(user, []);
+  }
+
+  /** Regenerate: the conversation so far goes to a branch, the answers after the user message are removed, and it is asked again. */
+  async regenerate(answer: Message): Promise<void> {
+    const replyTo = answer.metadata['replyTo'];
+    if (this.busy || typeof replyTo !== 'string') return;
+    const space = this.space!;
+    try {
+      const { branch } = await branchOff(space, answer.conversationId, replyTo, 'after');
+      this.notice = { text: `The earlier answer is kept in “${branch.title ?? ''}”.`, error: false };
+      await this.answer(await space.messages.get(replyTo), []);
+    } catch (error) {
+      this.notice = { text: errorText(error), error: true };
+    }
+  }
+
+  /** Edit: the message's text goes into the composer; sending creates the branch. */
+  startEdit(message: Message): void {
+    this.editing = message;
+    const box = this.renderRoot.querySelector<HTMLTextAreaElement>('#composer');
+    if (box) {
+      box.value = message.content;
+      box.focus();
+    }
   }
 
   /** Asks again for a stored user message (Retry, Resend without excluded). */
@@ -151,10 +235,41 @@ export class MnChatComposer extends MnView {
     }
   }
 
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (changed.has('conversationId')) {
+      this.editing = null;
+      this.extracted = null;
+    }
+  }
+
+  /** The `n` shortcut. */
+  focusStart(): void {
+    this.renderRoot.querySelector<HTMLTextAreaElement>('#composer')?.focus();
+  }
+
   private async answer(user: Message, exclude: string[]): Promise<void> {
-    const { config, endpoint } = this.chosen;
-    if (!config || !endpoint) {
+    const { config } = this.chosen;
+    const space = this.space!;
+    if (!config) return;
+    this.busy = true;
+    this.extracted = null;
+    let agent: Agent;
+    try {
+      agent = await agentFor(space, this.sessionId);
+    } catch (error) {
+      this.notice = { text: errorText(error), error: true };
+      this.busy = false;
+      return;
+    }
+    if (!agent.isActive) {
+      this.notice = { text: `The agent “${agent.name}” is inactive: activate it in Agents, or unbind it in the session details.`, error: true };
+      this.busy = false;
+      return;
+    }
+    const endpoint = config.endpoints.find((e) => e.id === agent.model) ?? this.chosen.endpoint;
+    if (!endpoint) {
       this.notice = { text: 'Pick a model endpoint to get an answer (add one in Settings).', error: true };
+      this.busy = false;
       return;
     }
     const apiKey = loadApiKey(localStorage, endpoint.id);
@@ -162,30 +277,110 @@ export class MnChatComposer extends MnView {
     const assistantId = uuidv7();
     const controller = new AbortController();
     this.controller = controller;
-    this.busy = true;
+    let executionId: string | null = null;
+    let result: TurnResult | null = null;
     try {
+      // Every model run is an agent execution: queued, running, then finished.
+      const execution = await space.executions.start(agent.id, this.sessionId, {
+        queued: true,
+        metadata: { conversationId: user.conversationId, messageId: assistantId, endpoint: endpoint.name, model: endpoint.model },
+      });
+      executionId = execution.id;
+      await space.executions.run(execution.id);
       // The lock tells every tab that this answer has a live request (see isInterrupted).
       // Failures are shown on the answer itself, with Retry.
-      await navigator.locks.request(streamLockName(assistantId), () =>
+      result = await navigator.locks.request(streamLockName(assistantId), () =>
         runTurn({
-          port: this.space!,
+          port: space,
           client,
           model: endpoint.model,
           endpointName: endpoint.name,
           user,
           assistantId,
-          systemPrompt: DEFAULT_SYSTEM_PROMPT,
+          systemPrompt: agent.systemPrompt?.trim() || DEFAULT_SYSTEM_PROMPT,
           budgetTokens: config.preferences.recallBudgetTokens,
           exclude,
           signal: controller.signal,
         }),
       );
+      await space.executions.finish(execution.id, result.ok ? 'succeeded' : result.error ? 'failed' : 'cancelled', result.error?.message ?? null);
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
+      if (executionId) await space.executions.finish(executionId, 'failed', errorText(error)).catch(() => undefined);
     } finally {
       this.busy = false;
       this.controller = null;
     }
+    if (result?.ok && config.preferences.extractMemories) await this.extract(client, endpoint, user, result.message);
+  }
+
+  /** Memory extraction after an exchange: the facts go through the dedup path and are listed with undo. */
+  private async extract(client: ChatClient, endpoint: EndpointConfig, user: Message, answer: Message): Promise<void> {
+    const space = this.space!;
+    this.extracting = true;
+    try {
+      const [recent, known] = await Promise.all([
+        space.messages.recent(user.conversationId, { limit: 12 }),
+        space.memories.list({ kind: 'long', orderBy: 'importance', pageSize: 50 }),
+      ]);
+      const turns = recent.items.filter((m) => !m.isStreaming && m.error === null).reverse();
+      const result = await extractMemories(client, { model: endpoint.model, turns, known: known.items.map((m) => m.content) });
+      if (!result.ok) {
+        this.extracted = { items: [], error: `No memories taken from this exchange: ${result.reason}` };
+        return;
+      }
+      const items = await applyExtracted(space, toMemoryInputs(result.memories, { now: Date.now(), sourceMessageId: answer.id }));
+      this.extracted = { items };
+    } catch (error) {
+      this.extracted = { items: [], error: `No memories taken from this exchange: ${errorText(error)}` };
+    } finally {
+      this.extracting = false;
+    }
+  }
+
+  private async undo(item: AppliedMemory & { undone?: boolean }): Promise<void> {
+    try {
+      await undoApplied(this.space!, item);
+      item.undone = true;
+      this.extracted = { ...this.extracted!, items: [...this.extracted!.items] };
+    } catch (error) {
+      this.notice = { text: errorText(error), error: true };
+    }
+  }
+
+  private async toggleExtraction(event: Event): Promise<void> {
+    const preferences = this.config.value?.preferences;
+    if (!preferences) return;
+    const on = (event.target as HTMLInputElement).checked;
+    await this.client!.settings.set(PREFERENCES_KEY, { ...preferences, extractMemories: on }).catch((error: unknown) => {
+      this.notice = { text: errorText(error), error: true };
+    });
+  }
+
+  private renderExtracted() {
+    const label = { added: 'Added', updated: 'Updated', ignored: 'Already known' } as const;
+    const extracted = this.extracted;
+    return html`<div class="extracted" aria-live="polite" data-testid="extracted">
+      ${this.extracting ? html`<p class="meta hint">Looking for facts to remember…</p>` : nothing}
+      ${extracted?.error ? html`<p class="meta hint">${extracted.error}</p>` : nothing}
+      ${extracted && !extracted.error
+        ? html`<p class="meta hint">
+              ${extracted.items.length === 0 ? 'Nothing new to remember from this exchange.' : `Memory from this exchange (${extracted.items.length}):`}
+            </p>
+            ${extracted.items.length === 0
+              ? nothing
+              : html`<ul aria-label="Memories from this exchange">
+                  ${extracted.items.map(
+                    (item) => html`<li data-action=${item.action}>
+                      <span class="tag">${item.undone ? 'Undone' : label[item.action]}:</span> ${item.content}
+                      ${!item.undone && (item.action === 'added' || (item.action === 'updated' && item.previous))
+                        ? html`<button type="button" class="secondary" aria-label="Undo: ${item.content}" @click=${() => this.undo(item)}>Undo</button>`
+                        : nothing}
+                    </li>`,
+                  )}
+                </ul>`}`
+        : nothing}
+    </div>`;
   }
 
   private stop(): void {
@@ -240,10 +435,20 @@ export class MnChatComposer extends MnView {
           <button type="submit" ?disabled=${this.busy}>Send</button>
         </span>
       </div>
+      ${endpoint
+        ? html`<label class="meta"><input type="checkbox" name="extract" .checked=${config?.preferences.extractMemories ?? false} @change=${this.toggleExtraction} /> ${'Learn memories from each answer (asks the model once more)'}</label>`
+        : nothing}
+      ${this.editing
+        ? html`<p class="row hint" role="status" data-testid="editing">
+            Editing a message: sending keeps the conversation so far in a branch and sends the new text.
+            <button type="button" class="secondary" @click=${() => (this.editing = null)}>Cancel edit</button>
+          </p>`
+        : nothing}
       ${config && config.endpoints.length === 0 ? html`<p class="meta hint">To chat with a model, add an endpoint in <a href="#settings">Settings</a>.</p>` : nothing}
       ${this.notice
         ? html`<p class=${this.notice.error ? 'error hint' : 'hint'} role=${this.notice.error ? 'alert' : 'status'} data-testid="composer-notice">${this.notice.text}</p>`
         : nothing}
+      ${this.renderExtracted()}
     </form>`;
   }
 }

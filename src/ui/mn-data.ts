@@ -127,7 +127,7 @@ export class MnData extends MnView {
               <li>VFS: ${health.vfs}, journal: ${health.journalMode}</li>
             </ul>
           </section>
-          <section class="card" aria-labelledby="per-space-h">
+          <section class="card" aria-labelledby="per-space-h" tabindex="0">
             <h2 id="per-space-h">Per space</h2>
             <table>
               <thead><tr><th>User / space</th><th>Messages</th><th>Memories</th><th>Documents</th></tr></thead>

@@ -5,6 +5,8 @@ import type { Memory, MemoryKind } from '../shared/models';
 import { controls, errorText } from './styles';
 import { formatTime, MnView } from './view';
 
+export const PAGE_SIZE = 50;
+
 function countdown(expiresAt: number, now: number): string {
   const ms = expiresAt - now;
   if (ms <= 0) return 'expired';
@@ -24,6 +26,8 @@ export class MnMemories extends MnView {
     editing: { state: true },
     notice: { state: true },
     now: { state: true },
+    page: { state: true },
+    includeExpired: { state: true },
   };
 
   declare kind: MemoryKind;
@@ -31,6 +35,9 @@ export class MnMemories extends MnView {
   declare editing: string | null;
   declare notice: string | null;
   declare now: number;
+  declare page: number;
+  /** Short-term memories past their expiry are listed too (greyed), until cleanup removes them. */
+  declare includeExpired: boolean;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor() {
@@ -40,6 +47,8 @@ export class MnMemories extends MnView {
     this.editing = null;
     this.notice = null;
     this.now = Date.now();
+    this.page = 1;
+    this.includeExpired = false;
   }
 
   override connectedCallback(): void {
@@ -84,14 +93,14 @@ export class MnMemories extends MnView {
   ];
 
   private readonly memories = new Task(this, {
-    task: async ([, kind, orderBy]) => this.space!.memories.list({ kind, orderBy, pageSize: 200 }),
-    args: () => [this.revision, this.kind, this.orderBy, this.scope] as const,
+    task: async ([, kind, orderBy, page, includeExpired]) => this.space!.memories.list({ kind, orderBy, page, pageSize: PAGE_SIZE, includeExpired }),
+    args: () => [this.revision, this.kind, this.orderBy, this.page, this.includeExpired, this.scope] as const,
   });
 
   private async act(action: () => Promise<unknown>, done?: string): Promise<void> {
     try {
       await action();
-      this.notice = done ?? null;
+      if (done !== undefined) this.notice = done;
     } catch (error) {
       this.notice = errorText(error);
     }
@@ -137,6 +146,13 @@ export class MnMemories extends MnView {
     });
   }
 
+  private async cleanup(): Promise<void> {
+    await this.act(async () => {
+      const n = await this.space!.memories.cleanupExpired();
+      this.notice = `Removed ${n} expired ${n === 1 ? 'memory' : 'memories'}.`;
+    });
+  }
+
   private renderMemory(m: Memory) {
     if (this.editing === m.id) {
       return html`<li>
@@ -171,18 +187,46 @@ export class MnMemories extends MnView {
       <h2 id="memories-h">Memories</h2>
       <div class="row" role="tablist" aria-label="Memory kind">
         ${(['long', 'short'] as const).map(
-          (k) => html`<button role="tab" aria-selected=${this.kind === k ? 'true' : 'false'} @click=${() => (this.kind = k)}>
+          (k) => html`<button
+            role="tab"
+            aria-selected=${this.kind === k ? 'true' : 'false'}
+            @click=${() => {
+              this.kind = k;
+              this.page = 1;
+            }}
+          >
             ${k === 'long' ? 'Long-term' : 'Short-term'}
           </button>`,
         )}
+      </div>
+      <div class="row">
         <label>Order
-          <select @change=${(e: Event) => (this.orderBy = (e.target as HTMLSelectElement).value as typeof this.orderBy)}>
+          <select
+            @change=${(e: Event) => {
+              this.orderBy = (e.target as HTMLSelectElement).value as typeof this.orderBy;
+              this.page = 1;
+            }}
+          >
             <option value="newest">Newest</option>
             <option value="importance">Importance</option>
             <option value="accessed">Recently recalled</option>
             <option value="oldest">Oldest</option>
           </select>
         </label>
+        ${this.kind === 'short'
+          ? html`<label
+                ><input
+                  type="checkbox"
+                  .checked=${this.includeExpired}
+                  @change=${(e: Event) => {
+                    this.includeExpired = (e.target as HTMLInputElement).checked;
+                    this.page = 1;
+                  }}
+                />
+                Include expired</label
+              >
+              <button class="secondary" @click=${this.cleanup}>Remove expired</button>`
+          : nothing}
       </div>
       ${this.notice ? html`<p role="status">${this.notice}</p>` : nothing}
       <form class="add" @submit=${this.add} aria-label="Add memory">
@@ -200,8 +244,15 @@ export class MnMemories extends MnView {
         pending: () => html`<p class="muted">Loading…</p>`,
         error: (e) => html`<p class="error">${errorText(e)}</p>`,
         complete: (page) => html`
-          <p class="meta">${page.total} ${this.kind === 'long' ? 'long-term' : 'short-term'} memories</p>
+          <p class="meta" data-testid="memories-total">${page.total} ${this.kind === 'long' ? 'long-term' : 'short-term'} memories</p>
           <ul class="plain" data-testid="memories">${page.items.map((m) => this.renderMemory(m))}</ul>
+          ${page.hasNext || page.hasPrev
+            ? html`<nav class="row" aria-label="Memory pages">
+                <button class="secondary" ?disabled=${!page.hasPrev} @click=${() => (this.page -= 1)}>Previous page</button>
+                <span class="meta" data-testid="memories-page">Page ${page.page} of ${Math.ceil(page.total / page.pageSize)}</span>
+                <button class="secondary" ?disabled=${!page.hasNext} @click=${() => (this.page += 1)}>Next page</button>
+              </nav>`
+            : nothing}
           ${page.total > 0 ? html`<button class="danger" @click=${this.clear}>Clear all ${this.kind === 'long' ? 'long-term' : 'short-term'}…</button>` : nothing}
         `,
       })}

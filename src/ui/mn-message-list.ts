@@ -6,6 +6,7 @@ import type { Message } from '../shared/models';
 import { chatErrorOf, isInterrupted, markInterrupted, recallOf } from './chat/turn';
 import { codeBlocks, renderMarkdown } from './markdown';
 import type { ResendRequest } from './mn-chat-composer';
+import './mn-countdown';
 import './mn-recall-panel';
 import { controls, errorText } from './styles';
 import { formatTime, MnView } from './view';
@@ -231,7 +232,15 @@ export class MnMessageList extends MnView {
     this.dispatchEvent(new CustomEvent('mn-chat-resend', { detail, bubbles: true, composed: true }));
   }
 
+  /** Regenerate (an answer) and Edit (a user message) keep the earlier text in a branch conversation. */
+  private branch(type: 'mn-chat-regenerate' | 'mn-chat-edit', message: Message): void {
+    this.dispatchEvent(new CustomEvent<Message>(type, { detail: message, bubbles: true, composed: true }));
+  }
+
   private renderExtras(message: Message) {
+    if (message.role === 'user' && !message.isStreaming) {
+      return html`<div class="row actions"><button type="button" class="secondary" aria-label="Edit and resend this message" @click=${() => this.branch('mn-chat-edit', message)}>Edit</button></div>`;
+    }
     if (message.role !== 'assistant') return nothing;
     const failure = chatErrorOf(message);
     const calls = Array.isArray(message.toolCalls) ? (message.toolCalls as Array<{ function?: { name?: string; arguments?: string } }>) : [];
@@ -251,12 +260,16 @@ export class MnMessageList extends MnView {
       ${failure
         ? html`<div class="failure" role="alert" data-testid="chat-error">
             <p class="error"><strong>${failure.message}</strong></p>
-            ${failure.hint ? html`<p class="meta">${failure.hint}</p>` : nothing}
+            ${failure.hint && !failure.retryAfterSeconds ? html`<p class="meta">${failure.hint}</p>` : nothing}
             ${failure.detail ? html`<p class="meta">Server said: ${failure.detail}</p>` : nothing}
+            ${failure.retryAfterSeconds ? html`<p class="meta"><mn-countdown .until=${message.updatedAt + failure.retryAfterSeconds * 1000}></mn-countdown></p>` : nothing}
             ${replyTo ? html`<button type="button" class="secondary" @click=${() => this.resend(message, message.content === '')}>Retry</button>` : nothing}
           </div>`
         : nothing}
       ${message.metadata['stopped'] === true ? html`<p class="meta">Stopped.</p>` : nothing}
+      ${replyTo && !message.isStreaming
+        ? html`<div class="row actions"><button type="button" class="secondary" @click=${() => this.branch('mn-chat-regenerate', message)}>Regenerate</button></div>`
+        : nothing}
       <mn-recall-panel .recall=${recallOf(message)} .messageId=${message.id} .replyTo=${replyTo ? (message.metadata['replyTo'] as string) : undefined}></mn-recall-panel>
     `;
   }

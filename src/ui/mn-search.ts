@@ -240,6 +240,11 @@ export class MnSearch extends MnView {
     </li>`;
   }
 
+  /** The `/` shortcut. */
+  focusStart(): void {
+    this.renderRoot.querySelector<HTMLInputElement>('#q')?.focus();
+  }
+
   override render() {
     const status = this.status;
     return html`<section class="card" aria-labelledby="search-h">

@@ -30,8 +30,9 @@ describe('endpoints', () => {
   });
 
   test('preferences default the recall budget', () => {
-    expect(parsePreferences(null)).toEqual({ endpointId: null, recallBudgetTokens: DEFAULT_RECALL_BUDGET });
-    expect(parsePreferences({ endpointId: 'a', recallBudgetTokens: 800.7 })).toEqual({ endpointId: 'a', recallBudgetTokens: 800 });
+    expect(parsePreferences(null)).toEqual({ endpointId: null, recallBudgetTokens: DEFAULT_RECALL_BUDGET, extractMemories: false });
+    expect(parsePreferences({ endpointId: 'a', recallBudgetTokens: 800.7, extractMemories: true })).toEqual({ endpointId: 'a', recallBudgetTokens: 800, extractMemories: true });
+    expect(parsePreferences({ extractMemories: 'yes' }).extractMemories).toBe(false);
   });
 
   test('API keys live in the given storage, one per endpoint; an empty key removes it', () => {

@@ -153,4 +153,24 @@ describe('vector entries', () => {
     expect(await a.vectors.get(entry.id)).toEqual(entry);
     expect(rows()).toBe(1);
   });
+
+  test('update changes content and metadata in its own scope; new content is searchable', async () => {
+    const entry = await a.vectors.add({ collection: 'notes', content: 'The sky is blue', documentId: 'doc-1', metadata: { page: 1 } });
+    const theirs = await b.vectors.add({ collection: 'notes', content: 'theirs' });
+    now = T0 + 1000;
+    const changed = await a.vectors.update(entry.id, { content: 'The grass is green' });
+    expect(changed).toMatchObject({ content: 'The grass is green', metadata: { page: 1 }, documentId: 'doc-1', collection: 'notes', createdAt: T0, updatedAt: T0 + 1000 });
+    const hits = await a.search({ query: 'grass', mode: 'keyword', filters: { kinds: ['vector'] } });
+    expect(hits.map((h) => h.id)).toEqual([entry.id]);
+    expect(await a.search({ query: 'sky', mode: 'keyword', filters: { kinds: ['vector'] } })).toEqual([]);
+    expect(await a.vectors.update(entry.id, { metadata: { page: 2 } })).toMatchObject({ content: 'The grass is green', metadata: { page: 2 } });
+    expect((await errorOf(a.vectors.update(theirs.id, { content: 'stolen' }))).code).toBe('NOT_FOUND');
+    expect((await b.vectors.get(theirs.id)).content).toBe('theirs');
+    for (const bad of [{ content: '' }, { content: '  ' }, { metadata: [1] }, { collection: 'x' }, 'text']) {
+      const failure = await errorOf(a.vectors.update(entry.id, bad as never));
+      expect(failure.code, JSON.stringify(bad)).toBe('INVALID_INPUT');
+      expect(failure.message).toContain('vectors.update');
+    }
+    expect((await a.vectors.get(entry.id)).metadata).toEqual({ page: 2 });
+  });
 });

@@ -15,6 +15,10 @@ export function vectorSchemas(b: Base) {
       },
       'a vector entry object',
     ),
+    vectorPatch: strictObject(
+      { content: v.optional(b.nonEmptyContent), metadata: v.optional(b.jsonObject) },
+      'an object of vector entry fields { content?, metadata? }',
+    ),
     vectorList: v.optional(strictObject({ ...b.pageFields, collection: v.optional(b.collection) }, 'an object'), {}),
     collection: b.collection,
   };

@@ -28,6 +28,8 @@ export interface ChatPreferences {
   endpointId: string | null;
   /** Tokens for the whole system prompt with the recalled items. */
   recallBudgetTokens: number;
+  /** After each answer, ask the model for facts worth remembering (off by default). */
+  extractMemories: boolean;
 }
 
 export const ENDPOINTS_KEY = 'chat.endpoints';
@@ -59,6 +61,7 @@ export function parsePreferences(value: Json | null): ChatPreferences {
   return {
     endpointId: typeof record['endpointId'] === 'string' ? record['endpointId'] : null,
     recallBudgetTokens: typeof budget === 'number' && Number.isFinite(budget) && budget >= 0 ? Math.floor(budget) : DEFAULT_RECALL_BUDGET,
+    extractMemories: record['extractMemories'] === true,
   };
 }
 

@@ -16,6 +16,11 @@ export function vectorsApi({ scope, db, schemas: s, write }: ScopedContext): Vec
       const name = check(s.collection, collection, 'vectors.getByDocumentId');
       return r().vectors.getByDocumentId(scope, name, check(s.id, documentId, 'vectors.getByDocumentId'));
     },
+    async update(id, patch) {
+      const key = check(s.id, id, 'vectors.update');
+      const value = check(s.vectorPatch, patch, 'vectors.update');
+      return write('vector_entries', (at) => r().vectors.update(scope, key, value, at));
+    },
     async list(request) {
       return r().vectors.list(scope, check(s.vectorList, request, 'vectors.list'));
     },

@@ -1,4 +1,4 @@
-import type { VectorEntryInput, VectorListRequest } from '../../shared/api';
+import type { VectorEntryInput, VectorEntryPatch, VectorListRequest } from '../../shared/api';
 import { uuidv7 } from '../../shared/ids';
 import type { Page, Scope, VectorEntry } from '../../shared/models';
 import type { Sql, SqlValue } from '../engine/sql';
@@ -39,6 +39,15 @@ export class VectorsRepo {
   get(scope: Scope, id: string): VectorEntry {
     const row = this.sql.get<VectorRow>(`SELECT ${COLUMNS} FROM vector_entries WHERE id = ? AND user_id = ? AND space_id = ?`, [id, ...scopeParams(scope)]);
     return row ? toEntry(row) : notFound('vector entry');
+  }
+
+  /** Changes content and/or metadata; the content trigger re-indexes and queues a new embedding. */
+  update(scope: Scope, id: string, patch: VectorEntryPatch, now: number): VectorEntry {
+    const current = this.get(scope, id);
+    this.sql.run('UPDATE vector_entries SET content = ?, metadata = ?, updated_at = ? WHERE id = ?', [
+      patch.content ?? current.content, toJson(patch.metadata ?? current.metadata), now, id,
+    ]);
+    return this.get(scope, id);
   }
 
   getByDocumentId(scope: Scope, collection: string, documentId: string): VectorEntry {
