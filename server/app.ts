@@ -41,7 +41,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     logger: options.logger ?? false,
     bodyLimit: LIMITS.maxBodyBytes,
     trustProxy: options.trustProxy ?? false,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    // No coercion: a number where a string belongs is a malformed body, not a string.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   app.decorateRequest('caller', null);
 
@@ -236,11 +237,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       },
     );
 
-    authed.get<{ Params: { spaceId: string }; Querystring: { after: string; limit: number } }>(
+    authed.get<{ Params: { spaceId: string }; Querystring: { after: string; limit: string } }>(
       '/spaces/:spaceId/pull',
       { schema: { params: schemas.spaceParams, querystring: schemas.pull } },
       async (request, reply) => {
-        const page = await pull(pool, callerOf(request).userId, request.params.spaceId, request.query.after, request.query.limit);
+        const page = await pull(pool, callerOf(request).userId, request.params.spaceId, request.query.after, Number(request.query.limit));
         if (!page) return send(reply, 404, 'NOT_FOUND', 'no such space');
         return page;
       },

@@ -112,7 +112,8 @@ export const schemas = {
     additionalProperties: false,
     properties: {
       after: { type: 'string', pattern: '^(0|[1-9][0-9]{0,17})$', default: '0' },
-      limit: { type: 'integer', minimum: 1, maximum: LIMITS.maxPullPage, default: LIMITS.defaultPullPage },
+      // Query values are text; 1 to 1000.
+      limit: { type: 'string', pattern: '^([1-9][0-9]{0,2}|1000)$', default: String(LIMITS.defaultPullPage) },
     },
   },
 } as const;
