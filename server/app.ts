@@ -122,7 +122,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   );
 
   app.register(async (authed) => {
-    authed.addHook('preHandler', authenticate);
+    // Before parsing and validation: an unauthenticated request gets 401 and its body is never read.
+    authed.addHook('onRequest', authenticate);
 
     authed.get('/me', async (request) => {
       const { userId, deviceId } = callerOf(request);
