@@ -46,6 +46,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.decorateRequest('caller', null);
 
+  // During close(), replies to the requests still in flight close their
+  // keep-alive connection, so a graceful shutdown does not wait on idle clients.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
+
   // Every failure leaves as `{code, message}`; messages name the field, never echo values or SQL.
   app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, request, reply) => {
     if (error.validation) return send(reply, 400, 'INVALID_INPUT', error.message);

@@ -55,7 +55,7 @@ describe('a device can never read or write a space it has no grant for', () => {
       // Some grants change or go away afterwards.
       for (const space of spaces) {
         const owner = [...grants.get(space)!].find(([, a]) => a === 'owner')![0];
-        for (const [user, access] of [...grants.get(space)!]) {
+        for (const [user, access] of grants.get(space)!) {
           if (access === 'owner' || !rnd.chance(0.4)) continue;
           if (rnd.chance(0.5)) {
             expect((await call(base(), 'DELETE', `/spaces/${space}/grants/${user}`, undefined, tokenOf(owner))).status).toBe(204);
