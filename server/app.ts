@@ -5,7 +5,7 @@ import type { Pool } from 'pg';
 import { hashPassword, newToken, sameSecret, tokenHash, verifyPassword } from './auth.js';
 import { type ChangeRecord, checkChanges, LIMITS, schemas } from './protocol.js';
 import { postgresStore } from './rate-limit-store.js';
-import { accessOf, pull, push } from './sync.js';
+import { accessOf, pull, push, search } from './sync.js';
 
 export interface ServerOptions {
   pool: Pool;
@@ -255,6 +255,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         const page = await pull(pool, callerOf(request).userId, request.params.spaceId, request.query.after, Number(request.query.limit));
         if (!page) return send(reply, 404, 'NOT_FOUND', 'no such space');
         return page;
+      },
+    );
+
+    authed.get<{ Params: { spaceId: string }; Querystring: { q: string; limit: string } }>(
+      '/spaces/:spaceId/search',
+      { schema: { params: schemas.spaceParams, querystring: schemas.search } },
+      async (request, reply) => {
+        const hits = await search(pool, callerOf(request).userId, request.params.spaceId, request.query.q, Number(request.query.limit));
+        if (!hits) return send(reply, 404, 'NOT_FOUND', 'no such space');
+        return { hits };
       },
     );
   });

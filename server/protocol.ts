@@ -107,6 +107,15 @@ export const schemas = {
       },
     },
   },
+  search: {
+    type: 'object',
+    required: ['q'],
+    additionalProperties: false,
+    properties: {
+      q: { type: 'string', minLength: 1, maxLength: 500, pattern: '\\S' },
+      limit: { type: 'string', pattern: '^([1-9]|[1-9][0-9]|100)$', default: '20' },
+    },
+  },
   pull: {
     type: 'object',
     additionalProperties: false,

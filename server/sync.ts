@@ -167,3 +167,28 @@ export async function pull(
     hasMore: rows.length > limit,
   };
 }
+
+export interface SearchHit {
+  table: string;
+  rowId: string;
+  score: number;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Keyword search over a space's live rows (PostgreSQL full text, websearch
+ * syntax: words, "phrases", -exclusions, OR), best first; null without a grant.
+ */
+export async function search(pool: Pool, userId: string, spaceId: string, query: string, limit: number): Promise<SearchHit[] | null> {
+  if (!(await accessOf(pool, spaceId, userId))) return null;
+  const { rows } = await pool.query<{ table_name: string; row_id: string; score: number; data: Record<string, unknown> }>(
+    `SELECT r.table_name, r.row_id, ts_rank(r.search, q)::float8 AS score, r.data
+     FROM rows r JOIN grants g ON g.space_id = r.space_id AND g.user_id = $2,
+          websearch_to_tsquery('simple', $3) AS q
+     WHERE r.space_id = $1 AND NOT r.deleted AND r.search @@ q
+     ORDER BY score DESC, r.table_name, r.row_id
+     LIMIT $4`,
+    [spaceId, userId, query, limit],
+  );
+  return rows.map((r) => ({ table: r.table_name, rowId: r.row_id, score: r.score, data: r.data }));
+}

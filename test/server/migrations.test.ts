@@ -62,7 +62,8 @@ describe('server migrations', () => {
     const otherPool = new pg.Pool({ connectionString: other.url });
     try {
       const dir = migrationsCopy();
-      writeFileSync(join(dir, '0003_broken.sql'), 'CREATE TABLE fine (id int);\nSELECT no_such_function();\n');
+      const next = String(readMigrations(MIGRATIONS_DIR).length + 1).padStart(4, '0');
+      writeFileSync(join(dir, `${next}_broken.sql`), 'CREATE TABLE fine (id int);\nSELECT no_such_function();\n');
       await expect(migrate(otherPool, readMigrations(dir))).rejects.toThrow(/no_such_function/);
       const { rows } = await otherPool.query("SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'");
       expect(rows[0].n).toBe(0);
@@ -74,8 +75,9 @@ describe('server migrations', () => {
 
   test('a gap in the numbering is refused', () => {
     const dir = migrationsCopy();
-    writeFileSync(join(dir, '0005_gap.sql'), 'SELECT 1;');
-    expect(() => readMigrations(dir)).toThrow(/without gaps \(found 5\)/);
+    const gap = readMigrations(MIGRATIONS_DIR).length + 2;
+    writeFileSync(join(dir, `${String(gap).padStart(4, '0')}_gap.sql`), 'SELECT 1;');
+    expect(() => readMigrations(dir)).toThrow(`without gaps (found ${gap})`);
   });
 
   test('GET /health answers with the schema version', async () => {

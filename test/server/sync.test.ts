@@ -221,3 +221,37 @@ describe('push and pull', () => {
     }
   });
 });
+
+describe('keyword search of the shared copy', () => {
+  test('finds live rows of the space by words and phrases, best first; tombstones, other spaces and no grant find nothing', async () => {
+    const space = await sharedSpace('read');
+    const other = await sharedSpace();
+    await pushChanges(base, ana.token, space, [
+      change('messages', 'm1', 1_000, 'dev-a', message('m1', 'The quarterly budget review is on Friday')),
+      change('messages', 'm2', 1_001, 'dev-a', message('m2', 'budget budget budget, again the budget')),
+      change('memories', 'k1', 1_002, 'dev-a', { id: 'k1', content: 'Prefers a short budget summary' }),
+      change('conversations', 'c1', 1_003, 'dev-a', { id: 'c1', title: 'Budget planning' }),
+      change('messages', 'm3', 1_004, 'dev-a', message('m3', 'budget line that will be deleted')),
+    ]);
+    await pushChanges(base, ana.token, space, [change('messages', 'm3', 2_000, 'dev-a', null)]);
+    await pushChanges(base, ana.token, other, [change('messages', 'x1', 1_000, 'dev-a', message('x1', 'budget of another space'))]);
+
+    const hits = await call<{ hits: Array<{ table: string; rowId: string; score: number }> }>(base, 'GET', `/spaces/${space}/search?q=budget`, undefined, ben.token);
+    expect(hits.status).toBe(200);
+    expect(hits.body.hits.map((h) => h.rowId).sort()).toEqual(['c1', 'k1', 'm1', 'm2']);
+    expect(hits.body.hits[0]!.rowId).toBe('m2');
+    const scores = hits.body.hits.map((h) => h.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+
+    const phrase = await call<{ hits: Array<{ rowId: string }> }>(base, 'GET', `/spaces/${space}/search?q=${encodeURIComponent('"budget review" -summary')}`, undefined, ben.token);
+    expect(phrase.body.hits.map((h) => h.rowId)).toEqual(['m1']);
+    const limited = await call<{ hits: unknown[] }>(base, 'GET', `/spaces/${space}/search?q=budget&limit=2`, undefined, ben.token);
+    expect(limited.body.hits).toHaveLength(2);
+
+    const carl = await account(base, 'carl');
+    expect((await call(base, 'GET', `/spaces/${space}/search?q=budget`, undefined, carl.token)).status).toBe(404);
+    for (const query of ['', 'q=', 'q=%20%20', `q=${'x'.repeat(501)}`, 'q=budget&limit=0', 'q=budget&limit=101']) {
+      expect((await call(base, 'GET', `/spaces/${space}/search?${query}`, undefined, ben.token)).status, query).toBe(400);
+    }
+  });
+});
