@@ -111,16 +111,8 @@ export async function push(
   }
 }
 
-export interface PulledRow {
-  seq: string;
-  table: string;
-  rowId: string;
-  hlc: string;
-  device: string;
-  deleted: boolean;
-  data: Record<string, unknown> | null;
-  embedding?: { model: string; dims: number; vector: string };
-}
+/** A row's current version as pull returns it: a change record without its change id, plus the row's seq. */
+export type PulledRow = Omit<ChangeRecord, 'id'> & { seq: string };
 
 /** One page of a space's rows changed after `after`, in seq order, scoped by the caller's grant in the query itself. */
 export async function pull(
@@ -155,7 +147,7 @@ export async function pull(
   return {
     changes: page.map((r) => ({
       seq: r.seq,
-      table: r.table_name,
+      table: r.table_name as ChangeRecord['table'],
       rowId: r.row_id,
       hlc: r.hlc,
       device: r.device,

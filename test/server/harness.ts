@@ -6,6 +6,7 @@ import { inject } from 'vitest';
 import { buildServer, type ServerOptions } from '../../server/app';
 import { migrate, readMigrations } from '../../server/migrate';
 import type { ChangeRecord } from '../../server/protocol';
+import type { PulledRow } from '../../server/sync';
 
 export const MIGRATIONS_DIR = join(import.meta.dirname, '../../server/migrations');
 export const SIGNUP_CODE = 'test-signup-code';
@@ -77,22 +78,11 @@ export async function account(base: string, name: string, device = 'laptop'): Pr
   return signedIn.body;
 }
 
-export interface Pulled {
-  seq: string;
-  table: string;
-  rowId: string;
-  hlc: string;
-  device: string;
-  deleted: boolean;
-  data: Record<string, unknown> | null;
-  embedding?: { model: string; dims: number; vector: string };
-}
-
 export const pushChanges = (base: string, token: string, spaceId: string, changes: Array<Partial<ChangeRecord>>) =>
   call<{ results: Array<{ id: string; status: string }>; code?: string; message?: string }>(base, 'POST', `/spaces/${spaceId}/push`, { changes }, token);
 
 export const pullPage = (base: string, token: string, spaceId: string, after = '0', limit?: number) =>
-  call<{ changes: Pulled[]; cursor: string; hasMore: boolean; code?: string }>(
+  call<{ changes: PulledRow[]; cursor: string; hasMore: boolean; code?: string }>(
     base,
     'GET',
     `/spaces/${spaceId}/pull?after=${after}${limit ? `&limit=${limit}` : ''}`,
@@ -101,8 +91,8 @@ export const pullPage = (base: string, token: string, spaceId: string, after = '
   );
 
 /** Pulls every page after `after`; returns the rows and the final cursor. */
-export async function pullAll(base: string, token: string, spaceId: string, after = '0', limit = 100): Promise<{ rows: Pulled[]; cursor: string; pages: number }> {
-  const rows: Pulled[] = [];
+export async function pullAll(base: string, token: string, spaceId: string, after = '0', limit = 100): Promise<{ rows: PulledRow[]; cursor: string; pages: number }> {
+  const rows: PulledRow[] = [];
   let cursor = after;
   let pages = 0;
   for (;;) {
