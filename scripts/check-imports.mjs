@@ -1,4 +1,4 @@
-// The import graph of src/: fails on any import cycle (type-only imports
+// The import graph of src/ and of the sync server in server/: fails on any import cycle (type-only imports
 // count: they still tie the modules' designs together) and on imports that
 // cross a thread boundary. `node scripts/check-imports.mjs [root]` prints each
 // problem and exits 1 if there is any; tests call checkImports() on fixtures.
@@ -20,6 +20,8 @@ export const ALLOWED = {
   'embed-worker': ['embed-worker', 'shared'],
   node: ['node', 'worker', 'embed-worker', 'shared'],
   vite: ['vite'],
+  // The sync server is deployed on its own: it imports nothing of the app.
+  server: ['server'],
 };
 
 /** Packages a folder must not import: SQLite belongs to the database worker, the model runtime to the embedders. */
@@ -29,14 +31,17 @@ export const FORBIDDEN_PACKAGES = {
   ui: [/^@sqlite\.org\//, /^@huggingface\//, /^node:/],
   worker: [/^@huggingface\//, /^lit/, /^node:/],
   'embed-worker': [/^@sqlite\.org\//, /^lit/, /^node:/],
+  server: [/^@sqlite\.org\//, /^@huggingface\//, /^lit/, /^comlink/],
 };
 
 const SOURCE = /\.(ts|mts|js|mjs)$/;
 
 function sourceFiles(dir) {
+  if (!existsSync(dir)) return [];
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (statSync(path).isDirectory()) return sourceFiles(path);
+    // server/dist holds the server's compiled output.
+    if (statSync(path).isDirectory()) return name === 'dist' || name === 'node_modules' ? [] : sourceFiles(path);
     return SOURCE.test(name) && !name.endsWith('.d.ts') ? [path] : [];
   });
 }
@@ -124,29 +129,32 @@ function shortestLoop(graph, start, members) {
 }
 
 /**
- * Checks the modules under `<root>/src`. Returns the problems as sentences
+ * Checks the modules under `<root>/src` and `<root>/server`. Returns the problems as sentences
  * (paths relative to root); an empty list means the graph is clean.
  */
 export function checkImports(root) {
   const src = join(root, 'src');
+  const server = join(root, 'server');
   const graph = new Map();
   const problems = [];
-  const folderOf = (file) => relative(src, file).split(sep)[0];
+  const inServer = (file) => file.startsWith(server + sep);
+  const folderOf = (file) => (inServer(file) ? 'server' : relative(src, file).split(sep)[0]);
+  const label = (folder) => (folder === 'server' ? 'server/' : `src/${folder}/`);
   const show = (file) => relative(root, file).split(sep).join('/');
 
-  for (const file of sourceFiles(src)) {
+  for (const file of [...sourceFiles(src), ...sourceFiles(server)]) {
     const edges = new Set();
     graph.set(file, edges);
     const folder = folderOf(file);
     const allowed = ALLOWED[folder];
     if (!allowed) {
-      problems.push(`${show(file)}: src/${folder}/ has no thread rule in scripts/check-imports.mjs`);
+      problems.push(`${show(file)}: ${label(folder)} has no thread rule in scripts/check-imports.mjs`);
       continue;
     }
     for (const specifier of specifiers(file, readFileSync(file, 'utf8'))) {
       if (!specifier.startsWith('.')) {
         if ((FORBIDDEN_PACKAGES[folder] ?? []).some((pattern) => pattern.test(specifier))) {
-          problems.push(`${show(file)}: src/${folder}/ must not import '${specifier}'`);
+          problems.push(`${show(file)}: ${label(folder)} must not import '${specifier}'`);
         }
         continue;
       }
@@ -155,9 +163,12 @@ export function checkImports(root) {
         problems.push(`${show(file)}: cannot resolve '${specifier}'`);
         continue;
       }
-      if (!target.startsWith(src + sep)) continue;
+      if (!target.startsWith(src + sep) && !inServer(target)) {
+        if (folder === 'server') problems.push(`${show(file)}: server/ must not import outside server/ ('${specifier}')`);
+        continue;
+      }
       if (!allowed.includes(folderOf(target))) {
-        problems.push(`${show(file)}: src/${folder}/ must not import src/${folderOf(target)}/ ('${specifier}')`);
+        problems.push(`${show(file)}: ${label(folder)} must not import ${label(folderOf(target))} ('${specifier}')`);
       }
       if (SOURCE.test(target)) edges.add(target);
     }

@@ -1,6 +1,8 @@
 // `npm test`: installs what the browser tests need (Debian Chromium, sqlite3
 // CLI), runs the static checks (typecheck, lint, import graph), builds, runs
-// the Node unit tests, the browser tests and the example apps of the npm
+// the Node unit tests, the sync server's tests (a throwaway PostgreSQL cluster
+// from Debian's postgresql package, installed by scripts/ensure-postgres.mjs),
+// the browser tests and the example apps of the npm
 // package (scripts/test-examples.mjs), and ends with one line
 // "N passed, N failed" totalled over every runner; each static check counts as one.
 import { spawnSync } from 'node:child_process';
@@ -65,6 +67,13 @@ if (!run('Build', 'npx', ['vite', 'build', '--logLevel', 'warn'])) failed += 1;
 
 run('Unit tests (Node, in-memory SQLite)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
 countVitest('test-results/unit.json', 'unit');
+
+if (run('Install PostgreSQL for the sync server tests', 'node', ['scripts/ensure-postgres.mjs'])) {
+  run('Sync server tests (Node, real PostgreSQL, real HTTP)', 'npx', [
+    'vitest', 'run', '-c', 'vitest.server.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/server.json',
+  ]);
+  countVitest('test-results/server.json', 'server');
+} else failed += 1;
 
 run('Browser tests (headless Chromium, real OPFS)', 'npx', [
   'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/e2e.json',

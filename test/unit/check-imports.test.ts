@@ -99,4 +99,19 @@ describe('import graph check', () => {
     ].join('\n');
     expect(specifiers('x.ts', text).sort()).toEqual(['./a', './b', './d', './lazy']);
   });
+  it('checks server/: imports that leave it or reach the app, and cycles inside it; server/dist is skipped', () => {
+    const root = tree({ 'shared/models.ts': 'export type Model = 1;\n' });
+    const write = (path: string, text: string) => {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    };
+    write('server/app.ts', "import type { Model } from '../src/shared/models';\nimport { b } from './b.js';\nexport const a = b;\nexport type M = Model;\n");
+    write('server/b.ts', "import { a } from './app.js';\nimport '@sqlite.org/sqlite-wasm';\nexport const b = () => a;\n");
+    write('server/dist/app.js', "import '../../src/ui/x';\n");
+    expect(checkImports(root)).toEqual([
+      "server/app.ts: server/ must not import src/shared/ ('../src/shared/models')",
+      "server/b.ts: server/ must not import '@sqlite.org/sqlite-wasm'",
+      expect.stringContaining('import cycle among 2 modules: server/app.ts, server/b.ts'),
+    ]);
+  });
 });

@@ -8,6 +8,7 @@ import type { ScopedApi } from '../../src/shared/api';
 import type { MnemoError } from '../../src/shared/errors';
 import type { Scope } from '../../src/shared/models';
 import { openTest } from './helpers';
+import { prng } from '../support/prng';
 
 const T0 = 1_750_000_000_000;
 const DAY = 86_400_000;
@@ -24,30 +25,6 @@ const EMPTY_SCOPES: Scope[] = [
   { userId: 'ann ', spaceId: 'work' },
 ];
 const SEEDS = [1, 7, 42, 2024];
-
-/** mulberry32: small, seedable, good enough to vary the data. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(a ^ (a >>> 15), 1 | a);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
-    pick: <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T,
-    chance: (p: number) => next() < p,
-    shuffle: <T>(items: readonly T[]): T[] => {
-      const out = [...items];
-      for (let i = out.length - 1; i > 0; i--) {
-        const j = Math.floor(next() * (i + 1));
-        [out[i], out[j]] = [out[j]!, out[i]!];
-      }
-      return out;
-    },
-  };
-}
 
 const tag = (scope: Scope) => `${scope.userId}|${scope.spaceId}`;
 
