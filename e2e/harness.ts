@@ -1,26 +1,22 @@
 /**
  * Shared browser-test plumbing: serve dist/ with the app's headers, launch
- * Debian's Chromium through playwright-core, and use a persistent profile
- * (a real on-disk OPFS, as a user has) in a fresh temporary directory.
+ * Debian's Chromium or Firefox ESR (MNEMO_BROWSER, scripts/browsers.mjs)
+ * through playwright-core, and use a persistent profile (a real on-disk OPFS,
+ * as a user has) in a fresh temporary directory. Tests are written once
+ * against Playwright's API; the few engine-specific probes go through the
+ * helpers below.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { selectedBrowser, type LaunchPersistentOptions } from '../scripts/browsers.mjs';
 import { startServer } from '../scripts/serve.mjs';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** The engine under test (MNEMO_BROWSER=chromium|firefox). */
+export const ENGINE = selectedBrowser();
+export const IS_FIREFOX = ENGINE.name === 'firefox';
 export const OUTPUT = join(process.cwd(), 'e2e', 'output');
 
 export interface App {
@@ -54,12 +50,13 @@ export function newProfile(): string {
   return mkdtempSync(join(tmpdir(), 'mnemo-profile-'));
 }
 
-export async function launch(profile = newProfile(), options: { offline?: boolean; serviceWorkers?: 'allow' | 'block' } = {}): Promise<Browser> {
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
+export async function launch(
+  profile = newProfile(),
+  options: { offline?: boolean; serviceWorkers?: 'allow' | 'block' } & Pick<LaunchPersistentOptions, 'firefoxUserPrefs'> = {},
+): Promise<Browser> {
+  const context = await ENGINE.launch(profile, {
     viewport: { width: 1280, height: 860 },
+    ...options,
     offline: options.offline ?? false,
     serviceWorkers: options.serviceWorkers ?? 'allow',
   });

@@ -11,12 +11,12 @@
  * After every step every element in every shadow root is checked for event
  * handler attributes, script-bearing URLs and elements that must not appear.
  */
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appHeaders, HEADERS } from '../scripts/serve.mjs';
 import { CROSS_ORIGIN_HEADERS, crossOriginHeaders } from '../src/vite/index';
-import { ARGS, CHROMIUM, newProfile, serveApp, type App } from './harness';
+import { ENGINE, newProfile, serveApp, type App } from './harness';
 
 declare global {
   interface Window {
@@ -319,10 +319,7 @@ async function tour(page: Page, stored: Stored) {
 
 async function launch(bypassCSP: boolean): Promise<{ context: BrowserContext; profile: string }> {
   const profile = newProfile();
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
+  const context = await ENGINE.launch(profile, {
     viewport: { width: 1280, height: 900 },
     bypassCSP,
   });
