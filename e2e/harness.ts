@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { selectedBrowser, type LaunchPersistentOptions } from '../scripts/browsers.mjs';
 import { startServer } from '../scripts/serve.mjs';
 
@@ -83,4 +83,14 @@ export async function openApp(context: BrowserContext, url: string): Promise<Pag
 export function screenshotPath(name: string): string {
   mkdirSync(OUTPUT, { recursive: true });
   return join(OUTPUT, `${name}.png`);
+}
+
+/**
+ * Types into an `<input type=number>`. Over WebDriver BiDi, Playwright's fill()
+ * appends to a number input's value in Firefox (its select() does not reach
+ * the field), so the field is emptied first; that works in both engines.
+ */
+export async function fillNumber(input: Locator, value: string): Promise<void> {
+  await input.fill('');
+  await input.fill(value);
 }

@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appHeaders, HEADERS } from '../scripts/serve.mjs';
 import { CROSS_ORIGIN_HEADERS, crossOriginHeaders } from '../src/vite/index';
-import { ENGINE, newProfile, serveApp, type App } from './harness';
+import { ENGINE, fillNumber, newProfile, serveApp, type App } from './harness';
 
 declare global {
   interface Window {
@@ -308,7 +308,7 @@ async function tour(page: Page, stored: Stored) {
   await page.evaluate(() => (location.hash = 'search'));
   await page.getByRole('radio', { name: 'Keyword' }).check();
   await page.locator('mn-search summary').click();
-  await page.locator('mn-search input[name=limit]').fill('200');
+  await fillNumber(page.locator('mn-search input[name=limit]'), '200');
   await page.getByLabel('Search text').fill('hit');
   await page.getByLabel('Search text').press('Enter');
   await expect.poll(() => page.locator('mn-search [data-testid=hits] > li').count(), { timeout: 30_000 }).toBeGreaterThan(50);
