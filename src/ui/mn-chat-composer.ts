@@ -163,6 +163,8 @@ export class MnChatComposer extends MnView {
     const controller = new AbortController();
     this.controller = controller;
     this.busy = true;
+    // Only while a request runs: a beforeunload listener keeps Firefox from caching the page for Back.
+    window.addEventListener('beforeunload', this.onPageHide);
     try {
       // The lock tells every tab that this answer has a live request (see isInterrupted).
       // Failures are shown on the answer itself, with Retry.
@@ -183,6 +185,7 @@ export class MnChatComposer extends MnView {
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
     } finally {
+      window.removeEventListener('beforeunload', this.onPageHide);
       this.busy = false;
       this.controller = null;
     }
@@ -192,7 +195,12 @@ export class MnChatComposer extends MnView {
     this.controller?.abort();
   }
 
-  /** A reload or a closed tab ends the request; the answer so far is kept as interrupted. */
+  /**
+   * A reload or a closed tab ends the request; the answer so far is kept as
+   * interrupted. Firefox cancels the page's fetches when the navigation starts,
+   * before `pagehide`, so the stream would first fail as a dropped connection:
+   * `beforeunload` (registered while a request runs) comes before that.
+   */
   private readonly onPageHide = () => this.controller?.abort(INTERRUPTED);
 
   override connectedCallback(): void {
