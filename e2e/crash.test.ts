@@ -5,7 +5,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launch, openApp, serveApp, type App } from './harness';
+import { crashPage, IS_FIREFOX, launch, openApp, serveApp, type App } from './harness';
 
 const SCOPE = { userId: 'crash', spaceId: 'bulk' };
 const ROWS = 50_000;
@@ -77,11 +77,8 @@ test('killing the owner tab mid-insertMany leaves all or none of it, and a healt
     await startBulk(page, conversationId);
     await page.waitForTimeout(Math.round(fullMs * fraction));
     const acknowledged = await page.evaluate(() => (window as unknown as { bulkDone: boolean }).bulkDone);
-    const crashed = page.waitForEvent('crash');
-    const cdp = await browser.context.newCDPSession(page);
-    void cdp.send('Page.crash').catch(() => {}); // never answers: the renderer is gone
-    await crashed;
-    await page.close();
+    await crashPage(browser, page);
+    if (!IS_FIREFOX) await page.close();
 
     page = await openApp(browser.context, app.url);
     const rows = await count(page, conversationId);
@@ -100,7 +97,8 @@ test('killing the owner tab mid-insertMany leaves all or none of it, and a healt
   await browser.dispose();
 });
 
-test('a call forwarded to an owner that crashes fails with LOCKED, and the next owner finds all or none of it', async () => {
+// Firefox: crashPage kills every tab's content process (no per-tab crash over BiDi), so no follower would survive it.
+test.skipIf(IS_FIREFOX)('a call forwarded to an owner that crashes fails with LOCKED, and the next owner finds all or none of it', async () => {
   const browser = await launch();
   const owner = await openApp(browser.context, app.url);
   const follower = await openApp(browser.context, app.url);
@@ -108,10 +106,8 @@ test('a call forwarded to an owner that crashes fails with LOCKED, and the next 
   const conversationId = await newConversation(follower, 'forwarded');
   await startBulk(follower, conversationId);
   await follower.waitForTimeout(2_000);
-  const crashed = owner.waitForEvent('crash');
   const crashedAt = Date.now();
-  void (await browser.context.newCDPSession(owner)).send('Page.crash').catch(() => {});
-  await crashed;
+  await crashPage(browser, owner);
   const outcome = await follower.evaluate(() =>
     (window as unknown as { bulk: Promise<number> }).bulk.then(
       (inserted) => ({ inserted, code: null }),

@@ -1,26 +1,22 @@
 /**
  * Shared browser-test plumbing: serve dist/ with the app's headers, launch
- * Debian's Chromium through playwright-core, and use a persistent profile
- * (a real on-disk OPFS, as a user has) in a fresh temporary directory.
+ * Debian's Chromium or Firefox ESR (MNEMO_BROWSER, scripts/browsers.mjs)
+ * through playwright-core, and use a persistent profile (a real on-disk OPFS,
+ * as a user has) in a fresh temporary directory. Tests are written once
+ * against Playwright's API; the few engine-specific probes go through the
+ * helpers below.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { selectedBrowser, type LaunchPersistentOptions } from '../scripts/browsers.mjs';
 import { startServer } from '../scripts/serve.mjs';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+/** The engine under test (MNEMO_BROWSER=chromium|firefox). */
+export const ENGINE = selectedBrowser();
+export const IS_FIREFOX = ENGINE.name === 'firefox';
 export const OUTPUT = join(process.cwd(), 'e2e', 'output');
 
 export interface App {
@@ -54,12 +50,13 @@ export function newProfile(): string {
   return mkdtempSync(join(tmpdir(), 'mnemo-profile-'));
 }
 
-export async function launch(profile = newProfile(), options: { offline?: boolean; serviceWorkers?: 'allow' | 'block' } = {}): Promise<Browser> {
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
+export async function launch(
+  profile = newProfile(),
+  options: { offline?: boolean; serviceWorkers?: 'allow' | 'block' } & Pick<LaunchPersistentOptions, 'firefoxUserPrefs'> = {},
+): Promise<Browser> {
+  const context = await ENGINE.launch(profile, {
     viewport: { width: 1280, height: 860 },
+    ...options,
     offline: options.offline ?? false,
     serviceWorkers: options.serviceWorkers ?? 'allow',
   });
@@ -86,4 +83,57 @@ export async function openApp(context: BrowserContext, url: string): Promise<Pag
 export function screenshotPath(name: string): string {
   mkdirSync(OUTPUT, { recursive: true });
   return join(OUTPUT, `${name}.png`);
+}
+
+/**
+ * Types into an `<input type=number>`. Over WebDriver BiDi, Playwright's fill()
+ * appends to a number input's value in Firefox (its select() does not reach
+ * the field), so the field is emptied first; that works in both engines.
+ */
+export async function fillNumber(input: Locator, value: string): Promise<void> {
+  await input.fill('');
+  await input.fill(value);
+}
+
+/**
+ * Kills the page's renderer as a crash would, with no unload. Chromium: the
+ * DevTools protocol's Page.crash. Firefox has no such command over WebDriver
+ * BiDi, so every web content process of this profile's Firefox gets SIGKILL
+ * (Linux /proc): every open tab of that browser goes, which a test with one
+ * page tolerates; the browser itself lives on and opens new pages.
+ */
+export async function crashPage(browser: Browser, page: Page): Promise<void> {
+  if (!IS_FIREFOX) {
+    const crashed = page.waitForEvent('crash');
+    void (await browser.context.newCDPSession(page)).send('Page.crash').catch(() => {}); // never answers: the renderer is gone
+    await crashed;
+    return;
+  }
+  const processes = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      try {
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return [{ pid: Number(pid), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), args }];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
+  const main = processes.find((p) => p.args.includes('-contentproc') === false && p.args.includes(browser.profile) && p.args.includes('--profile'));
+  if (!main) throw new Error(`no Firefox process runs profile ${browser.profile}`);
+  const family = new Set([main.pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of processes) {
+      if (!family.has(p.ppid) || family.has(p.pid)) continue;
+      family.add(p.pid);
+      grew = true;
+    }
+  }
+  const tabs = processes.filter((p) => family.has(p.pid) && p.args.includes('-isForBrowser') && p.args.at(-1) === 'tab');
+  if (tabs.length === 0) throw new Error('no Firefox content process to kill');
+  for (const tab of tabs) process.kill(tab.pid, 'SIGKILL');
+  // The page is gone; Playwright's BiDi driver may not say so, so closing it must not wait for an answer.
+  await Promise.race([page.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { fillNumber, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -27,14 +27,14 @@ test('a person adds memories, uploads Markdown and a PDF, sees the stats change,
   await page.getByRole('link', { name: 'Memories' }).click();
   const add = page.getByRole('form', { name: 'Add memory' });
   await add.getByLabel(/New long-term memory/).fill('User is training for a half marathon in May');
-  await add.getByLabel('Importance').fill('0.9');
+  await fillNumber(add.getByLabel('Importance'), '0.9');
   await add.getByRole('button', { name: 'Add memory' }).click();
   // The first add embeds the text for duplicate detection, which loads the model (seconds on a busy machine).
   await expect.poll(() => page.getByTestId('memories').textContent(), { timeout: 60_000 }).toContain('half marathon');
 
   await page.getByRole('tab', { name: 'Short-term' }).click();
   await add.getByLabel(/New short-term memory/).fill('Pick up the race bib on Friday');
-  await add.getByLabel(/Expires after/).fill('90');
+  await fillNumber(add.getByLabel(/Expires after/), '90');
   await add.getByRole('button', { name: 'Add memory' }).click();
   await expect.poll(() => page.getByTestId('expiry').first().textContent(), { timeout: 30_000 }).toMatch(/expires in (1|2) h|expires in 90 min/);
   await page.screenshot({ path: screenshotPath('memories-light'), fullPage: true });

@@ -237,7 +237,10 @@ describe('several tabs, one database', () => {
       `multitab: ${acked.size} acknowledged rows, ${rows} stored, ${unacknowledged} stored but unacknowledged, ` +
         `${rejected.length} rejected (LOCKED), takeover ${takeovers.join(' ms, ')} ms`,
     );
-    expect(takeovers.every((ms) => ms < 3_000)).toBe(true);
+    // Takeover rides on the Web Lock being released when the tab goes, with no timeout of its own to
+    // wait out; this bound only catches a takeover that hangs. Measured 0.3–4 s here (Firefox releases
+    // a closed tab's locks later than Chromium, and both run on 2 loaded cores), so the bound is generous.
+    expect(takeovers.every((ms) => ms < 30_000)).toBe(true);
     await browser.dispose();
   });
 });

@@ -13,12 +13,12 @@
  * After every step every element in every shadow root is checked for event
  * handler attributes, script-bearing URLs and elements that must not appear.
  */
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appHeaders, HEADERS } from '../scripts/serve.mjs';
 import { CROSS_ORIGIN_HEADERS, crossOriginHeaders } from '../src/vite/index';
-import { ARGS, CHROMIUM, newProfile, serveApp, type App } from './harness';
+import { ENGINE, fillNumber, newProfile, serveApp, type App } from './harness';
 
 declare global {
   interface Window {
@@ -337,7 +337,7 @@ async function tour(page: Page, stored: Stored) {
   await page.evaluate(() => (location.hash = 'search'));
   await page.getByRole('radio', { name: 'Keyword' }).check();
   await page.locator('mn-search summary').click();
-  await page.locator('mn-search input[name=limit]').fill('200');
+  await fillNumber(page.locator('mn-search input[name=limit]'), '200');
   await page.getByLabel('Search text').fill('hit');
   await page.getByLabel('Search text').press('Enter');
   await expect.poll(() => page.locator('mn-search [data-testid=hits] > li').count(), { timeout: 30_000 }).toBeGreaterThan(50);
@@ -365,10 +365,7 @@ async function tour(page: Page, stored: Stored) {
 
 async function launch(bypassCSP: boolean): Promise<{ context: BrowserContext; profile: string }> {
   const profile = newProfile();
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    args: ARGS,
-    headless: true,
+  const context = await ENGINE.launch(profile, {
     viewport: { width: 1280, height: 900 },
     bypassCSP,
   });

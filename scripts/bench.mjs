@@ -1,12 +1,12 @@
 // `npm run bench`: Mnemo against raw sqlite-wasm (opfs-sahpool, with and
 // without FTS5 triggers), Dexie and Orama, all measured in the same run on the
-// same generated data, in headless Chromium with persistent profiles (real
+// same generated data, in headless Chromium (or Firefox ESR) with persistent profiles (real
 // on-disk OPFS and IndexedDB; FACTS: in-memory contexts are 5–10× slower).
 //
 //   npm run bench                       default size (see DEFAULT_SIZE), ~10–15 min on 2 cores
 //   npm run bench -- --quick            N = 10,000 and fewer repeats, a minute or two
 //   npm run bench -- --size 100000      the issue's size
-//   npm run bench -- --browser chromium (the only one so far; see BROWSERS)
+//   npm run bench -- --browser firefox  (chromium, the default, or firefox: scripts/browsers.mjs)
 //   npm run bench -- --only bare,app,insert,import,breakdown,vector   (vector is in no default run, breakdown not in --quick)
 //   npm run bench -- --out DIR          where results.json and benchmarks.md go
 //
@@ -21,8 +21,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
 import { build } from 'vite';
+import { BROWSERS } from './browsers.mjs';
 import { startServer } from './serve.mjs';
 
 /**
@@ -36,19 +36,6 @@ const DEFAULT_SIZE = 20_000;
 /** Texts the bare model embeds for its throughput figure (the first ones of the same data). */
 const MODEL_TEXTS = 5_000;
 const QUICK_SIZE = 10_000;
-
-/** One entry per browser the runner can drive; Firefox would add its launcher and flags here. */
-const BROWSERS = {
-  chromium: {
-    launch: (profile) =>
-      chromium.launchPersistentContext(profile, {
-        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-        headless: true,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-      }),
-    version: () => execFileSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', ['--version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(),
-  },
-};
 
 const PHASES = ['bare', 'app', 'insert', 'import', 'breakdown'];
 const OPTIONAL_PHASES = ['vector'];
@@ -68,7 +55,7 @@ const { values: opts } = parseArgs({
 const quick = opts.quick;
 const n = opts.size ? positive('size', opts.size) : quick ? QUICK_SIZE : DEFAULT_SIZE;
 const browser = BROWSERS[opts.browser];
-if (!browser) throw new Error(`--browser ${opts.browser}: only ${Object.keys(BROWSERS).join(', ')} so far`);
+if (!browser) throw new Error(`--browser ${opts.browser}: one of ${Object.keys(BROWSERS).join(', ')}`);
 const config = {
   n,
   browser: opts.browser,

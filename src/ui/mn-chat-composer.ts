@@ -279,6 +279,8 @@ export class MnChatComposer extends MnView {
     this.controller = controller;
     let executionId: string | null = null;
     let result: TurnResult | null = null;
+    // Only while a request runs: a beforeunload listener keeps Firefox from caching the page for Back.
+    window.addEventListener('beforeunload', this.onPageHide);
     try {
       // Every model run is an agent execution: queued, running, then finished.
       const execution = await space.executions.start(agent.id, this.sessionId, {
@@ -308,6 +310,7 @@ export class MnChatComposer extends MnView {
       this.notice = { text: errorText(error), error: true };
       if (executionId) await space.executions.finish(executionId, 'failed', errorText(error)).catch(() => undefined);
     } finally {
+      window.removeEventListener('beforeunload', this.onPageHide);
       this.busy = false;
       this.controller = null;
     }
@@ -387,7 +390,12 @@ export class MnChatComposer extends MnView {
     this.controller?.abort();
   }
 
-  /** A reload or a closed tab ends the request; the answer so far is kept as interrupted. */
+  /**
+   * A reload or a closed tab ends the request; the answer so far is kept as
+   * interrupted. Firefox cancels the page's fetches when the navigation starts,
+   * before `pagehide`, so the stream would first fail as a dropped connection:
+   * `beforeunload` (registered while a request runs) comes before that.
+   */
   private readonly onPageHide = () => this.controller?.abort(INTERRUPTED);
 
   override connectedCallback(): void {

@@ -19,13 +19,11 @@ export class MnPwaStatus extends LitElement {
     online: { state: true },
     storage: { state: true },
     pwa: { state: true },
-    asking: { state: true },
   };
 
   declare online: boolean;
   declare storage: StorageStatus | undefined;
   declare pwa: PwaState;
-  declare asking: boolean;
 
   private askedAfterWrite = false;
   private estimateTimer: ReturnType<typeof setTimeout> | undefined;
@@ -41,7 +39,6 @@ export class MnPwaStatus extends LitElement {
     super();
     this.online = navigator.onLine;
     this.pwa = pwaState();
-    this.asking = false;
   }
 
   static override styles = [
@@ -145,14 +142,14 @@ export class MnPwaStatus extends LitElement {
     this.storage = await storageStatus();
   }
 
+  /**
+   * "Keep data" stays enabled while a request is pending: Firefox answers only
+   * when the user answers its prompt, and a dismissed prompt leaves the promise
+   * pending for good; a click asks again, which shows the prompt again.
+   */
   private async persist(): Promise<void> {
-    this.asking = true;
-    try {
-      await requestPersistence();
-      await this.refresh();
-    } finally {
-      this.asking = false;
-    }
+    await requestPersistence();
+    await this.refresh();
   }
 
   private renderStorage() {
@@ -165,7 +162,7 @@ export class MnPwaStatus extends LitElement {
           ? html`<span class="item" data-testid="persistence" data-persisted="true" title="The browser will not evict this data under storage pressure">Storage persistent</span>`
           : html`<span class="item" data-testid="persistence" data-persisted="false">
               <span title="The browser may evict this data when the disk runs low">Storage not persistent</span>
-              <button class="secondary" type="button" ?disabled=${this.asking} @click=${() => this.persist()}>Keep data</button>
+              <button class="secondary" type="button" @click=${() => this.persist()}>Keep data</button>
             </span>`;
     let quota: unknown = nothing;
     if (s.usage !== null && s.quota) {

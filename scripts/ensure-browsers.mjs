@@ -1,12 +1,13 @@
-// Installs Debian's Chromium (and the sqlite3 CLI the export tests use) when
-// missing. Playwright's own browser download cannot work on these machines.
+// Installs Debian's Chromium and Firefox ESR (and the sqlite3 CLI the export
+// tests use) when missing. Playwright's own browser download cannot work on
+// these machines; playwright-core drives the Debian builds.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { BROWSERS } from './browsers.mjs';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const missing = [];
-if (!existsSync(CHROMIUM)) missing.push('chromium');
+const missing = Object.values(BROWSERS)
+  .filter((browser) => !existsSync(browser.path))
+  .map((browser) => browser.debian);
 if (!existsSync('/usr/bin/sqlite3')) missing.push('sqlite3');
 
 if (missing.length > 0) {

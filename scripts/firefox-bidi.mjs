@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Launches Firefox for playwright-core's WebDriver BiDi driver (channel
+// `moz-firefox`), relaying its BiDi socket. Playwright 1.65 sends
+// `emulation.*` overrides (media features, …) that Firefox ESR 153 does not
+// implement yet; Firefox answers "unknown command" and Playwright aborts the
+// launch. The relay answers those commands with an empty success and passes
+// everything else through unchanged, so the stock Debian `firefox-esr` runs
+// the same tests as Chromium. Used as `executablePath`; the arguments are
+// Firefox's, and FIREFOX_PATH names the real binary (default /usr/bin/firefox-esr).
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { WebSocket, WebSocketServer } from 'ws';
+
+const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
+const LISTENING = /WebDriver BiDi listening on (ws:\/\/\S+)/;
+
+/** A BiDi command this Firefox does not know, answered as a no-op: Playwright's emulation defaults only. */
+function isOptionalCommand(method) {
+  return typeof method === 'string' && method.startsWith('emulation.');
+}
+
+const firefox = spawn(FIREFOX, process.argv.slice(2), { stdio: ['ignore', 'inherit', 'pipe'] });
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => firefox.kill(signal));
+firefox.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+
+createInterface({ input: firefox.stderr }).on('line', (line) => {
+  const match = LISTENING.exec(line);
+  if (!match) {
+    process.stderr.write(`${line}\n`);
+    return;
+  }
+  relay(match[1]).then((url) => process.stderr.write(`WebDriver BiDi listening on ${url}\n`));
+});
+
+/** Starts the relay in front of Firefox's endpoint; resolves with the relay's own ws:// URL. */
+function relay(upstream) {
+  const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  server.on('connection', (client, request) => {
+    const browser = new WebSocket(upstream + (request.url ?? ''));
+    const queued = [];
+    const methods = new Map();
+    client.on('message', (data) => {
+      const text = data.toString();
+      try {
+        const message = JSON.parse(text);
+        if (typeof message.id === 'number') methods.set(message.id, message.method);
+      } catch {
+        // Not JSON: Firefox will answer it with its own error.
+      }
+      if (browser.readyState === WebSocket.OPEN) browser.send(text);
+      else queued.push(text);
+    });
+    browser.on('open', () => {
+      for (const text of queued.splice(0)) browser.send(text);
+    });
+    browser.on('message', (data) => {
+      const text = data.toString();
+      const message = JSON.parse(text);
+      if (typeof message.id === 'number') {
+        const method = methods.get(message.id);
+        methods.delete(message.id);
+        if (message.type === 'error' && message.error === 'unknown command' && isOptionalCommand(method)) {
+          client.send(JSON.stringify({ type: 'success', id: message.id, result: {} }));
+          return;
+        }
+      }
+      client.send(text);
+    });
+    browser.on('close', () => client.close());
+    client.on('close', () => browser.close());
+    browser.on('error', () => client.close());
+    client.on('error', () => browser.close());
+  });
+  return new Promise((resolve) => {
+    server.on('listening', () => {
+      const address = server.address();
+      resolve(`ws://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+    });
+  });
+}
