@@ -57,7 +57,7 @@ function check(label, command, args) {
 rmSync('test-results', { recursive: true, force: true });
 mkdirSync('test-results', { recursive: true });
 
-if (!run('Install browser dependencies', 'node', ['scripts/ensure-chromium.mjs'])) failed += 1;
+if (!run('Install browser dependencies', 'node', ['scripts/ensure-browsers.mjs'])) failed += 1;
 
 // One project per thread (src/*/tsconfig.json) plus the Node side (tsconfig.json).
 check('Typecheck', 'npx', ['tsc', '-b']);
