@@ -117,7 +117,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     const hits = markerHits(browser.profile);
     for (const marker of MARKERS) expect(hits[marker], marker).toBeGreaterThan(0);
     await browser.dispose();
-  });
+  }, 600_000);
 
   test('enable, reload locked, wrong passphrase, unlock, search, change, export/import, disable; raw bytes hold no marker', async () => {
     const browser = await launch();
@@ -208,7 +208,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     const hits = markerHits(browser.profile);
     for (const marker of MARKERS) expect(hits[marker], marker).toBeGreaterThan(0);
     await restarted.dispose();
-  });
+  }, 600_000);
 
   test('the app: enable in the Data view, the lock screen after a reload refuses a wrong passphrase and unlocks', async () => {
     const browser = await launch();
@@ -238,7 +238,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await page.getByRole('button', { name: 'Lock now' }).click();
     await lock.waitFor({ timeout: 60_000 });
     await browser.dispose();
-  });
+  }, 600_000);
 
   test('multi-tab: another tab sees the locked state and unlocks through the owner', async () => {
     const browser = await launch();
@@ -255,7 +255,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await follower.evaluate((pass) => window.mnemo!.encryption.unlock(pass), PASS);
     expect(await owner.evaluate(async () => (await window.mnemo!.stats()).totals.messages)).toBe(41);
     await browser.dispose();
-  });
+  }, 600_000);
 
   test('a renderer killed mid-enable leaves a database that opens in one of the two states, nothing lost', async () => {
     const browser = await launch();
