@@ -95,16 +95,29 @@ async function reopen(page: Page): Promise<void> {
   await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
 }
 
-/** The `{ code, message }` a script's call rejected with, or null (DevTools evaluation is not bound by the page's CSP). */
-const failure = (page: Page, script: string) =>
-  page.evaluate(async (code) => {
-    try {
-      await (new Function('mnemo', `return (async () => { ${code} })()`) as (m: unknown) => Promise<unknown>)(window.mnemo);
-      return null;
-    } catch (error) {
-      return error as { code: string; message: string };
-    }
-  }, script);
+type Call = 'sessions' | 'stats' | 'unlock' | 'change' | 'disable';
+
+/** The `{ code, message }` one call rejected with in the page, or null when it resolved. */
+const failure = (page: Page, call: Call, ...args: string[]) =>
+  page.evaluate(
+    async ({ call, args }) => {
+      const mnemo = window.mnemo!;
+      const calls: Record<Call, () => Promise<unknown>> = {
+        sessions: () => mnemo.space({ userId: 'alice', spaceId: 'work' }).sessions.list(),
+        stats: () => mnemo.stats(),
+        unlock: () => mnemo.encryption.unlock(args[0]!),
+        change: () => mnemo.encryption.change(args[0]!, args[1]!),
+        disable: () => mnemo.encryption.disable(args[0]!),
+      };
+      try {
+        await calls[call]();
+        return null;
+      } catch (error) {
+        return error as { code: string; message: string };
+      }
+    },
+    { call, args },
+  );
 
 describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)', () => {
   test('control: an unencrypted database shows the markers in its raw OPFS bytes', async () => {
@@ -117,7 +130,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     const hits = markerHits(browser.profile);
     for (const marker of MARKERS) expect(hits[marker], marker).toBeGreaterThan(0);
     await browser.dispose();
-  });
+  }, 600_000);
 
   test('enable, reload locked, wrong passphrase, unlock, search, change, export/import, disable; raw bytes hold no marker', async () => {
     const browser = await launch();
@@ -141,12 +154,12 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     // A reload starts locked: every call but encryption.* and info answers ENCRYPTED.
     await reopen(page);
     expect(await page.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ encrypted: true, locked: true });
-    const locked = await failure(page, `await mnemo.space({ userId: 'alice', spaceId: 'work' }).sessions.list();`);
+    const locked = await failure(page, 'sessions');
     expect(locked?.code).toBe('ENCRYPTED');
     expect(locked?.message).toMatch(/locked/);
-    expect((await failure(page, 'await mnemo.stats();'))?.code).toBe('ENCRYPTED');
+    expect((await failure(page, 'stats'))?.code).toBe('ENCRYPTED');
 
-    const wrong = await failure(page, `await mnemo.encryption.unlock('not the passphrase');`);
+    const wrong = await failure(page, 'unlock', 'not the passphrase');
     expect(wrong).toEqual({ code: 'ENCRYPTED', message: expect.stringMatching(/wrong passphrase/) });
     expect(wrong?.message).not.toContain('not the passphrase');
     expect(await page.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ locked: true });
@@ -156,10 +169,10 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
 
     // Change the passphrase: the old one fails, the new one works.
     const NEW_PASS = 'a different, longer passphrase';
-    expect((await failure(page, `await mnemo.encryption.change('nope', 'x');`))?.code).toBe('ENCRYPTED');
+    expect((await failure(page, 'change', 'nope', 'x'))?.code).toBe('ENCRYPTED');
     await page.evaluate(([oldPass, newPass]) => window.mnemo!.encryption.change(oldPass!, newPass!), [PASS, NEW_PASS]);
     await page.evaluate(() => window.mnemo!.encryption.lock());
-    expect((await failure(page, `await mnemo.encryption.unlock(${JSON.stringify(PASS)});`))?.code).toBe('ENCRYPTED');
+    expect((await failure(page, 'unlock', PASS))?.code).toBe('ENCRYPTED');
     await page.evaluate((pass) => window.mnemo!.encryption.unlock(pass), NEW_PASS);
 
     // Exports are sealed unless asked otherwise; importing one asks for its passphrase.
@@ -197,7 +210,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     const restarted = await launch(browser.profile);
     page = await openApp(restarted.context, app.url);
     expect(await page.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ locked: true });
-    expect((await failure(page, `await mnemo.encryption.disable('wrong');`))?.code).toBe('ENCRYPTED');
+    expect((await failure(page, 'disable', 'wrong'))?.code).toBe('ENCRYPTED');
     await page.evaluate((pass) => window.mnemo!.encryption.disable(pass), NEW_PASS);
     expect(await page.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ encrypted: false, locked: false });
     expect(await observe(page)).toEqual(before);
@@ -208,7 +221,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     const hits = markerHits(browser.profile);
     for (const marker of MARKERS) expect(hits[marker], marker).toBeGreaterThan(0);
     await restarted.dispose();
-  });
+  }, 600_000);
 
   test('the app: enable in the Data view, the lock screen after a reload refuses a wrong passphrase and unlocks', async () => {
     const browser = await launch();
@@ -238,7 +251,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await page.getByRole('button', { name: 'Lock now' }).click();
     await lock.waitFor({ timeout: 60_000 });
     await browser.dispose();
-  });
+  }, 600_000);
 
   test('multi-tab: another tab sees the locked state and unlocks through the owner', async () => {
     const browser = await launch();
@@ -250,12 +263,12 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     expect(await follower.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ encrypted: true, locked: false });
     await owner.evaluate(() => window.mnemo!.encryption.lock());
     expect(await follower.evaluate(() => window.mnemo!.encryption.status())).toMatchObject({ encrypted: true, locked: true });
-    expect((await failure(follower, 'await mnemo.stats();'))?.code).toBe('ENCRYPTED');
-    expect((await failure(owner, 'await mnemo.stats();'))?.code).toBe('ENCRYPTED');
+    expect((await failure(follower, 'stats'))?.code).toBe('ENCRYPTED');
+    expect((await failure(owner, 'stats'))?.code).toBe('ENCRYPTED');
     await follower.evaluate((pass) => window.mnemo!.encryption.unlock(pass), PASS);
     expect(await owner.evaluate(async () => (await window.mnemo!.stats()).totals.messages)).toBe(41);
     await browser.dispose();
-  });
+  }, 600_000);
 
   test('a renderer killed mid-enable leaves a database that opens in one of the two states, nothing lost', async () => {
     const browser = await launch();
