@@ -151,7 +151,7 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await browser.dispose();
 });
 
-test('after an exchange the model’s facts go through dedup and are shown with undo', async () => {
+test('after an exchange the model’s facts go through dedup and are shown with undo', { timeout: 600_000 }, async () => {
   const facts = {
     memories: [
       { content: 'The user lives in Porto', kind: 'long', importance: 0.7 },
@@ -222,7 +222,7 @@ test('after an exchange the model’s facts go through dedup and are shown with 
   }
 });
 
-test('regenerate and edit-and-resend keep the earlier text in archived branches; a 429 counts down its Retry-After', async () => {
+test('regenerate and edit-and-resend keep the earlier text in archived branches; a 429 counts down its Retry-After', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, app.url);
