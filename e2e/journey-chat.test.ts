@@ -263,7 +263,7 @@ test('regenerate and edit-and-resend keep the earlier text in archived branches;
     expect(afterRegenerate.find((c) => c.title === 'Tea · branch 1')).toMatchObject({ status: 'archived', messages: [`user: Which tea?`, expect.stringContaining('assistant: Hello!')] });
     await expect.poll(() => page.getByTestId('conversations').textContent()).toContain('Tea · branch 1');
 
-    await articles.first().getByRole('button', { name: 'Edit and resend this message' }).click();
+    await articles.first().getByRole('button', { name: 'Edit this message' }).click();
     expect(await box.inputValue()).toBe('Which tea?');
     expect(await page.getByTestId('editing').isVisible()).toBe(true);
     await box.fill('Which coffee?');
