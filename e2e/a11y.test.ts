@@ -26,7 +26,7 @@ const MODES = [
   { name: '360-dark', width: 360, scheme: 'dark' },
 ] as const;
 
-test('zero serious or critical axe violations in every view and selection, desktop and 360 px, light and dark', async () => {
+test('zero serious or critical axe violations in every view and selection, desktop and 360 px, light and dark', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, app.url);
@@ -76,7 +76,7 @@ test('zero serious or critical axe violations in every view and selection, deskt
   }
 });
 
-test('keyboard only: every view from the navigation, shortcuts, and the main actions', async () => {
+test('keyboard only: every view from the navigation, shortcuts, and the main actions', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, `${app.url}#chats`);

@@ -151,7 +151,7 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await browser.dispose();
 });
 
-test('after an exchange the model’s facts go through dedup and are shown with undo', async () => {
+test('after an exchange the model’s facts go through dedup and are shown with undo', { timeout: 600_000 }, async () => {
   const facts = {
     memories: [
       { content: 'The user lives in Porto', kind: 'long', importance: 0.7 },
@@ -222,7 +222,7 @@ test('after an exchange the model’s facts go through dedup and are shown with 
   }
 });
 
-test('regenerate and edit-and-resend keep the earlier text in archived branches; a 429 counts down its Retry-After', async () => {
+test('regenerate and edit-and-resend keep the earlier text in archived branches; a 429 counts down its Retry-After', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, app.url);
@@ -263,7 +263,7 @@ test('regenerate and edit-and-resend keep the earlier text in archived branches;
     expect(afterRegenerate.find((c) => c.title === 'Tea · branch 1')).toMatchObject({ status: 'archived', messages: [`user: Which tea?`, expect.stringContaining('assistant: Hello!')] });
     await expect.poll(() => page.getByTestId('conversations').textContent()).toContain('Tea · branch 1');
 
-    await articles.first().getByRole('button', { name: 'Edit and resend this message' }).click();
+    await articles.first().getByRole('button', { name: 'Edit this message' }).click();
     expect(await box.inputValue()).toBe('Which tea?');
     expect(await page.getByTestId('editing').isVisible()).toBe(true);
     await box.fill('Which coffee?');

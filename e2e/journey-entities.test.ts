@@ -39,7 +39,7 @@ async function shots(page: Page, name: string): Promise<void> {
 
 const hash = (page: Page) => page.evaluate(() => location.hash);
 
-test('spaces: create, rename, switch, delete with a confirmation naming what is removed', async () => {
+test('spaces: create, rename, switch, delete with a confirmation naming what is removed', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, `${app.url}#spaces`);
@@ -90,7 +90,7 @@ test('spaces: create, rename, switch, delete with a confirmation naming what is 
   }
 });
 
-test('agents drive the chat; every run is an execution; sessions keep role and goals; conversations are edited, archived, deleted', async () => {
+test('agents drive the chat; every run is an execution; sessions keep role and goals; conversations are edited, archived, deleted', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, `${app.url}#agents`);
@@ -210,7 +210,7 @@ test('agents drive the chat; every run is an execution; sessions keep role and g
   }
 });
 
-test('vector entries by collection: view, edit, delete, clear; memories beyond the first page, expired ones included and cleaned up', async () => {
+test('vector entries by collection: view, edit, delete, clear; memories beyond the first page, expired ones included and cleaned up', { timeout: 600_000 }, async () => {
   const browser = await launch();
   try {
     const page = await openApp(browser.context, `${app.url}#vectors`);

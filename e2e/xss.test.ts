@@ -403,7 +403,7 @@ describe('stored XSS payloads', () => {
     PAYLOADS.forEach((payload, n) => expect(payload, `payload ${n}`).toContain(`(${n})`));
   });
 
-  test('with the CSP bypassed, the sanitizer alone keeps every view inert', async () => {
+  test('with the CSP bypassed, the sanitizer alone keeps every view inert', { timeout: 600_000 }, async () => {
     const { context, profile } = await launch(true);
     try {
       const page = await open(context, app.url);
@@ -432,7 +432,7 @@ describe('stored XSS payloads', () => {
     }
   });
 
-  test('with the served CSP, hostile text fetches, frames and runs nothing, and injected script is blocked', async () => {
+  test('with the served CSP, hostile text fetches, frames and runs nothing, and injected script is blocked', { timeout: 600_000 }, async () => {
     const { context, profile } = await launch(false);
     try {
       const page = await open(context, app.url);

@@ -4,8 +4,8 @@ import type { Agent } from '../shared/models';
 import { scopeKey } from '../shared/scope';
 import { ENDPOINTS_KEY, parseEndpoints, type EndpointConfig } from './chat/endpoints';
 import { navigate } from './route';
-import { controls, errorText } from './styles';
-import { formatTime, MnView } from './view';
+import { controls, errorText, picking } from './styles';
+import { attempt, formatTime, MnView } from './view';
 
 const text = (data: FormData, key: string) => String(data.get(key) ?? '').trim();
 
@@ -40,6 +40,7 @@ export class MnAgents extends MnView {
 
   static override styles = [
     controls,
+    picking,
     css`
       .layout {
         display: grid;
@@ -51,19 +52,6 @@ export class MnAgents extends MnView {
         .layout {
           grid-template-columns: minmax(0, 1fr);
         }
-      }
-      li button.pick {
-        width: 100%;
-        text-align: left;
-        background: transparent;
-        color: var(--mn-text);
-        border: 1px solid transparent;
-        padding: 0.45rem 0.5rem;
-        overflow-wrap: anywhere;
-      }
-      li button.pick[aria-current='true'] {
-        background: var(--mn-surface-2);
-        border-color: var(--mn-border);
       }
       form.edit {
         display: grid;
@@ -81,12 +69,6 @@ export class MnAgents extends MnView {
       textarea {
         min-height: 6rem;
       }
-      .confirm {
-        border: 1px solid var(--mn-danger);
-        border-radius: 8px;
-        padding: 0.5rem;
-        margin-top: 0.5rem;
-      }
     `,
   ];
 
@@ -103,17 +85,8 @@ export class MnAgents extends MnView {
     args: () => [this.revision, this.scope && scopeKey(this.scope)] as const,
   });
 
-  private async act(action: () => Promise<unknown>, done: string): Promise<boolean> {
-    this.error = null;
-    this.notice = null;
-    try {
-      await action();
-      this.notice = done;
-      return true;
-    } catch (error) {
-      this.error = errorText(error);
-      return false;
-    }
+  private act(action: () => Promise<unknown>, done: string | null): Promise<boolean> {
+    return attempt(this, action, done);
   }
 
   private async save(agent: Agent | null, event: SubmitEvent): Promise<void> {

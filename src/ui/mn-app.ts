@@ -72,6 +72,11 @@ export class MnApp extends LitElement {
     window.addEventListener('keydown', (event) => this.shortcut(event));
   }
 
+  /** The current view (the route's first part). */
+  get view(): Route['view'] {
+    return this.route.view;
+  }
+
   /** `/` focuses search; `n` starts a new message (or a new conversation when none is open). */
   private shortcut(event: KeyboardEvent): void {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.composedPath())) return;

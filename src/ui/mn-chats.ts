@@ -6,8 +6,8 @@ import type { ResendRequest } from './mn-chat-composer';
 import './mn-chat-composer';
 import './mn-message-list';
 import { navigate } from './route';
-import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { controls, errorText, picking } from './styles';
+import { attempt, MnView } from './view';
 
 const text = (data: FormData, key: string) => String(data.get(key) ?? '').trim();
 
@@ -47,6 +47,7 @@ export class MnChats extends MnView {
 
   static override styles = [
     controls,
+    picking,
     css`
       .layout {
         display: grid;
@@ -58,18 +59,6 @@ export class MnChats extends MnView {
         .layout {
           grid-template-columns: minmax(0, 1fr);
         }
-      }
-      li button.pick {
-        width: 100%;
-        text-align: left;
-        background: transparent;
-        color: var(--mn-text);
-        border: 1px solid transparent;
-        padding: 0.45rem 0.5rem;
-      }
-      li button.pick[aria-current='true'] {
-        background: var(--mn-surface-2);
-        border-color: var(--mn-border);
       }
       form {
         margin-top: 0.75rem;
@@ -91,12 +80,6 @@ export class MnChats extends MnView {
       }
       textarea {
         min-height: 3rem;
-      }
-      .confirm {
-        border: 1px solid var(--mn-danger);
-        border-radius: 8px;
-        padding: 0.5rem;
-        margin-top: 0.5rem;
       }
     `,
   ];
@@ -139,17 +122,8 @@ export class MnChats extends MnView {
     args: () => [this.revision, this.sessionId] as const,
   });
 
-  private async run(action: () => Promise<unknown>, done: string | null = null): Promise<boolean> {
-    this.error = null;
-    this.notice = null;
-    try {
-      await action();
-      this.notice = done;
-      return true;
-    } catch (error) {
-      this.error = errorText(error);
-      return false;
-    }
+  private run(action: () => Promise<unknown>, done: string | null = null): Promise<boolean> {
+    return attempt(this, action, done);
   }
 
   private async createSession(event: SubmitEvent): Promise<void> {

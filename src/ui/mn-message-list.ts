@@ -239,7 +239,7 @@ export class MnMessageList extends MnView {
 
   private renderExtras(message: Message) {
     if (message.role === 'user' && !message.isStreaming) {
-      return html`<div class="row actions"><button type="button" class="secondary" aria-label="Edit and resend this message" @click=${() => this.branch('mn-chat-edit', message)}>Edit</button></div>`;
+      return html`<div class="row actions"><button type="button" class="secondary" aria-label="Edit this message" @click=${() => this.branch('mn-chat-edit', message)}>Edit</button></div>`;
     }
     if (message.role !== 'assistant') return nothing;
     const failure = chatErrorOf(message);

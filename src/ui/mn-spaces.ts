@@ -3,8 +3,8 @@ import { css, html, nothing } from 'lit';
 import type { TableCounts } from '../shared/api';
 import type { Scope, Space } from '../shared/models';
 import { scopeKey } from '../shared/scope';
-import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { controls, errorText, picking } from './styles';
+import { attempt, MnView } from './view';
 
 type Row = Space & { counts: TableCounts | null };
 
@@ -54,6 +54,7 @@ export class MnSpaces extends MnView {
 
   static override styles = [
     controls,
+    picking,
     css`
       li {
         border-bottom: 1px solid var(--mn-border);
@@ -64,11 +65,6 @@ export class MnSpaces extends MnView {
       .name {
         font-weight: 600;
         overflow-wrap: anywhere;
-      }
-      .confirm {
-        border: 1px solid var(--mn-danger);
-        border-radius: 8px;
-        padding: 0.5rem;
       }
       form.create {
         display: flex;
@@ -94,17 +90,8 @@ export class MnSpaces extends MnView {
     args: () => [this.revision, this.client] as const,
   });
 
-  private async act(action: () => Promise<unknown>, done: string): Promise<boolean> {
-    this.error = null;
-    this.notice = null;
-    try {
-      await action();
-      this.notice = done;
-      return true;
-    } catch (error) {
-      this.error = errorText(error);
-      return false;
-    }
+  private act(action: () => Promise<unknown>, done: string | null): Promise<boolean> {
+    return attempt(this, action, done);
   }
 
   private isCurrent(scope: Scope): boolean {

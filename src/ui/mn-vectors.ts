@@ -3,8 +3,8 @@ import { css, html, nothing } from 'lit';
 import type { JsonObject, VectorEntry } from '../shared/models';
 import { scopeKey } from '../shared/scope';
 import { navigate } from './route';
-import { controls, errorText } from './styles';
-import { formatTime, MnView } from './view';
+import { controls, errorText, picking } from './styles';
+import { attempt, formatTime, MnView } from './view';
 
 const PAGE_SIZE = 25;
 
@@ -59,6 +59,7 @@ export class MnVectors extends MnView {
 
   static override styles = [
     controls,
+    picking,
     css`
       .layout {
         display: grid;
@@ -70,19 +71,6 @@ export class MnVectors extends MnView {
         .layout {
           grid-template-columns: minmax(0, 1fr);
         }
-      }
-      li button.pick {
-        width: 100%;
-        text-align: left;
-        background: transparent;
-        color: var(--mn-text);
-        border: 1px solid transparent;
-        padding: 0.45rem 0.5rem;
-        overflow-wrap: anywhere;
-      }
-      li button.pick[aria-current='true'] {
-        background: var(--mn-surface-2);
-        border-color: var(--mn-border);
       }
       .preview {
         display: -webkit-box;
@@ -112,12 +100,6 @@ export class MnVectors extends MnView {
       textarea {
         min-height: 6rem;
       }
-      .confirm {
-        border: 1px solid var(--mn-danger);
-        border-radius: 8px;
-        padding: 0.5rem;
-        margin-top: 0.5rem;
-      }
     `,
   ];
 
@@ -144,17 +126,8 @@ export class MnVectors extends MnView {
     args: () => [this.revision, this.scope && scopeKey(this.scope), this.selectedId] as const,
   });
 
-  private async act(action: () => Promise<unknown>, done: string): Promise<boolean> {
-    this.error = null;
-    this.notice = null;
-    try {
-      await action();
-      this.notice = done;
-      return true;
-    } catch (error) {
-      this.error = errorText(error);
-      return false;
-    }
+  private act(action: () => Promise<unknown>, done: string | null): Promise<boolean> {
+    return attempt(this, action, done);
   }
 
   private async save(entry: VectorEntry, event: SubmitEvent): Promise<void> {

@@ -106,6 +106,29 @@ export const controls = css`
   }
 `;
 
+/** Lists of selectable items (sessions, agents, collections) and inline delete confirmations. */
+export const picking = css`
+  li button.pick {
+    width: 100%;
+    text-align: left;
+    background: transparent;
+    color: var(--mn-text);
+    border: 1px solid transparent;
+    padding: 0.45rem 0.5rem;
+    overflow-wrap: anywhere;
+  }
+  li button.pick[aria-current='true'] {
+    background: var(--mn-surface-2);
+    border-color: var(--mn-border);
+  }
+  .confirm {
+    border: 1px solid var(--mn-danger);
+    border-radius: 8px;
+    padding: 0.5rem;
+    margin-top: 0.5rem;
+  }
+`;
+
 export function errorText(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
   return 'Something went wrong';

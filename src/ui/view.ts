@@ -4,6 +4,7 @@ import type { MnemoClient, ScopedClient } from '../client';
 import type { Scope } from '../shared/models';
 import { scopeKey } from '../shared/scope';
 import { mnemoContext, scopeContext } from './context';
+import { errorText } from './styles';
 
 /**
  * Base of the data views: the shared client and scope from context, and a
@@ -64,6 +65,20 @@ export class MnView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     if (this.client && !this.unsubscribe) void this.listen(this.client);
+  }
+}
+
+/** Runs a view's write: clears its error and notice, then sets the notice `done` or the error. */
+export async function attempt(view: { error: string | null; notice: string | null }, action: () => Promise<unknown>, done: string | null): Promise<boolean> {
+  view.error = null;
+  view.notice = null;
+  try {
+    await action();
+    view.notice = done;
+    return true;
+  } catch (error) {
+    view.error = errorText(error);
+    return false;
   }
 }
 
