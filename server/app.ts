@@ -116,7 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         request.body.name,
       ]);
       const user = rows[0];
-      if (!user || !(await verifyPassword(request.body.password, user.password_hash))) {
+      if (!(await verifyPassword(request.body.password, user?.password_hash)) || !user) {
         return send(reply, 401, 'UNAUTHENTICATED', 'wrong account name or password');
       }
       const token = newToken();

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
+import { postgresStore } from '../../server/rate-limit-store';
 import { account, call, freshDatabase, PASSWORD, type Running, SIGNUP_CODE, startServer } from './harness';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -106,5 +107,20 @@ describe('accounts and device tokens', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  test('the rate-limit store counts per window and forgets clients not seen for a day', async () => {
+    await server.pool.query("INSERT INTO rate_limits (key, window_start, hits) VALUES ('stale', now() - interval '2 days', 3), ('recent', now(), 1)");
+    const store = new (postgresStore(server.pool))({});
+    const incr = (key: string) =>
+      new Promise<{ current: number; ttl: number }>((resolve, reject) => store.incr(key, (error, result) => (error ? reject(error) : resolve(result!)), 60_000, 10));
+    expect((await incr('probe')).current).toBe(1);
+    const second = await incr('probe');
+    expect(second.current).toBe(2);
+    expect(second.ttl).toBeGreaterThan(0);
+    expect(second.ttl).toBeLessThanOrEqual(60_000);
+    for (let i = 0; i < 498; i += 1) await incr('probe');
+    const { rows } = await server.pool.query<{ key: string }>("SELECT key FROM rate_limits WHERE key IN ('stale', 'recent', 'probe') ORDER BY key");
+    expect(rows.map((r) => r.key)).toEqual(['probe', 'recent']);
   });
 });
