@@ -55,8 +55,13 @@ describe('accounts and device tokens', () => {
       expect(reply.body.message).toContain(field);
       expect(reply.body.message).not.toContain(PASSWORD);
     }
-    const broken = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const broken = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": zqMARK' });
     expect(broken.status).toBe(400);
+    expect(await broken.json()).toEqual({ code: 'INVALID_INPUT', message: 'the body is not valid JSON' });
+    const text = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<zqMARK/>' });
+    expect([text.status, await text.json()]).toEqual([415, { code: 'INVALID_INPUT', message: 'the body must be application/json' }]);
+    const huge = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `"${'x'.repeat(9 * 1024 * 1024)}"` });
+    expect(huge.status).toBe(413);
   });
 
   test('a device token is shown once, stored only as its SHA-256, and identifies the device', async () => {
