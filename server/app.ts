@@ -57,10 +57,21 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   // Every failure leaves as `{code, message}`; messages name the field, never echo values or SQL.
-  app.setErrorHandler((error: { validation?: unknown; statusCode?: number; message: string }, request, reply) => {
+  app.setErrorHandler((error: { validation?: unknown; statusCode?: number; code?: string; message: string }, request, reply) => {
     if (error.validation) return send(reply, 400, 'INVALID_INPUT', error.message);
     if (error.statusCode === 429) return send(reply, 429, 'RATE_LIMITED', error.message);
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) return send(reply, error.statusCode, 'INVALID_INPUT', error.message);
+    // Parser messages can quote the body (V8's JSON errors do), so these get fixed sentences.
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      const message =
+        error.statusCode === 413
+          ? `the body is larger than ${LIMITS.maxBodyBytes} bytes`
+          : error.statusCode === 415
+            ? 'the body must be application/json'
+            : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY'
+              ? 'the body is not valid JSON'
+              : 'the request is malformed';
+      return send(reply, error.statusCode, 'INVALID_INPUT', message);
+    }
     request.log.error({ err: error }, 'request failed');
     return send(reply, 500, 'INTERNAL', 'the server failed to handle the request');
   });
@@ -116,7 +127,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         request.body.name,
       ]);
       const user = rows[0];
-      if (!user || !(await verifyPassword(request.body.password, user.password_hash))) {
+      if (!(await verifyPassword(request.body.password, user?.password_hash)) || !user) {
         return send(reply, 401, 'UNAUTHENTICATED', 'wrong account name or password');
       }
       const token = newToken();

@@ -11,7 +11,14 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${SCRYPT_N}$${salt.toString('base64url')}$${hash.toString('base64url')}`;
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+/** Checked when the account does not exist, so an unknown name costs as much time as a wrong password. */
+const DECOY = hashPassword('decoy password, never matches');
+
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+  if (stored === undefined) {
+    await verifyPassword(password, await DECOY);
+    return false;
+  }
   const [kind, n, salt, hash] = stored.split('$');
   if (kind !== 'scrypt' || !n || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');

@@ -8,7 +8,11 @@ import type { Pool } from 'pg';
  * balancer (the plugin's default store counts per process).
  */
 export function postgresStore(pool: Pool, prefix = ''): FastifyRateLimitStoreCtor {
+  let calls = 0;
   const count = callbackify(async (key: string, timeWindow: number) => {
+    // Now and then, forget the counters of clients not seen for a day, so the table stays small.
+    calls += 1;
+    if (calls % 500 === 0) await pool.query("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'");
     const { rows } = await pool.query<{ hits: number; ttl: number }>(
       `INSERT INTO rate_limits (key, window_start, hits) VALUES ($1, now(), 1)
        ON CONFLICT (key) DO UPDATE SET

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
+import { postgresStore } from '../../server/rate-limit-store';
 import { account, call, freshDatabase, PASSWORD, type Running, SIGNUP_CODE, startServer } from './harness';
 
 let db: Awaited<ReturnType<typeof freshDatabase>>;
@@ -54,8 +55,13 @@ describe('accounts and device tokens', () => {
       expect(reply.body.message).toContain(field);
       expect(reply.body.message).not.toContain(PASSWORD);
     }
-    const broken = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":' });
+    const broken = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name": zqMARK' });
     expect(broken.status).toBe(400);
+    expect(await broken.json()).toEqual({ code: 'INVALID_INPUT', message: 'the body is not valid JSON' });
+    const text = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<zqMARK/>' });
+    expect([text.status, await text.json()]).toEqual([415, { code: 'INVALID_INPUT', message: 'the body must be application/json' }]);
+    const huge = await fetch(`${base}/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `"${'x'.repeat(9 * 1024 * 1024)}"` });
+    expect(huge.status).toBe(413);
   });
 
   test('a device token is shown once, stored only as its SHA-256, and identifies the device', async () => {
@@ -106,5 +112,20 @@ describe('accounts and device tokens', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  test('the rate-limit store counts per window and forgets clients not seen for a day', async () => {
+    await server.pool.query("INSERT INTO rate_limits (key, window_start, hits) VALUES ('stale', now() - interval '2 days', 3), ('recent', now(), 1)");
+    const store = new (postgresStore(server.pool))({});
+    const incr = (key: string) =>
+      new Promise<{ current: number; ttl: number }>((resolve, reject) => store.incr(key, (error, result) => (error ? reject(error) : resolve(result!)), 60_000, 10));
+    expect((await incr('probe')).current).toBe(1);
+    const second = await incr('probe');
+    expect(second.current).toBe(2);
+    expect(second.ttl).toBeGreaterThan(0);
+    expect(second.ttl).toBeLessThanOrEqual(60_000);
+    for (let i = 0; i < 498; i += 1) await incr('probe');
+    const { rows } = await server.pool.query<{ key: string }>("SELECT key FROM rate_limits WHERE key IN ('stale', 'recent', 'probe') ORDER BY key");
+    expect(rows.map((r) => r.key)).toEqual(['probe', 'recent']);
   });
 });

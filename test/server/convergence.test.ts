@@ -7,11 +7,11 @@
  * end every device holds exactly the server's rows.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { HybridClock, isLater } from '../../src/shared/hlc';
 import type { ChangeRecord } from '../../server/protocol';
 import { prng } from '../support/prng';
-import { account, call, freshDatabase, pullAll, pushChanges, type Running, startServer } from './harness';
+import { account, call, pullAll, pushChanges, useServers } from './harness';
 
 interface Version {
   hlc: string;
@@ -59,17 +59,7 @@ class Device {
   }
 }
 
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let servers: Running[];
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  servers = [await startServer(db.url), await startServer(db.url)];
-});
-afterAll(async () => {
-  for (const server of servers) await server.close();
-  await db.drop();
-});
+const servers = useServers(2);
 
 async function devices(space: string, skews: number[]): Promise<Device[]> {
   const base = servers[0]!.url;

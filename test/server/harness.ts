@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildServer, type ServerOptions } from '../../server/app';
 import { migrate, readMigrations } from '../../server/migrate';
 import type { ChangeRecord } from '../../server/protocol';
@@ -53,6 +53,21 @@ export async function startServer(databaseUrl: string, options: Partial<ServerOp
       await pool.end();
     },
   };
+}
+
+/** For a test file: `count` instances on one fresh database, started before its tests and stopped after. */
+export function useServers(count: number): Running[] {
+  const servers: Running[] = [];
+  let db: Awaited<ReturnType<typeof freshDatabase>> | undefined;
+  beforeAll(async () => {
+    db = await freshDatabase();
+    for (let i = 0; i < count; i += 1) servers.push(await startServer(db.url));
+  });
+  afterAll(async () => {
+    for (const server of servers) await server.close();
+    await db?.drop();
+  });
+  return servers;
 }
 
 export interface Reply<T = Record<string, unknown>> {

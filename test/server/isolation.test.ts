@@ -8,24 +8,14 @@
  * of the space in the reply, a read grant cannot push or re-share, a revoked
  * token gets 401. Finally the database holds exactly the rows the model says.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { prng } from '../support/prng';
-import { account, call, change, freshDatabase, pullAll, pullPage, pushChanges, type Running, startServer } from './harness';
+import { account, call, change, pullAll, pullPage, pushChanges, useServers } from './harness';
 
 type Access = 'read' | 'write' | 'owner';
 const SEEDS = [3, 11, 99];
 
-let db: Awaited<ReturnType<typeof freshDatabase>>;
-let servers: Running[];
-
-beforeAll(async () => {
-  db = await freshDatabase();
-  servers = [await startServer(db.url), await startServer(db.url)];
-});
-afterAll(async () => {
-  for (const server of servers) await server.close();
-  await db.drop();
-});
+const servers = useServers(2);
 
 describe('a device can never read or write a space it has no grant for', () => {
   for (const seed of SEEDS) {
