@@ -19,7 +19,11 @@ function isOptionalCommand(method) {
   return typeof method === 'string' && method.startsWith('emulation.');
 }
 
-const firefox = spawn(FIREFOX, process.argv.slice(2), { stdio: ['ignore', 'inherit', 'pipe'] });
+// Playwright sets MOZ_CRASHREPORTER_SHUTDOWN, which makes Firefox quit when a content process
+// crashes; the crash tests kill one and expect the browser to open new pages, as Chromium does.
+const env = { ...process.env };
+delete env.MOZ_CRASHREPORTER_SHUTDOWN;
+const firefox = spawn(FIREFOX, process.argv.slice(2), { env, stdio: ['ignore', 'inherit', 'pipe'] });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => firefox.kill(signal));
 firefox.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 
