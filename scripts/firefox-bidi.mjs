@@ -13,6 +13,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 const LISTENING = /WebDriver BiDi listening on (ws:\/\/\S+)/;
+const stubbed = new Set();
 
 /** A BiDi command this Firefox does not know, answered as a no-op: Playwright's emulation defaults only. */
 function isOptionalCommand(method) {
@@ -64,6 +65,8 @@ function relay(upstream) {
         const method = methods.get(message.id);
         methods.delete(message.id);
         if (message.type === 'error' && message.error === 'unknown command' && isOptionalCommand(method)) {
+          if (!stubbed.has(method)) process.stderr.write(`firefox-bidi: ${method} is not in this Firefox; answered as a no-op\n`);
+          stubbed.add(method);
           client.send(JSON.stringify({ type: 'success', id: message.id, result: {} }));
           return;
         }
