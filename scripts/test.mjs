@@ -1,5 +1,5 @@
-// `npm test`: installs what the browser tests need (Debian Chromium, sqlite3
-// CLI), runs the static checks (typecheck, lint, import graph), builds, runs
+// `npm test`: installs what the browser tests need (Debian Chromium and
+// Firefox ESR, sqlite3 CLI), runs the static checks (typecheck, lint, import graph), builds, runs
 // the Node unit tests, the browser tests and the example apps of the npm
 // package (scripts/test-examples.mjs), and ends with one line
 // "N passed, N failed" totalled over every runner; each static check counts as one.
