@@ -71,6 +71,14 @@ run('Browser tests (headless Chromium, real OPFS)', 'npx', [
 ], { MNEMO_SKIP_BUILD: '1' });
 countVitest('test-results/e2e.json', 'browser');
 
+// The same suite in Firefox ESR (docs/browsers.md), opt-in until a full run is green in CI.
+if (process.env.MNEMO_TEST_FIREFOX === '1') {
+  run('Browser tests (headless Firefox ESR, real OPFS)', 'npx', [
+    'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/e2e-firefox.json',
+  ], { MNEMO_SKIP_BUILD: '1', MNEMO_BROWSER: 'firefox' });
+  countVitest('test-results/e2e-firefox.json', 'browser (Firefox)');
+}
+
 // The npm package as a developer installs it: packed, installed in examples/vite-app
 // and examples/webpack-app, built with each bundler and run in Chromium.
 run('Package in example apps (Vite, webpack 5)', 'node', ['scripts/test-examples.mjs', '--report', 'test-results/examples.json']);
