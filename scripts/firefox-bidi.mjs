@@ -34,7 +34,7 @@ createInterface({ input: firefox.stderr }).on('line', (line) => {
     process.stderr.write(`${line}\n`);
     return;
   }
-  relay(match[1]).then((url) => process.stderr.write(`WebDriver BiDi listening on ${url}\n`));
+  void relay(match[1]).then((url) => process.stderr.write(`WebDriver BiDi listening on ${url}\n`));
 });
 
 /** Starts the relay in front of Firefox's endpoint; resolves with the relay's own ws:// URL. */
