@@ -95,7 +95,8 @@ test('killing the owner tab mid-insertMany leaves all or none of it, and a healt
   }
   console.info(`crash: full ${ROWS}-row insertMany ${fullMs} ms; after a kill at fraction ${outcomes.join(', ')}`);
   await browser.dispose();
-});
+  // Four full batches plus three partial ones: on loaded cores one batch alone took 39 s, past 120 s in all.
+}, 360_000);
 
 // Firefox: crashPage kills every tab's content process (no per-tab crash over BiDi), so no follower would survive it.
 test.skipIf(IS_FIREFOX)('a call forwarded to an owner that crashes fails with LOCKED, and the next owner finds all or none of it', async () => {

@@ -113,25 +113,15 @@ export async function crashPage(browser: Browser, page: Page): Promise<void> {
     .filter((name) => /^\d+$/.test(name))
     .flatMap((pid) => {
       try {
-        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        return [{ pid: Number(pid), ppid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), args }];
+        // Content processes rewrite their argv as one space-separated string.
+        return [{ pid: Number(pid), args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean) }];
       } catch {
         return []; // exited meanwhile
       }
     });
-  const main = processes.find((p) => p.args.includes('-contentproc') === false && p.args.includes(browser.profile) && p.args.includes('--profile'));
-  if (!main) throw new Error(`no Firefox process runs profile ${browser.profile}`);
-  const family = new Set([main.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const p of processes) {
-      if (!family.has(p.ppid) || family.has(p.pid)) continue;
-      family.add(p.pid);
-      grew = true;
-    }
-  }
-  const tabs = processes.filter((p) => family.has(p.pid) && p.args.includes('-isForBrowser') && p.args.at(-1) === 'tab');
+  // The browser (and the relay in front of it) carry the profile; its content processes name it with -parentPid.
+  const parents = new Set(processes.filter((p) => p.args.includes(browser.profile)).map((p) => String(p.pid)));
+  const tabs = processes.filter((p) => p.args.includes('-isForBrowser') && p.args.at(-1) === 'tab' && parents.has(p.args[p.args.indexOf('-parentPid') + 1] ?? ''));
   if (tabs.length === 0) throw new Error('no Firefox content process to kill');
   for (const tab of tabs) process.kill(tab.pid, 'SIGKILL');
   // The page is gone; Playwright's BiDi driver may not say so, so closing it must not wait for an answer.

@@ -16,7 +16,6 @@
 // Writes results.json (machine, versions, every figure with its spread, every
 // ratio) and the generated part of docs/benchmarks.md. Timings never fail the
 // run: the exit code is 0 unless something errors or a figure is missing.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';

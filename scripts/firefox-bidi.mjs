@@ -13,13 +13,18 @@ import { WebSocket, WebSocketServer } from 'ws';
 
 const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 const LISTENING = /WebDriver BiDi listening on (ws:\/\/\S+)/;
+const stubbed = new Set();
 
 /** A BiDi command this Firefox does not know, answered as a no-op: Playwright's emulation defaults only. */
 function isOptionalCommand(method) {
   return typeof method === 'string' && method.startsWith('emulation.');
 }
 
-const firefox = spawn(FIREFOX, process.argv.slice(2), { stdio: ['ignore', 'inherit', 'pipe'] });
+// Playwright sets MOZ_CRASHREPORTER_SHUTDOWN, which makes Firefox quit when a content process
+// crashes; the crash tests kill one and expect the browser to open new pages, as Chromium does.
+const env = { ...process.env };
+delete env.MOZ_CRASHREPORTER_SHUTDOWN;
+const firefox = spawn(FIREFOX, process.argv.slice(2), { env, stdio: ['ignore', 'inherit', 'pipe'] });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => firefox.kill(signal));
 firefox.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 
@@ -29,7 +34,7 @@ createInterface({ input: firefox.stderr }).on('line', (line) => {
     process.stderr.write(`${line}\n`);
     return;
   }
-  relay(match[1]).then((url) => process.stderr.write(`WebDriver BiDi listening on ${url}\n`));
+  void relay(match[1]).then((url) => process.stderr.write(`WebDriver BiDi listening on ${url}\n`));
 });
 
 /** Starts the relay in front of Firefox's endpoint; resolves with the relay's own ws:// URL. */
@@ -60,6 +65,8 @@ function relay(upstream) {
         const method = methods.get(message.id);
         methods.delete(message.id);
         if (message.type === 'error' && message.error === 'unknown command' && isOptionalCommand(method)) {
+          if (!stubbed.has(method)) process.stderr.write(`firefox-bidi: ${method} is not in this Firefox; answered as a no-op\n`);
+          stubbed.add(method);
           client.send(JSON.stringify({ type: 'success', id: message.id, result: {} }));
           return;
         }

@@ -144,8 +144,8 @@ export class MnPwaStatus extends LitElement {
 
   /**
    * "Keep data" stays enabled while a request is pending: Firefox answers only
-   * when the user answers its prompt, and a dismissed prompt leaves the promise
-   * pending for good; a click asks again, which shows the prompt again.
+   * when the user answers its prompt, which may never happen (the promise then
+   * stays pending); a click asks again, which shows the prompt again.
    */
   private async persist(): Promise<void> {
     await requestPersistence();
