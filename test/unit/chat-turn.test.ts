@@ -65,11 +65,11 @@ describe('runTurn on a real in-memory database and the fake server', () => {
   });
 
   const port = (): TurnPort => s;
-  const ask = async (content: string, model: string, extra: { exclude?: string[]; signal?: AbortSignal; throttleMs?: number; apiKey?: string } = {}) => {
+  const ask = async (content: string, model: string, extra: { exclude?: string[]; signal?: AbortSignal; throttleMs?: number; apiKey?: string; onWrite?: (m: Message) => void } = {}) => {
     const user = await s.messages.add({ conversationId, role: 'user', content });
     const client = createChatClient({ baseUrl: fake.baseUrl, ...(extra.apiKey ? { apiKey: extra.apiKey } : {}) });
     const writes: Message[] = [];
-    const spy: TurnPort = { ...port(), messages: { ...s.messages, upsert: async (m) => { const w = await s.messages.upsert(m); writes.push(w); return w; } } };
+    const spy: TurnPort = { ...port(), messages: { ...s.messages, upsert: async (m) => { const w = await s.messages.upsert(m); writes.push(w); extra.onWrite?.(w); return w; } } };
     const result = await runTurn({
       port: spy, client, model, endpointName: 'Fake', user, assistantId: uuidv7(), systemPrompt: 'You are Mnemo.', budgetTokens: 1500,
       ...(extra.exclude ? { exclude: extra.exclude } : {}), ...(extra.signal ? { signal: extra.signal } : {}), throttleMs: extra.throttleMs ?? 0,
@@ -133,8 +133,14 @@ describe('runTurn on a real in-memory database and the fake server', () => {
 
   test('stopping keeps the partial answer without an error; throttled writes stay in order', async () => {
     const controller = new AbortController();
-    const pending = ask('Hi', 'slow', { signal: controller.signal, throttleMs: 50 });
-    setTimeout(() => controller.abort(), 400);
+    // Stop a little after the first text is written, whatever the machine's speed.
+    let stopping = false;
+    const onWrite = (m: Message) => {
+      if (stopping || m.content.length === 0) return;
+      stopping = true;
+      setTimeout(() => controller.abort(), 150);
+    };
+    const pending = ask('Hi', 'slow', { signal: controller.signal, throttleMs: 50, onWrite });
     const { result, writes } = await pending;
     expect(result.message).toMatchObject({ isStreaming: false, error: null, metadata: expect.objectContaining({ stopped: true }) });
     expect(result.message.content.length).toBeGreaterThan(0);
