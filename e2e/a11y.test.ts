@@ -146,6 +146,22 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
       await key('Enter');
       await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#${label.toLowerCase()}`);
       await expect.poll(() => page.getByText('Loading…').count(), { timeout: 30_000 }).toBe(0);
+      // The view has finished its first render when something in it can take focus.
+      await expect
+        .poll(
+          () =>
+            page.evaluate(() => {
+              const count = (root: ParentNode): number =>
+                [...root.querySelectorAll('*')].reduce(
+                  (n, el) => n + (el.matches('button:not([disabled]), a[href], input, select, textarea, summary, [tabindex="0"]') ? 1 : 0) + (el.shadowRoot ? count(el.shadowRoot) : 0),
+                  0,
+                );
+              const main = document.querySelector('mn-app')?.shadowRoot?.querySelector('main');
+              return main ? count(main) : 0;
+            }),
+          { timeout: 30_000 },
+        )
+        .toBeGreaterThan(0);
       const stops: string[] = [];
       let inView = false;
       for (let i = 0; i < 120; i += 1) {

@@ -1,5 +1,6 @@
 import { css, html, nothing } from 'lit';
 import type { ConversationImportReport, Progress } from '../shared/api';
+import { routeHash } from './route';
 import { controls, errorText } from './styles';
 import { formatBytes, MnView } from './view';
 
@@ -229,10 +230,6 @@ export class MnImport extends MnView {
     this.space!.cancelImport().catch((error: unknown) => (this.failure = errorText(error)));
   }
 
-  private openSession(sessionId: string): void {
-    this.dispatchEvent(new CustomEvent('mn-open-message', { detail: { sessionId }, bubbles: true, composed: true }));
-  }
-
   private renderCounts(r: ConversationImportReport, caption: string) {
     const c = r.conversations;
     return html`<p>
@@ -297,7 +294,7 @@ export class MnImport extends MnView {
       <p class="row">
         <a href="#search">Search what you imported</a>
         ${report.sessionId
-          ? html`<a href="#chats" @click=${() => this.openSession(report.sessionId!)}>Open the imported chats</a>`
+          ? html`<a href=${routeHash({ view: 'chats', ids: [report.sessionId] })}>Open the imported chats</a>`
           : nothing}
       </p>
     </section>`;
