@@ -149,6 +149,7 @@ export function createMnemo(core: Core): MnemoService {
   const scoped = {
     ...writes,
     schemas,
+    embeddings,
     search: { db, embeddings, now },
     memories: new MemoryAdder({ ...writes, embeddings }),
     uploads: new DocumentUploader({ ...writes, maxUploadBytes: limits.maxUploadBytes }),
