@@ -85,14 +85,18 @@ export type MemoryInput = In<'memoryInput'>;
 export type MemoryPatch = In<'memoryPatch'>;
 export type MemoryListRequest = In<'memoryList'>;
 export type VectorEntryInput = In<'vectorInput'>;
-export type VectorListRequest = In<'vectorList'>;
 export type VectorEntryPatch = In<'vectorPatch'>;
+export type VectorListRequest = In<'vectorList'>;
 export type UploadFile = In<'upload'>;
 export type UploadOptions = In<'uploadOptions'>;
 export type ExecutionListRequest = In<'executionList'>;
 export type ClearAllOptions = In<'clearAll'>;
 export type SearchRequest = In<'searchRequest'>;
 export type SearchFilters = NonNullable<SearchRequest['filters']>;
+export type EmbeddingModelInput = In<'embeddingModelInput'>;
+/** `get(id, { withEmbedding: true, model? })` of vector entries and memories. */
+export type EmbeddingReadOptions = In<'embeddingRead'>;
+export type ChunkEmbedding = In<'chunkEmbeddings'>[number];
 
 export interface MemoryAddResult {
   memory: Memory;
@@ -107,6 +111,27 @@ export interface MemoryAddResult {
 
 
 
+
+/** `memories.insertMany`: each row's outcome, in input order. */
+export interface MemoryInsertManyResult {
+  rows: Array<{
+    id: string;
+    /** 'ignored': an exact duplicate of a stored memory that would change nothing; nothing was written for it. */
+    action: 'added' | 'updated' | 'ignored';
+    reason?: 'exact' | 'similar';
+    similarity?: number;
+  }>;
+  added: number;
+  updated: number;
+  ignored: number;
+}
+
+/** `vectors.insertMany`: `ids[i]` is the entry row i was stored in (a repeated documentId updates one entry). */
+export interface VectorInsertManyResult {
+  inserted: number;
+  updated: number;
+  ids: string[];
+}
 
 export interface Progress {
   /** What is being worked on: 'upload', 'embedding', 'import', 'export', 'backup', 'index'. */
@@ -193,6 +218,7 @@ export interface SearchScore {
   bm25?: number;
   /** Share (0..1) of the query's counted words the row holds, weighted by their IDF; keyword hits only. */
   coverage?: number;
+  /** Vector similarity: the cosine, or the dot product for a model registered with distance 'dot'. */
   cosine?: number;
   fused: number;
   rankKeyword?: number;
@@ -208,6 +234,8 @@ export interface SearchHit {
   /** Match ranges [start, end) in `snippet`. */
   highlights: Array<[number, number]>;
   score: SearchScore;
+  /** The row's metadata (messages, memories, vector entries; not chunks). */
+  metadata?: JsonObject;
   ref: {
     table: 'messages' | 'memories' | 'vector_entries' | 'chunks';
     id: string;
@@ -242,6 +270,37 @@ export interface EmbeddingStatus {
   embedded: number;
   error: string | null;
   models: ModelInfo[];
+}
+
+export type EmbeddingDistance = 'cosine' | 'dot';
+
+/** A model whose vectors the caller computes (`embeddings.register`). */
+export interface RegisteredModel {
+  id: string;
+  dims: number;
+  distance: EmbeddingDistance;
+  createdAt: number;
+}
+
+/** Every model `embeddings.models()` knows: those Mnemo runs and those registered for caller vectors. */
+export interface EmbeddingModelInfo {
+  id: string;
+  /** Null for a model Mnemo runs that was never loaded. */
+  dims: number | null;
+  distance: EmbeddingDistance;
+  /** 'caller' for registered models; else where Mnemo loads the model from. */
+  source: ModelInfo['source'] | 'caller';
+  /** The model Mnemo embeds rows with. */
+  current: boolean;
+  /** Rows holding a vector of this model. */
+  embedded: number;
+}
+
+/** Present on a row read with `{ withEmbedding: true }`. */
+export interface EmbeddingFields {
+  /** The stored vector, exactly as given (a caller's) or computed (Mnemo's model); null when the row has none yet. */
+  embedding?: Float32Array | null;
+  embeddingModel?: string | null;
 }
 
 export interface ModelFile {
@@ -353,6 +412,19 @@ export interface EmbeddingsApi {
   importModel(modelId: string, files: ModelFile[]): Promise<ModelInfo>;
   /** Waits until the queue is empty (or the timeout passes); resolves to the status. */
   flush(timeoutMs?: number): Promise<EmbeddingStatus>;
+  /**
+   * Registers a model whose vectors the caller computes (OpenAI, Cohere, a
+   * local model); rows then take `embedding` + `embeddingModel`, and
+   * `search({ vector, model })` ranks them. Registering the same id again
+   * with the same dims and distance changes nothing; other values are CONFLICT.
+   */
+  register(model: EmbeddingModelInput): Promise<RegisteredModel>;
+  /** Forgets a registered model and deletes every vector stored under it. */
+  unregister(modelId: string): Promise<boolean>;
+  /** The models Mnemo runs and the registered ones, with how many rows hold a vector of each. */
+  models(): Promise<EmbeddingModelInfo[]>;
+  /** Vectors of the current model for these texts (unit length, one per text, same order): the in-browser embedder as a function. */
+  embed(texts: string[]): Promise<Float32Array[]>;
 }
 
 // ---- the API ----------------------------------------------------------------
@@ -395,7 +467,11 @@ export interface MessagesApi {
   add(message: MessageAddInput): Promise<Message>;
   /** Atomic: every row is inserted or none is. */
   insertMany(messages: MessageInput[]): Promise<{ inserted: number; ids: string[] }>;
-  /** Insert, or update content/streaming state of the row with the same id. */
+  /**
+   * Insert, or update the row with the same id: every field given is set
+   * (`null` clears one, e.g. `error` after a retry), fields left out keep
+   * their value. An id of another conversation is CONFLICT.
+   */
   upsert(message: MessageInput & { id: string }): Promise<Message>;
   get(id: string): Promise<Message>;
   page(conversationId: string, request?: PageRequest & { order?: 'asc' | 'desc' }): Promise<Page<Message>>;
@@ -444,8 +520,12 @@ export interface HistoryApi {
 }
 
 export interface MemoriesApi {
+  /** Through dedup (unless `dedup: false`): an equal or similar memory is updated instead of copied. */
   add(input: MemoryInput): Promise<MemoryAddResult>;
-  get(id: string): Promise<Memory>;
+  /** Every row through dedup, in order, in one transaction: all are written or none (a failing row rejects the batch). */
+  insertMany(memories: MemoryInput[]): Promise<MemoryInsertManyResult>;
+  /** With `{ withEmbedding: true }` the memory carries its vector: the caller's (of `model`, or the newest) or else the current model's. */
+  get(id: string, options?: EmbeddingReadOptions): Promise<Memory & EmbeddingFields>;
   list(request?: MemoryListRequest): Promise<Page<Memory>>;
   update(id: string, patch: MemoryPatch): Promise<Memory>;
   delete(id: string): Promise<boolean>;
@@ -457,14 +537,20 @@ export interface MemoriesApi {
 }
 
 export interface VectorsApi {
+  /** A documentId already in the collection updates that entry. */
   add(input: VectorEntryInput): Promise<VectorEntry>;
-  get(id: string): Promise<VectorEntry>;
-  getByDocumentId(collection: string, documentId: string): Promise<VectorEntry>;
-  /** Changes content and/or metadata; new content is indexed and embedded again. */
+  /** Atomic: every entry is stored or none; a documentId already present (or repeated in the batch) updates one entry. */
+  insertMany(entries: VectorEntryInput[]): Promise<VectorInsertManyResult>;
+  /** Changes the fields given: content, metadata (replaced whole), and/or a caller vector. */
   update(id: string, patch: VectorEntryPatch): Promise<VectorEntry>;
+  /** With `{ withEmbedding: true }` the entry carries its vector: the caller's (of `model`, or the newest) or else the current model's. */
+  get(id: string, options?: EmbeddingReadOptions): Promise<VectorEntry & EmbeddingFields>;
+  getByDocumentId(collection: string, documentId: string): Promise<VectorEntry>;
   list(request?: VectorListRequest): Promise<Page<VectorEntry>>;
   collections(): Promise<Array<{ collection: string; count: number }>>;
   delete(id: string): Promise<boolean>;
+  /** Deletes the collection's entries with these document ids; returns how many there were. */
+  deleteByDocumentIds(collection: string, documentIds: string[]): Promise<number>;
   clearVectors(collection?: string): Promise<number>;
 }
 
@@ -473,6 +559,8 @@ export interface DocumentsApi {
   list(sessionId: string, request?: PageRequest): Promise<Page<DocumentContent>>;
   get(id: string): Promise<DocumentWithText>;
   chunks(contentId: string): Promise<DocumentChunk[]>;
+  /** Stores caller-computed vectors of `model` for chunks of a document, by chunk index; returns how many. */
+  setChunkEmbeddings(contentId: string, chunks: ChunkEmbedding[], model: string): Promise<number>;
   delete(id: string): Promise<boolean>;
 }
 

@@ -87,6 +87,8 @@ export interface Memory {
   expiresAt: number | null;
   metadata: JsonObject;
   sourceMessageId: string | null;
+  /** The conversation the memory belongs to; deleting the conversation deletes the memory. */
+  conversationId: string | null;
   accessCount: number;
   lastAccessedAt: number | null;
   createdAt: number;

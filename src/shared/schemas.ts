@@ -9,6 +9,7 @@ import { fail } from './errors';
 import { adminSchemas, settingSchemas } from './input/admin';
 import { baseSchemas, type Limits } from './input/base';
 import { documentSchemas, vectorSchemas } from './input/documents';
+import { embeddingSchemas } from './input/embeddings';
 import { executionSchemas } from './input/executions';
 import { memorySchemas } from './input/memories';
 import { messageSchemas } from './input/messages';
@@ -33,12 +34,13 @@ export function makeSchemas(limits: Limits) {
     ...sessionSchemas(b),
     ...conversationSchemas(b),
     ...messageSchemas(b, limits),
-    ...memorySchemas(b),
-    ...vectorSchemas(b),
+    ...memorySchemas(b, limits),
+    ...vectorSchemas(b, limits),
     ...documentSchemas(b),
     ...settingSchemas(b),
     ...executionSchemas(b),
     ...searchSchemas(b),
+    ...embeddingSchemas(b, limits),
     ...adminSchemas(),
   };
 }

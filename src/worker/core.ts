@@ -158,6 +158,7 @@ export function createMnemo(core: Core, hooks: EncryptionHooks = { encryption: u
   const scoped = {
     ...writes,
     schemas,
+    embeddings,
     search: { db, embeddings, now },
     memories: new MemoryAdder({ ...writes, embeddings }),
     uploads: new DocumentUploader({ ...writes, maxUploadBytes: limits.maxUploadBytes }),

@@ -27,7 +27,7 @@ const MISSING_IDS = ['018f3b7e-0000-7000-8000-00000000dead', "'; DROP TABLE mess
 
 type Harness = Awaited<ReturnType<typeof openTest>>;
 type Api = Harness['mnemo'];
-type Outcome = 'INVALID_INPUT' | 'NOT_FOUND' | { resolves: unknown };
+type Outcome = 'INVALID_INPUT' | 'NOT_FOUND' | 'CONFLICT' | { resolves: unknown };
 
 interface Bad {
   label: string;
@@ -273,6 +273,43 @@ function cursorArg(): Arg {
   };
 }
 
+/** A caller's vector for the fixture's registered model `fuzz-ext` (4 dimensions). */
+function embeddingArg(options: { required?: boolean } = {}): Arg {
+  const bad: Bad[] = [
+    ...notStrings().filter((b) => !['array', 'empty array'].includes(b.label)),
+    { label: 'string', value: MARK },
+    { label: 'null', value: null },
+    { label: 'empty array', value: [] },
+    { label: 'wrong dimensions', value: [0.1, 0.2, 0.3] },
+    { label: 'too many dimensions', value: new Float32Array(65_537) },
+    { label: 'NaN component', value: [0.1, Number.NaN, 0.3, 0.4] },
+    { label: 'Infinity component', value: Float32Array.of(0.1, Number.POSITIVE_INFINITY, 0.3, 0.4) },
+    { label: 'beyond float32', value: [1e39, 0, 0, 0] },
+    { label: 'string component', value: [MARK, 0, 0, 0] },
+    { label: 'nested array', value: [[0.1], 0, 0, 0] },
+    { label: 'Float64Array', value: new Float64Array(4) },
+    { label: 'Int8Array', value: new Int8Array(4) },
+  ];
+  if (options.required) bad.push({ label: 'undefined', value: undefined });
+  return { valid: [0.1, 0.2, 0.3, 0.4], bad };
+}
+
+/** `embeddingModel` beside a valid `embedding`: a registered model id. */
+function embeddingModelArg(): Arg {
+  const arg = modelIdArg(false);
+  arg.bad = arg.bad.filter((b) => b.label !== 'undefined');
+  arg.bad.push({ label: 'unregistered model', value: 'no-such-model' }, { label: "a model Mnemo runs", value: 'test-hash-64' });
+  return { ...arg, valid: 'fuzz-ext' };
+}
+
+const embeddingFields = () => ({ embedding: embeddingArg(), embeddingModel: embeddingModelArg() });
+
+/** `get(id, { withEmbedding, model })`: the model must be registered (or the current one). */
+const embeddingReadArg = () => {
+  const model = embeddingModelArg();
+  return objectArg({ withEmbedding: boolArg(true), model: { ...model, bad: model.bad.filter((b) => b.label !== 'a model Mnemo runs') } }, { optional: true });
+};
+
 function pageArg(extra: Record<string, Arg> = {}): Arg {
   return objectArg(
     {
@@ -335,7 +372,7 @@ async function seed(s: ScopedApi, ids: { agent: string; session: string; convers
   await s.conversations.create({ id: ids.conversation, sessionId: ids.session, title: 'Chat', createdAt: T0 });
   await s.messages.add({ id: ids.message, conversationId: ids.conversation, role: 'user', content: 'hello', createdAt: T0 });
   await s.memories.add({ id: ids.memory, kind: 'long', content: 'remember this', createdAt: T0 });
-  await s.vectors.add({ id: ids.vector, collection: 'docs', documentId: 'readme', content: 'vector text', createdAt: T0 });
+  await s.vectors.add({ id: ids.vector, collection: 'docs', documentId: 'readme', content: 'vector text', createdAt: T0, embedding: [1, 0, 0, 0], embeddingModel: 'fuzz-ext' });
   const document = await s.documents.upload(ids.session, fileOf('# Notes\n\nSome text.\n'));
   const running = await s.executions.start(ids.agent, ids.session);
   await s.settings.set('theme', 'dark');
@@ -344,6 +381,7 @@ async function seed(s: ScopedApi, ids: { agent: string; session: string; convers
 
 async function openFixture(): Promise<Harness & { s: ScopedApi; f: Fixture }> {
   const harness = await openTest({ limits: LIMITS, now: () => T0 });
+  await harness.mnemo.embeddings.register({ id: 'fuzz-ext', dims: 4 });
   const s = harness.mnemo.space(SCOPE);
   const mine = await seed(s, IDS);
   await s.memories.add({ id: IDS.shortMemory, kind: 'short', content: 'soon', expiresAt: T0 + DAY });
@@ -415,6 +453,7 @@ const messageFields = (id?: string) => ({
   isStreaming: boolArg(false),
   metadata: jsonArg({ a: 1 }, { object: true }),
   createdAt: timestampArg(),
+  ...embeddingFields(),
 });
 
 const memoryFields = () => ({
@@ -424,7 +463,37 @@ const memoryFields = () => ({
   expiresAt: { ...timestampArg(T0 + DAY), bad: timestampArg().bad.filter((b) => b.label !== 'null') },
   metadata: jsonArg({ topic: 'x' }, { object: true }),
   sourceMessageId: idArg(IDS.message, { ref: true, otherScope: IDS.otherMessage, optional: true, nullable: true }),
+  conversationId: idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation, optional: true, nullable: true }),
+  dedup: boolArg(false),
+  ...embeddingFields(),
 });
+
+const vectorFields = () => ({
+  id: idArg('018f3b7e-0000-7000-8000-00000000f9e7', { optional: true }),
+  collection: required(textArg('notes', { max: 256, required: true, nonEmpty: true })),
+  content: required(textArg('some text', { max: LIMITS.maxContentChars, required: true, nonEmpty: true })),
+  documentId: idArg('doc-2', { optional: true, nullable: true }),
+  metadata: jsonArg({ lang: 'en' }, { object: true }),
+  createdAt: timestampArg(),
+  ...embeddingFields(),
+});
+
+/** A batch argument: bad shapes, the batch limit, and each bad row value placed after a valid row (which must not be written either). */
+function batchArg(row: Arg, name: string): Arg {
+  const good = row.valid as Record<string, unknown>;
+  const rows = (bad: unknown) => [{ ...withoutKey(good, 'id'), content: 'first of the batch' }, bad];
+  return {
+    valid: [good],
+    bad: [
+      ...notStrings().filter((b) => !['array', 'empty array'].includes(b.label)),
+      { label: 'null', value: null },
+      { label: 'undefined', value: undefined },
+      { label: 'over the batch limit', value: Array.from({ length: LIMITS.maxBatchRows + 1 }, (_, i) => ({ ...good, id: `${name}-${i}` })) },
+      { label: 'object instead of array', value: good },
+      ...row.bad.map((b) => ({ ...b, label: `row 1 ${b.label}`, value: rows(b.value), field: b.field ?? '1' })),
+    ],
+  };
+}
 
 const ROOT: Record<string, Entry> = {
   'spaces.list': { kind: 'args', args: () => [pageArg({ userId: textArg(SCOPE.userId, { max: 256, nonEmpty: true }) })] },
@@ -555,6 +624,38 @@ const ROOT: Record<string, Entry> = {
     ],
   },
   'embeddings.flush': { kind: 'args', args: () => [numberArg(1000, { min: 0, max: 3_600_000 })] },
+  'embeddings.register': {
+    kind: 'args',
+    args: () => [
+      objectArg({
+        id: required({ ...modelIdArg(false), valid: 'openai/text-embedding-3-small', bad: [...modelIdArg(false).bad, { label: 'a model Mnemo runs', value: 'test-hash-64', outcome: 'CONFLICT' }] }),
+        dims: required(numberArg(1536, { min: 1, max: 65_536, integer: true, required: true })),
+        distance: enumArg('dot', false),
+      }),
+    ],
+  },
+  'embeddings.unregister': {
+    kind: 'args',
+    args: () => [{ ...modelIdArg(false), valid: 'fuzz-ext', bad: [...modelIdArg(false).bad, { label: 'unregistered model', value: 'no-such-model', outcome: { resolves: false } }] }],
+  },
+  'embeddings.models': { kind: 'none' },
+  'embeddings.embed': {
+    kind: 'args',
+    args: () => [
+      {
+        valid: ['hello', 'world'],
+        bad: [
+          ...notStrings().filter((b) => !['array', 'empty array'].includes(b.label)),
+          { label: 'null', value: null },
+          { label: 'undefined', value: undefined },
+          { label: 'one text, not a list', value: 'hello' },
+          { label: 'empty list', value: [] },
+          { label: 'over the batch limit', value: Array.from({ length: LIMITS.maxBatchRows + 1 }, () => 'x') },
+          ...textArg('x', { max: LIMITS.maxContentChars }).bad.map((b) => ({ ...b, label: `element ${b.label}`, value: ['ok', b.value], field: '1' })),
+        ],
+      },
+    ],
+  },
   rebuildIndex: { kind: 'none', writes: true },
   indexStatus: { kind: 'args', args: () => [idArg(IDS.session, { optional: true })] },
   subscribe: {
@@ -756,10 +857,18 @@ const SCOPED: Record<string, Entry> = {
   },
   'messages.deleteBySession': { kind: 'args', args: () => [idArg(IDS.session, { ref: true, otherScope: IDS.otherSession })] },
   'memories.add': { kind: 'args', args: () => [objectArg(memoryFields())] },
-  'memories.get': { kind: 'args', args: () => [idArg(IDS.memory, { ref: true, otherScope: IDS.otherMemory })] },
+  'memories.insertMany': { kind: 'args', args: () => [batchArg(objectArg(memoryFields(), { at: '1' }), 'memory')] },
+  'memories.get': { kind: 'args', args: () => [idArg(IDS.memory, { ref: true, otherScope: IDS.otherMemory }), embeddingReadArg()] },
   'memories.list': {
     kind: 'args',
-    args: () => [pageArg({ kind: enumArg('long', false), includeExpired: boolArg(true), orderBy: enumArg('importance', false) })],
+    args: () => [
+      pageArg({
+        kind: enumArg('long', false),
+        conversationId: idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation, optional: true }),
+        includeExpired: boolArg(true),
+        orderBy: enumArg('importance', false),
+      }),
+    ],
   },
   'memories.update': {
     kind: 'args',
@@ -769,6 +878,7 @@ const SCOPED: Record<string, Entry> = {
         content: textArg('edited', { max: LIMITS.maxContentChars, nonEmpty: true }),
         importance: numberArg(0.9, { min: 0, max: 1 }),
         metadata: jsonArg({ c: 3 }, { object: true }),
+        conversationId: idArg(IDS.conversation, { ref: true, otherScope: IDS.otherConversation, optional: true, nullable: true }),
       }),
     ],
   },
@@ -794,20 +904,20 @@ const SCOPED: Record<string, Entry> = {
   'memories.cleanupExpired': { kind: 'none', writes: true },
   'memories.clearLongTerm': { kind: 'none', writes: true },
   'memories.clearShortTerm': { kind: 'none', writes: true },
-  'vectors.add': {
+  'vectors.add': { kind: 'args', args: () => [objectArg(vectorFields())] },
+  'vectors.insertMany': { kind: 'args', args: () => [batchArg(objectArg(vectorFields(), { at: '1' }), 'vector')] },
+  'vectors.update': {
     kind: 'args',
     args: () => [
+      idArg(IDS.vector, { ref: true, otherScope: IDS.otherVector }),
       objectArg({
-        id: idArg('018f3b7e-0000-7000-8000-00000000f9e7', { optional: true }),
-        collection: required(textArg('notes', { max: 256, required: true, nonEmpty: true })),
-        content: required(textArg('some text', { max: LIMITS.maxContentChars, required: true, nonEmpty: true })),
-        documentId: idArg('doc-2', { optional: true, nullable: true }),
-        metadata: jsonArg({ lang: 'en' }, { object: true }),
-        createdAt: timestampArg(),
+        content: textArg('changed', { max: LIMITS.maxContentChars, nonEmpty: true }),
+        metadata: jsonArg({ lang: 'de' }, { object: true }),
+        ...embeddingFields(),
       }),
     ],
   },
-  'vectors.get': { kind: 'args', args: () => [idArg(IDS.vector, { ref: true, otherScope: IDS.otherVector })] },
+  'vectors.get': { kind: 'args', args: () => [idArg(IDS.vector, { ref: true, otherScope: IDS.otherVector }), embeddingReadArg()] },
   'vectors.getByDocumentId': {
     kind: 'args',
     args: () => [textArg('docs', { max: 256, required: true, nonEmpty: true }), idArg('readme', { ref: true })],
@@ -825,6 +935,24 @@ const SCOPED: Record<string, Entry> = {
   'vectors.list': { kind: 'args', args: () => [pageArg({ collection: textArg('docs', { max: 256, nonEmpty: true }) })] },
   'vectors.collections': { kind: 'none' },
   'vectors.delete': { kind: 'args', args: () => [idArg(IDS.vector, { missing: { resolves: false }, otherScope: IDS.otherVector })] },
+  'vectors.deleteByDocumentIds': {
+    kind: 'args',
+    args: () => [
+      textArg('docs', { max: 256, required: true, nonEmpty: true }),
+      {
+        valid: ['readme'],
+        bad: [
+          ...notStrings().filter((b) => !['array', 'empty array'].includes(b.label)),
+          { label: 'null', value: null },
+          { label: 'undefined', value: undefined },
+          { label: 'one id, not a list', value: 'readme' },
+          { label: 'over 10000 ids', value: Array.from({ length: 10_001 }, () => 'readme') },
+          ...idArg('readme').bad.filter((b) => !b.omit && b.value !== undefined).map((b) => ({ ...b, label: `element ${b.label}`, value: ['readme', b.value], field: '1' })),
+          ...MISSING_IDS.map((id, i) => ({ label: `unknown id #${i}`, value: [id], outcome: { resolves: 0 } as Outcome })),
+        ],
+      },
+    ],
+  },
   // `undefined` means "every collection", so only present-but-bad values are tried.
   'vectors.clearVectors': { kind: 'args', args: () => [textArg('docs', { max: 256, nonEmpty: true })] },
   'documents.upload': {
@@ -875,6 +1003,29 @@ const SCOPED: Record<string, Entry> = {
   'documents.list': { kind: 'args', args: () => [idArg(IDS.session, { ref: true, otherScope: IDS.otherSession }), pageArg()] },
   'documents.get': { kind: 'args', args: (f) => [idArg(f.document, { ref: true, otherScope: f.otherDocument })] },
   'documents.chunks': { kind: 'args', args: (f) => [idArg(f.document, { ref: true, otherScope: f.otherDocument })] },
+  'documents.setChunkEmbeddings': {
+    kind: 'args',
+    args: (f) => {
+      const item = objectArg({ index: required(numberArg(0, { min: 0, max: 1e9, integer: true, required: true })), embedding: required(embeddingArg({ required: true })) }, { at: '1' });
+      const model = embeddingModelArg();
+      return [
+        idArg(f.document, { ref: true, otherScope: f.otherDocument }),
+        {
+          valid: [item.valid],
+          bad: [
+            ...notStrings().filter((b) => !['array', 'empty array'].includes(b.label)),
+            { label: 'null', value: null },
+            { label: 'undefined', value: undefined },
+            { label: 'empty list', value: [] },
+            { label: 'one item, not a list', value: item.valid },
+            { label: 'no such chunk', value: [item.valid, { ...(item.valid as object), index: 99 }], field: '1.index' },
+            ...item.bad.map((b) => ({ ...b, label: `item 1 ${b.label}`, value: [item.valid, b.value], field: b.field ?? '1' })),
+          ],
+        },
+        { ...model, bad: model.bad.map((b) => ({ ...b, mention: b.label === 'unregistered model' || b.label === 'a model Mnemo runs' ? "'model'" : undefined })) },
+      ];
+    },
+  },
   'documents.delete': { kind: 'args', args: (f) => [idArg(f.document, { missing: { resolves: false }, otherScope: f.otherDocument })] },
   'settings.get': { kind: 'args', args: () => [textArg('theme', { max: 256, required: true, nonEmpty: true })] },
   'settings.set': { kind: 'args', args: () => [textArg('theme', { max: 256, required: true, nonEmpty: true }), settingValueArg()] },
@@ -899,6 +1050,8 @@ const SCOPED: Record<string, Entry> = {
     args: () => [
       objectArg({
         query: required(textArg('hello', { max: 10_000, required: true })),
+        vector: embeddingArg(),
+        model: embeddingModelArg(),
         mode: enumArg('hybrid', false),
         limit: numberArg(10, { min: 1, max: 200, integer: true }),
         minSimilarity: numberArg(0.1, { min: -1, max: 1 }),
@@ -922,6 +1075,24 @@ const SCOPED: Record<string, Entry> = {
             to: timestampArg(T0 + DAY),
             memoryKind: enumArg('long', false),
             collection: textArg('docs', { max: 256, nonEmpty: true }),
+            metadata: {
+              valid: { lang: 'en', page: [1, 2], draft: false, tag: null },
+              bad: [
+                ...notStrings().filter((b) => !['object', 'empty object'].includes(b.label)),
+                { label: 'null', value: null },
+                { label: 'nested object value', value: { lang: { $eq: MARK } } },
+                { label: 'NaN value', value: { n: Number.NaN } },
+                { label: 'Infinity value', value: { n: Number.POSITIVE_INFINITY } },
+                { label: 'empty list of values', value: { lang: [] } },
+                { label: 'nested list', value: { lang: [[MARK]] } },
+                { label: 'over 100 values', value: { lang: Array.from({ length: 101 }, (_, i) => i) } },
+                { label: 'over 32 keys', value: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) },
+                { label: 'empty key', value: { '': 1 } },
+                { label: 'lone surrogate value', value: { lang: `${MARK}\ud800` } },
+                { label: 'date value', value: { at: new Date(T0) } },
+                { label: 'map', value: new Map([['lang', 'en']]) },
+              ].map((b) => ({ ...b, mention: "'filters.metadata" })),
+            },
           },
           { optional: true, at: 'filters' },
         ),

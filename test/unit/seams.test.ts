@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { MnemoEvent } from '../../src/shared/api';
 import { GLOBAL_SCOPE, isGlobalScope, scopeFromKey, scopeKey } from '../../src/shared/scope';
 import { Connection } from '../../src/worker/connection';
-import type { VectorSearch } from '../../src/worker/embed/service';
+import type { VectorSearch, VectorStore } from '../../src/worker/embed/service';
 import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { bundledMigrations } from '../../src/worker/engine/migrations';
 import { loadSqlite } from '../../src/worker/engine/sqlite';
@@ -67,10 +67,13 @@ describe('MemoryAdder with fake vectors (no model, no Core)', () => {
   let nearestId: string | undefined;
   const vector = new Float32Array([1, 0, 0]);
 
-  const embeddings: VectorSearch & { storeVector(table: string, id: string): void } = {
+  const embeddings: VectorSearch & VectorStore & { callerModel: () => undefined } = {
     embedQuery: async () => ({ modelId: 'fake', vector }),
+    embedTexts: async (texts) => ({ modelId: 'fake', vectors: texts.map(() => vector) }),
     nearest: () => (nearestId ? [{ id: `memories:${nearestId}`, score: 0.99 }] : []),
     storeVector: (table, id) => void stored.push(`${table}:${id}`),
+    vectorWrite: (fn) => fn(),
+    callerModel: () => undefined,
   };
 
   beforeEach(async () => {
@@ -136,7 +139,9 @@ describe('embedding repositories', () => {
       repos.embedQueue.remove('memories', memory.id, queued!.token);
     });
     expect(repos.embedQueue.pending()).toBe(0);
-    expect(repos.embeddings.all('m1')).toEqual([{ table: 'memories', id: memory.id, ...A, vector }]);
+    const stored: unknown[] = [];
+    repos.embeddings.each('m1', (row) => stored.push(row));
+    expect(stored).toEqual([{ table: 'memories', id: memory.id, ...A, vector }]);
     expect(repos.embedQueue.requeueMissing('m1')).toBe(0);
     expect(repos.embedQueue.requeueMissing('m2')).toBe(1);
   });

@@ -1,6 +1,6 @@
 /** Schemas of settings and the admin calls of the API root. */
 import * as v from 'valibot';
-import { strictObject, wellFormed, type Base } from './base';
+import { modelId, strictObject, wellFormed, type Base } from './base';
 
 export function settingSchemas(b: Base) {
   return {
@@ -13,7 +13,7 @@ export function adminSchemas() {
   return {
     days: v.pipe(v.number('a number'), v.minValue(0, 'non-negative'), v.maxValue(100_000, 'at most 100000')),
     clearAll: strictObject({ confirm: v.literal(true, 'true (explicit confirmation)') }, 'an object { confirm: true }'),
-    modelId: v.pipe(v.string('a string'), v.minLength(1, 'a non-empty model id'), v.maxLength(200, 'at most 200 characters'), v.regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a model id of letters, digits, . _ - /')),
+    modelId,
     timeoutMs: v.optional(v.pipe(v.number('a number'), v.minValue(0, 'non-negative'), v.maxValue(3_600_000, 'at most one hour'))),
   };
 }

@@ -89,6 +89,49 @@ function parseJsonText(text: string): { ok: true; value: Json } | { ok: false } 
 
 export const memoryKind = v.picklist(MEMORY_KINDS, `one of ${MEMORY_KINDS.join(', ')}`);
 
+/** An embedding model's id: the bundled and imported models', and those registered for caller vectors. */
+export const modelId = v.pipe(
+  v.string('a string'),
+  v.minLength(1, 'a non-empty model id'),
+  v.maxLength(200, 'at most 200 characters'),
+  v.regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/, 'a model id of letters, digits, . _ - /'),
+);
+
+/** Widest vector accepted (the vector index's limit: an int8 row dot cannot overflow its i32). */
+export const MAX_EMBEDDING_DIMS = 65_536;
+
+/**
+ * A vector the caller computed: a Float32Array or an array of numbers, every
+ * component finite once stored as float32 (1e39 is not). Becomes a fresh
+ * Float32Array, so later changes to the caller's array cannot reach it.
+ */
+export const embedding = v.pipe(
+  typed<Float32Array | number[]>(),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const value: unknown = dataset.value;
+    if (!(value instanceof Float32Array) && !Array.isArray(value)) {
+      addIssue({ message: 'a Float32Array or an array of numbers' });
+      return NEVER;
+    }
+    if (value.length === 0 || value.length > MAX_EMBEDDING_DIMS) {
+      addIssue({ message: `a vector of 1 to ${MAX_EMBEDDING_DIMS} dimensions` });
+      return NEVER;
+    }
+    if (Array.isArray(value) && !value.every((x: unknown) => typeof x === 'number')) {
+      addIssue({ message: 'a Float32Array or an array of numbers' });
+      return NEVER;
+    }
+    const vector = Float32Array.from(value);
+    for (let i = 0; i < vector.length; i++) {
+      if (!Number.isFinite(vector[i])) {
+        addIssue({ message: 'finite numbers (no NaN or Infinity, none beyond the float32 range)' });
+        return NEVER;
+      }
+    }
+    return vector;
+  }),
+);
+
 /** The blocks every namespace's schemas are made of, sized by `limits`. */
 export function baseSchemas(limits: Limits) {
   const id = v.pipe(

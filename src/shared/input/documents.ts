@@ -1,24 +1,26 @@
 /** Schemas of vector entries and uploaded documents. */
 import * as v from 'valibot';
-import { strictObject, wellFormed, type Base } from './base';
+import { strictObject, wellFormed, type Base, type Limits } from './base';
+import { embeddingFields } from './embeddings';
 
-export function vectorSchemas(b: Base) {
+export function vectorSchemas(b: Base, limits: Limits) {
+  const vectorInput = strictObject(
+    {
+      id: v.optional(b.id),
+      collection: b.collection,
+      content: b.nonEmptyContent,
+      documentId: v.nullish(b.id),
+      metadata: v.optional(b.jsonObject),
+      createdAt: v.optional(b.timestamp),
+      ...embeddingFields,
+    },
+    'a vector entry object',
+  );
   return {
-    vectorInput: strictObject(
-      {
-        id: v.optional(b.id),
-        collection: b.collection,
-        content: b.nonEmptyContent,
-        documentId: v.nullish(b.id),
-        metadata: v.optional(b.jsonObject),
-        createdAt: v.optional(b.timestamp),
-      },
-      'a vector entry object',
-    ),
-    vectorPatch: strictObject(
-      { content: v.optional(b.nonEmptyContent), metadata: v.optional(b.jsonObject) },
-      'an object of vector entry fields { content?, metadata? }',
-    ),
+    vectorInput,
+    vectorBatch: v.pipe(v.array(vectorInput, 'an array of vector entries'), v.maxLength(limits.maxBatchRows, `at most ${limits.maxBatchRows} vector entries`)),
+    /** `vectors.update`: the fields given change; `metadata` replaces the old object. */
+    vectorPatch: strictObject({ content: v.optional(b.nonEmptyContent), metadata: v.optional(b.jsonObject), ...embeddingFields }, 'an object of vector entry fields'),
     vectorList: v.optional(strictObject({ ...b.pageFields, collection: v.optional(b.collection) }, 'an object'), {}),
     collection: b.collection,
   };

@@ -2,6 +2,7 @@
 import * as v from 'valibot';
 import { MESSAGE_ROLES } from '../models';
 import { strictObject, type Base, type Limits } from './base';
+import { embeddingFields } from './embeddings';
 
 export const messageRole = v.picklist(MESSAGE_ROLES, `one of ${MESSAGE_ROLES.join(', ')}`);
 
@@ -26,6 +27,7 @@ export function messageSchemas(b: Base, limits: Limits) {
     metadata: v.optional(b.jsonObject),
     createdAt: v.optional(b.timestamp),
     updatedAt: v.optional(b.timestamp),
+    ...embeddingFields,
   };
   const message = strictObject(messageFields, 'a message object');
   /** `add` alone may leave out the conversation: the message then goes to the space's default conversation. */

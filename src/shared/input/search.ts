@@ -1,7 +1,23 @@
 /** Schemas of search requests. */
 import * as v from 'valibot';
-import { memoryKind, strictObject, wellFormed, type Base } from './base';
+import { embedding, memoryKind, modelId, strictObject, wellFormed, type Base } from './base';
 import { messageRole } from './messages';
+
+const scalar = v.union(
+  [v.pipe(v.string('a string'), wellFormed), v.pipe(v.number('a number'), v.finite('a finite number')), v.boolean('a boolean'), v.null('null')],
+  'a string, number, boolean or null, or an array of them',
+);
+
+/** `{ key: value | [value, …] }`: at most 32 keys, 100 values per key. */
+const metadataFilter = v.pipe(
+  v.custom<Record<string, unknown>>((value) => typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype, 'an object of metadata values'),
+  v.record(
+    v.pipe(v.string('a string key'), v.minLength(1, 'a non-empty key'), v.maxLength(256, 'a key of at most 256 characters'), wellFormed),
+    v.union([scalar, v.pipe(v.array(scalar, 'an array of values'), v.minLength(1, 'at least one value'), v.maxLength(100, 'at most 100 values'))], 'a string, number, boolean or null, or an array of them'),
+    'an object of metadata values',
+  ),
+  v.check((value) => Object.keys(value).length <= 32, 'at most 32 keys'),
+);
 
 export function searchSchemas(b: Base) {
   const filters = strictObject(
@@ -18,13 +34,24 @@ export function searchSchemas(b: Base) {
       memoryKind: v.optional(memoryKind),
       collection: v.optional(b.collection),
       contentId: v.optional(b.id),
+      /**
+       * Rows whose metadata has these top-level values (messages, memories,
+       * vector entries): a scalar must be equal, an array lists values any
+       * of which may match.
+       */
+      metadata: v.optional(metadataFilter),
     },
     'an object of filters',
   );
   return {
     searchRequest: strictObject(
       {
-        query: v.pipe(v.string('a string'), v.maxLength(10_000, 'at most 10000 characters'), wellFormed),
+        /** Text to look for; keyword and hybrid search need it. */
+        query: v.optional(v.pipe(v.string('a string'), v.maxLength(10_000, 'at most 10000 characters'), wellFormed)),
+        /** A query vector the caller computed with `model` (a registered model): vector search without embedding `query`. */
+        vector: v.optional(embedding),
+        model: v.optional(modelId),
+        /** Default: 'hybrid' with a query text, 'vector' with only a vector. */
         mode: v.optional(v.picklist(['keyword', 'vector', 'hybrid'], 'one of keyword, vector, hybrid')),
         limit: v.optional(v.pipe(v.number('a number'), v.integer('an integer'), v.minValue(1, 'at least 1'), v.maxValue(200, 'at most 200'))),
         /** Vector hits below this cosine are dropped. */
@@ -44,7 +71,7 @@ export function searchSchemas(b: Base) {
         rrfK: v.optional(v.pipe(v.number('a number'), v.minValue(1, 'at least 1'), v.maxValue(10_000, 'at most 10000'))),
         filters: v.optional(filters),
       },
-      'a search request { query, mode?, limit?, ... }',
+      'a search request { query?, vector?, model?, mode?, limit?, ... }',
     ),
   };
 }

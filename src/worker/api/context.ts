@@ -6,8 +6,16 @@ import type * as v from 'valibot';
 import type { CrudApi } from '../../shared/api';
 import type { Page, Scope } from '../../shared/models';
 import { check, type Schemas } from '../../shared/schemas';
+import type { ModelLookup } from '../embed/caller-vectors';
+import type { VectorStore } from '../embed/service';
 import type { Db } from '../repos';
 import type { Write } from '../write';
+
+/** What the scoped API needs of the embedding service: the registry, storing vectors, the current model. */
+export interface EmbeddingAccess extends VectorStore {
+  callerModel: ModelLookup;
+  readonly modelId: string;
+}
 
 export interface ScopedContext {
   readonly scope: Scope;
@@ -15,6 +23,7 @@ export interface ScopedContext {
   readonly schemas: Schemas;
   readonly now: () => number;
   readonly write: Write;
+  readonly embeddings: EmbeddingAccess;
 }
 
 /** A repository with the five scoped CRUD operations. */

@@ -1,5 +1,7 @@
 import type { DocumentsApi } from '../../shared/api';
+import { fail } from '../../shared/errors';
 import { check } from '../../shared/schemas';
+import { checkDims } from '../embed/caller-vectors';
 import type { DocumentUploader } from '../services/document-upload';
 import type { ScopedContext } from './context';
 
@@ -16,7 +18,7 @@ async function fileBytes(file: unknown): Promise<unknown> {
   return file;
 }
 
-export function documentsApi({ scope, db, schemas: s, now, write }: ScopedContext, uploader: Pick<DocumentUploader, 'upload'>): DocumentsApi {
+export function documentsApi({ scope, db, schemas: s, now, write, embeddings }: ScopedContext, uploader: Pick<DocumentUploader, 'upload'>): DocumentsApi {
   const r = () => db.repos;
   return {
     async upload(sessionId, file, options) {
@@ -35,6 +37,22 @@ export function documentsApi({ scope, db, schemas: s, now, write }: ScopedContex
     },
     async chunks(contentId) {
       return r().documents.chunks(scope, check(s.id, contentId, 'documents.chunks'));
+    },
+    async setChunkEmbeddings(contentId, chunks, model) {
+      const context = 'documents.setChunkEmbeddings';
+      const key = check(s.id, contentId, context);
+      const items = check(s.chunkEmbeddings, chunks, context);
+      const modelId = check(s.modelId, model, context);
+      const lookup = (id: string) => embeddings.callerModel(id);
+      items.forEach((item, i) => checkDims(lookup, item.embedding, modelId, context, `${i}.embedding`, 'model'));
+      const ids = r().documents.chunkIds(scope, key);
+      const targets = items.map((item, i) => ids.get(item.index) ?? fail('INVALID_INPUT', `${context}: field '${i}.index' must be a chunk index of the document (0 to ${ids.size - 1})`));
+      return embeddings.vectorWrite(() =>
+        write('chunks', () => {
+          items.forEach((item, i) => embeddings.storeVector('chunks', targets[i]!, scope, modelId, item.embedding));
+          return items.length;
+        }),
+      );
     },
     async delete(id) {
       const key = check(s.id, id, 'documents.delete');

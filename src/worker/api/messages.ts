@@ -1,11 +1,17 @@
 import type { MessagesApi } from '../../shared/api';
 import { check } from '../../shared/schemas';
+import { callerVector } from '../embed/caller-vectors';
 import { deriveId, scopeNamespace } from '../import/ids';
 import type { ScopedContext } from './context';
 
-/** Every write also moves its conversations' `updated_at`, which orders conversation lists. */
-export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): MessagesApi {
+/**
+ * Every write also moves its conversations' `updated_at`, which orders
+ * conversation lists. A caller's vector (`embedding`) is checked before the
+ * write and stored with the row in its transaction.
+ */
+export function messagesApi({ scope, db, schemas: s, write, embeddings }: ScopedContext): MessagesApi {
   const r = () => db.repos;
+  const lookup = (modelId: string) => embeddings.callerModel(modelId);
   /** The space's default conversation, made on first use; its ids derive from the scope so every tab finds the same one. */
   const defaultConversation = (at: number): string => {
     const key = scopeNamespace(scope);
@@ -21,29 +27,43 @@ export function messagesApi({ scope, db, schemas: s, write }: ScopedContext): Me
   return {
     async add(message) {
       const input = check(s.messageAdd, message, 'messages.add');
-      return write('messages', (at) => {
-        const value = { ...input, conversationId: input.conversationId ?? defaultConversation(at) };
-        const added = r().messages.add(scope, value, at);
-        r().conversations.touch([value.conversationId], at);
-        return added;
-      });
+      const vector = callerVector(lookup, input, 'messages.add');
+      return embeddings.vectorWrite(() =>
+        write('messages', (at) => {
+          const value = { ...input, conversationId: input.conversationId ?? defaultConversation(at) };
+          const added = r().messages.add(scope, value, at);
+          r().conversations.touch([value.conversationId], at);
+          if (vector) embeddings.storeVector('messages', added.id, scope, vector.modelId, vector.vector);
+          return added;
+        }),
+      );
     },
     async insertMany(messages) {
       const values = check(s.messageBatch, messages, 'messages.insertMany');
       if (values.length === 0) return { inserted: 0, ids: [] };
-      return write('messages', (at) => {
-        const ids = r().messages.insertMany(scope, values, at);
-        r().conversations.touch(new Set(values.map((m) => m.conversationId)), at);
-        return { inserted: ids.length, ids };
-      });
+      const vectors = values.map((value, i) => callerVector(lookup, value, 'messages.insertMany', `${i}.`));
+      return embeddings.vectorWrite(() =>
+        write('messages', (at) => {
+          const ids = r().messages.insertMany(scope, values, at);
+          r().conversations.touch(new Set(values.map((m) => m.conversationId)), at);
+          vectors.forEach((vector, i) => {
+            if (vector) embeddings.storeVector('messages', ids[i]!, scope, vector.modelId, vector.vector);
+          });
+          return { inserted: ids.length, ids };
+        }),
+      );
     },
     async upsert(message) {
       const value = check(s.messageWithId, message, 'messages.upsert');
-      return write('messages', (at) => {
-        const saved = r().messages.upsert(scope, value, at);
-        r().conversations.touch([value.conversationId], at);
-        return saved;
-      });
+      const vector = callerVector(lookup, value, 'messages.upsert');
+      return embeddings.vectorWrite(() =>
+        write('messages', (at) => {
+          const saved = r().messages.upsert(scope, value, at);
+          r().conversations.touch([value.conversationId], at);
+          if (vector) embeddings.storeVector('messages', saved.id, scope, vector.modelId, vector.vector);
+          return saved;
+        }),
+      );
     },
     async get(id) {
       return r().messages.get(scope, check(s.id, id, 'messages.get'));

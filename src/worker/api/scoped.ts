@@ -12,7 +12,7 @@ import type { MemoryAdder } from '../services/memory-add';
 import { search, type SearchDeps } from '../search/service';
 import { scopedWriter, type WriteDeps } from '../write';
 import { agentsApi } from './agents';
-import type { ScopedContext } from './context';
+import type { EmbeddingAccess, ScopedContext } from './context';
 import { conversationsApi } from './conversations';
 import { documentsApi } from './documents';
 import { executionsApi } from './executions';
@@ -24,15 +24,16 @@ import { vectorsApi } from './vectors';
 
 export interface ScopedDeps extends WriteDeps {
   schemas: Schemas;
+  embeddings: EmbeddingAccess;
   search: SearchDeps;
-  memories: Pick<MemoryAdder, 'add'>;
+  memories: Pick<MemoryAdder, 'add' | 'addMany'>;
   uploads: Pick<DocumentUploader, 'upload'>;
   imports: Pick<ConversationImporter, 'import' | 'cancel'>;
 }
 
 export function createScopedApi(deps: ScopedDeps, scopeInput: unknown): ScopedApi {
   const scope: Scope = Object.freeze({ ...check(deps.schemas.scope, scopeInput, 'space') });
-  const ctx: ScopedContext = { scope, db: deps.db, schemas: deps.schemas, now: deps.now, write: scopedWriter(deps, scope) };
+  const ctx: ScopedContext = { scope, db: deps.db, schemas: deps.schemas, now: deps.now, write: scopedWriter(deps, scope), embeddings: deps.embeddings };
   return {
     scope,
     agents: agentsApi(ctx),

@@ -6,7 +6,7 @@
  * so it survives reloads; a model change re-queues everything, and search
  * only ever reads vectors of the current model.
  */
-import type { EmbeddingStatus, ModelFile, ModelInfo } from '../../shared/api';
+import type { EmbeddingDistance, EmbeddingModelInfo, EmbeddingModelInput, EmbeddingStatus, ModelFile, ModelInfo, RegisteredModel } from '../../shared/api';
 import { fail } from '../../shared/errors';
 import type { Scope } from '../../shared/models';
 import { GLOBAL_SCOPE, scopeKey } from '../../shared/scope';
@@ -47,8 +47,10 @@ export const vectorKey = (table: OwnerTable, id: string) => `${table}:${id}`;
 class ModelIndex {
   readonly index: VectorIndex;
   readonly scopes = new Map<string, string>();
-  constructor(readonly dims: number) {
-    this.index = new VectorIndex(dims);
+  /** The connection's total change count when the index was last found in step with the table. */
+  checkedAt = -1;
+  constructor(readonly dims: number, distance: EmbeddingDistance) {
+    this.index = new VectorIndex(dims, { normalize: distance === 'cosine' });
   }
   put(key: string, scope: string, vector: Float32Array): void {
     this.index.upsert(key, vector);
@@ -63,7 +65,17 @@ class ModelIndex {
 /** What search and memory dedup use: embed a query, find its nearest stored vectors. */
 export interface VectorSearch {
   embedQuery(text: string): Promise<{ modelId: string; vector: Float32Array }>;
+  /** Many texts at once (fewer round trips to the embedding worker). */
+  embedTexts(texts: string[]): Promise<{ modelId: string; vectors: Float32Array[] }>;
+  /** Nearest neighbours of `query` among one model's vectors (Mnemo's or a registered one) in one scope. */
   nearest(modelId: string, query: Float32Array, scope: Scope, k: number, accept?: (key: string) => boolean): SearchHit[];
+}
+
+/** Stores vectors (Mnemo's or a caller's) for rows being written, keeping the loaded indexes in step. */
+export interface VectorStore {
+  storeVector(table: OwnerTable, id: string, scope: Scope, modelId: string, vector: Float32Array): void;
+  /** Runs a write that stores vectors: if it fails, the indexes it touched are dropped (and rebuilt from the table when next used). */
+  vectorWrite<T>(fn: () => T): T;
 }
 
 export interface EmbeddingDeps {
@@ -73,9 +85,12 @@ export interface EmbeddingDeps {
   catalog: ModelCatalog;
 }
 
-export class EmbeddingService implements VectorSearch {
+export class EmbeddingService implements VectorSearch, VectorStore {
   private embedders = new Map<string, Promise<Embedder>>();
-  private cache: { modelId: string; index: ModelIndex } | undefined;
+  /** Loaded vector indexes by model: the current model's and those of registered models searched since. */
+  private caches = new Map<string, ModelIndex>();
+  /** Models whose index the running `vectorWrite` changed. */
+  private touched = new Set<string>();
   private running: Promise<void> | undefined;
   private lastError: string | null = null;
   private stopped = false;
@@ -142,7 +157,7 @@ export class EmbeddingService implements VectorSearch {
       repos.embeddings.deleteOtherModels(modelId);
       repos.embedQueue.requeueMissing(modelId);
     });
-    this.cache = undefined;
+    this.invalidate();
     this.lastError = null;
     this.kick();
     return this.status();
@@ -165,7 +180,7 @@ export class EmbeddingService implements VectorSearch {
         repos.embeddings.deleteModel(modelId);
         repos.embedQueue.requeueMissing(modelId);
       });
-      this.cache = undefined;
+      this.caches.delete(modelId);
       this.kick();
     }
     return info;
@@ -261,7 +276,7 @@ export class EmbeddingService implements VectorSearch {
             repos.embedQueue.remove(row.table, row.id, row.token);
           });
         });
-        const cache = this.cache?.modelId === modelId ? this.cache.index : undefined;
+        const cache = this.caches.get(modelId);
         if (cache) batch.forEach((row, i) => cache.put(vectorKey(row.table, row.id), scopeKey(row), vectors[i]!));
         done += batch.length;
         const seconds = (performance.now() - started) / 1000;
@@ -286,19 +301,90 @@ export class EmbeddingService implements VectorSearch {
     return { modelId, vector: vector! };
   }
 
+  /** Vectors of the current model for `texts`, in batches like the queue's. */
+  async embedTexts(texts: string[]): Promise<{ modelId: string; vectors: Float32Array[] }> {
+    const modelId = this.modelId;
+    const embedder = await this.embedder(modelId);
+    const vectors: Float32Array[] = [];
+    for (let i = 0; i < texts.length; i += BATCH) vectors.push(...(await embedder.embed(texts.slice(i, i + BATCH))));
+    return { modelId, vectors };
+  }
+
+  /** A registered (caller's) model, or undefined. */
+  callerModel(modelId: string): RegisteredModel | undefined {
+    return this.db.repos.callerModels.get(modelId);
+  }
+
+  /** Registers a model for caller vectors; the same id again with the same shape is a no-op. */
+  async register(input: EmbeddingModelInput): Promise<RegisteredModel> {
+    await this.catalog.ready;
+    const distance = input.distance ?? 'cosine';
+    if (this.catalog.models().some((m) => m.id === input.id)) fail('CONFLICT', "embeddings.register: field 'id' names a model Mnemo runs itself");
+    const { sql, repos } = this.db;
+    return sql.tx(() => {
+      const existing = repos.callerModels.get(input.id);
+      if (existing) {
+        if (existing.dims !== input.dims || existing.distance !== distance) fail('CONFLICT', 'embeddings.register: the model is registered with other dims or distance');
+        return existing;
+      }
+      // Vectors can arrive before their model (a merged file keeps them, not the registry): they must fit.
+      const stored = repos.embeddings.dims(input.id);
+      if (stored !== null && stored !== input.dims) fail('CONFLICT', `embeddings.register: vectors of ${stored} dimensions are stored under this id`);
+      return repos.callerModels.insert(input.id, input.dims, distance, this.now());
+    });
+  }
+
+  /** Forgets a registered model and its vectors. */
+  unregister(modelId: string): boolean {
+    const removed = this.db.sql.tx(() => this.db.repos.callerModels.delete(modelId));
+    this.caches.delete(modelId);
+    return removed;
+  }
+
+  /** The catalog's models and the registered ones, with their stored vector counts. */
+  async models(): Promise<EmbeddingModelInfo[]> {
+    await this.catalog.ready;
+    const counts = this.db.repos.embeddings.countsByModel();
+    const current = this.modelId;
+    const own: EmbeddingModelInfo[] = this.catalog
+      .models()
+      .map((m) => ({ id: m.id, dims: m.dims, distance: 'cosine', source: m.source, current: m.id === current, embedded: counts.get(m.id) ?? 0 }));
+    const caller: EmbeddingModelInfo[] = this.db.repos.callerModels
+      .list()
+      .map((m) => ({ id: m.id, dims: m.dims, distance: m.distance, source: 'caller', current: false, embedded: counts.get(m.id) ?? 0 }));
+    return [...own, ...caller];
+  }
+
   /**
-   * The vector cache of the current model, loaded lazily and rebuilt when
-   * deletes (which reach the table through cascades) left it over 10% stale.
+   * A model's vector index, loaded lazily (streaming its vectors from the
+   * table) and rebuilt when deletes (which reach the table through cascades)
+   * left it over 10% stale.
    */
   private index(modelId: string): ModelIndex | undefined {
+    // Counting a large model's vectors costs milliseconds per search; nothing written since the last count, no count.
+    const changes = this.db.sql.raw.changes(true);
+    const cached = this.caches.get(modelId);
+    if (cached && cached.checkedAt === changes) return cached;
     const stored = this.db.repos.embeddings.count(modelId);
     if (stored === 0) return undefined;
-    const cached = this.cache?.modelId === modelId ? this.cache.index : undefined;
-    if (cached && cached.index.size <= stored * 1.1 + 16 && cached.index.size >= stored) return cached;
-    const rows = this.db.repos.embeddings.all(modelId);
-    const index = new ModelIndex(rows[0]!.vector.length);
-    for (const row of rows) index.put(vectorKey(row.table, row.id), scopeKey(row), row.vector);
-    this.cache = { modelId, index };
+    if (cached && cached.index.size <= stored * 1.1 + 16 && cached.index.size >= stored) {
+      cached.checkedAt = changes;
+      return cached;
+    }
+    // Released before the new one is built: two copies of a large model's vectors may not fit.
+    this.caches.delete(modelId);
+    const distance = this.callerModel(modelId)?.distance ?? 'cosine';
+    let index: ModelIndex | undefined;
+    this.db.repos.embeddings.each(modelId, (row) => {
+      index ??= new ModelIndex(row.vector.length, distance);
+      index.put(vectorKey(row.table, row.id), scopeKey(row), row.vector);
+    });
+    if (index) {
+      index.checkedAt = changes;
+      this.caches.set(modelId, index);
+    }
+    // Loaded inside a write, it may hold rows that are rolled back.
+    if (this.db.sql.inTransaction) this.touched.add(modelId);
     return index;
   }
 
@@ -313,16 +399,35 @@ export class EmbeddingService implements VectorSearch {
     });
   }
 
-  /** Stores a vector computed outside the queue (e.g. for memory dedup) and dequeues the row. */
+  /**
+   * Stores a vector computed outside the queue: one the caller brought, or
+   * the current model's computed for memory dedup (which dequeues the row).
+   */
   storeVector(table: OwnerTable, id: string, scope: Scope, modelId: string, vector: Float32Array): void {
     const { repos } = this.db;
     repos.embeddings.put({ table, id, userId: scope.userId, spaceId: scope.spaceId, vector }, modelId, this.now());
-    repos.embedQueue.remove(table, id);
-    if (this.cache?.modelId === modelId) this.cache.index.put(vectorKey(table, id), scopeKey(scope), vector);
+    if (modelId === this.modelId) repos.embedQueue.remove(table, id);
+    const cache = this.caches.get(modelId);
+    if (cache) {
+      this.touched.add(modelId);
+      cache.put(vectorKey(table, id), scopeKey(scope), vector);
+    }
   }
 
-  /** Drops the cache (after imports, restores, clear-all). */
+  vectorWrite<T>(fn: () => T): T {
+    this.touched.clear();
+    try {
+      return fn();
+    } catch (error) {
+      for (const modelId of this.touched) this.caches.delete(modelId);
+      throw error;
+    } finally {
+      this.touched.clear();
+    }
+  }
+
+  /** Drops the loaded indexes (after imports, restores, clear-all). */
   invalidate(): void {
-    this.cache = undefined;
+    this.caches.clear();
   }
 }

@@ -153,6 +153,17 @@ export class Sql {
     return rows;
   }
 
+  /** Calls `fn` with each row in turn, never holding more than one (large scans, e.g. loading a vector index). */
+  each<T = Row>(sql: string, params: Params | undefined, fn: (row: T) => void): void {
+    const stmt = this.statement(sql);
+    try {
+      if (hasParams(params)) stmt.bind(params as never);
+      while (stmt.step()) fn(stmt.get({}) as T);
+    } finally {
+      stmt.reset(true);
+    }
+  }
+
   value<T extends SqlValue = SqlValue>(sql: string, params?: Params): T | undefined {
     const stmt = this.statement(sql);
     try {

@@ -95,6 +95,13 @@ export class DocumentsRepo {
     );
   }
 
+  /** Ids of a document's chunks by chunk index (NOT_FOUND outside the scope). */
+  chunkIds(scope: Scope, contentId: string): Map<number, string> {
+    if (!this.find(scope, contentId)) notFound('document');
+    const rows = this.sql.all<{ i: number; id: string }>('SELECT chunk_index AS i, id FROM chunks WHERE content_id = ?', [contentId]);
+    return new Map(rows.map((row) => [Number(row.i), String(row.id)]));
+  }
+
   delete(scope: Scope, id: string): boolean {
     if (!this.find(scope, id)) return false;
     return this.sql.run('DELETE FROM contents WHERE id = ?', [id]) > 0;

@@ -30,13 +30,42 @@ export class EmbeddingsRepo {
     return Number(this.sql.value('SELECT count(*) FROM embeddings WHERE model_id = ?', [modelId]) ?? 0);
   }
 
-  /** Every vector of one model, with its owner and scope. */
-  all(modelId: string): StoredVector[] {
-    const rows = this.sql.all<{ t: OwnerTable; id: string; userId: string; spaceId: string; vector: Uint8Array }>(
+  /** Every vector of one model, with its owner and scope, one at a time (a 1536-d model's vectors can be gigabytes). */
+  each(modelId: string, fn: (row: StoredVector) => void): void {
+    this.sql.each<{ t: OwnerTable; id: string; userId: string; spaceId: string; vector: Uint8Array }>(
       'SELECT owner_table AS t, owner_id AS id, user_id AS userId, space_id AS spaceId, vector FROM embeddings WHERE model_id = ?',
       [modelId],
+      (row) => fn({ table: row.t, id: row.id, userId: row.userId, spaceId: row.spaceId, vector: fromBlob(row.vector) }),
     );
-    return rows.map((row) => ({ table: row.t, id: row.id, userId: row.userId, spaceId: row.spaceId, vector: fromBlob(row.vector) }));
+  }
+
+  /** Dimensions of the vectors stored under a model (null when it has none). */
+  dims(modelId: string): number | null {
+    const dims = this.sql.value('SELECT dims FROM embeddings WHERE model_id = ? LIMIT 1', [modelId]);
+    return dims === undefined ? null : Number(dims);
+  }
+
+  /** Rows holding a vector, per model. */
+  countsByModel(): Map<string, number> {
+    const rows = this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, count(*) AS n FROM embeddings GROUP BY model_id');
+    return new Map(rows.map((r) => [String(r.model), Number(r.n)]));
+  }
+
+  /**
+   * One row's vector: of `modelId` when given; else its newest vector of a
+   * registered (caller's) model, else the one of `fallbackModel`.
+   */
+  read(table: OwnerTable, id: string, modelId: string | undefined, fallbackModel: string): { modelId: string; vector: Float32Array } | undefined {
+    const row =
+      modelId !== undefined
+        ? this.sql.get<{ m: string; v: Uint8Array }>('SELECT model_id AS m, vector AS v FROM embeddings WHERE owner_table = ? AND owner_id = ? AND model_id = ?', [table, id, modelId])
+        : this.sql.get<{ m: string; v: Uint8Array }>(
+            `SELECT e.model_id AS m, e.vector AS v FROM embeddings e
+             WHERE e.owner_table = ? AND e.owner_id = ? AND (e.model_id = ? OR e.model_id IN (SELECT id FROM embedding_models))
+             ORDER BY e.model_id = ?, e.created_at DESC LIMIT 1`,
+            [table, id, fallbackModel, fallbackModel],
+          );
+    return row && { modelId: String(row.m), vector: fromBlob(row.v) };
   }
 
   /** Stores a vector, replacing one of the same owner and model. */
@@ -60,7 +89,8 @@ export class EmbeddingsRepo {
     return this.sql.run('DELETE FROM embeddings WHERE model_id = ?', [modelId]);
   }
 
+  /** Drops the vectors of every model Mnemo runs except `modelId`; caller vectors (registered models) stay. */
   deleteOtherModels(modelId: string): number {
-    return this.sql.run('DELETE FROM embeddings WHERE model_id <> ?', [modelId]);
+    return this.sql.run('DELETE FROM embeddings WHERE model_id <> ? AND model_id NOT IN (SELECT id FROM embedding_models)', [modelId]);
   }
 }

@@ -6,6 +6,7 @@
 import type { Sql } from '../engine/sql';
 import { AdminRepo } from './admin';
 import { AgentsRepo } from './agents';
+import { CallerModelsRepo } from './caller-models';
 import { ConversationsRepo } from './conversations';
 import { DocumentsRepo } from './documents';
 import { EmbedQueueRepo } from './embed-queue';
@@ -32,6 +33,7 @@ export function createRepos(sql: Sql) {
     settings: new SettingsRepo(sql),
     executions: new ExecutionsRepo(sql),
     embeddings: new EmbeddingsRepo(sql),
+    callerModels: new CallerModelsRepo(sql),
     embedQueue: new EmbedQueueRepo(sql),
     admin: new AdminRepo(sql),
     search: new SearchRepo(sql),

@@ -6,7 +6,7 @@ import type { Sql, SqlValue } from '../engine/sql';
 import { fromJsonObject, notFound, paginate, scopeParams, toJson } from './common';
 
 const COLUMNS = `id, kind, content, importance, expires_at AS expiresAt, metadata, source_message_id AS sourceMessageId,
-  access_count AS accessCount, last_accessed_at AS lastAccessedAt, created_at AS createdAt, updated_at AS updatedAt`;
+  conversation_id AS conversationId, access_count AS accessCount, last_accessed_at AS lastAccessedAt, created_at AS createdAt, updated_at AS updatedAt`;
 
 type MemoryRow = Omit<Memory, 'metadata'> & { metadata: string };
 const toMemory = (row: MemoryRow): Memory => ({ ...row, metadata: fromJsonObject(row.metadata) });
@@ -42,15 +42,23 @@ export class MemoriesRepo {
     return this.sql.get('SELECT kind, importance, content FROM memories WHERE id = ? AND user_id = ? AND space_id = ?', [id, ...scopeParams(scope)]);
   }
 
+  /** Throws NOT_FOUND unless the conversation is in the scope (a memory may only belong to one of its own). */
+  assertConversation(scope: Scope, conversationId: string): void {
+    const found = this.sql.value('SELECT 1 FROM conversations c JOIN sessions s ON s.id = c.session_id WHERE c.id = ? AND s.user_id = ? AND s.space_id = ?', [
+      conversationId, ...scopeParams(scope),
+    ]);
+    if (found === undefined) notFound('conversation');
+  }
+
   insert(scope: Scope, input: MemoryInput, now: number): Memory {
     const id = input.id ?? uuidv7(now);
     const createdAt = input.createdAt ?? now;
     this.sql.run(
       `INSERT INTO memories (id, user_id, space_id, kind, content, content_key, importance, expires_at, metadata,
-         source_message_id, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         source_message_id, conversation_id, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [id, ...scopeParams(scope), input.kind, input.content, contentKey(input.content), input.importance ?? 0.5,
-        expiry(input, now), toJson(input.metadata ?? {}), input.sourceMessageId ?? null, createdAt, createdAt],
+        expiry(input, now), toJson(input.metadata ?? {}), input.sourceMessageId ?? null, input.conversationId ?? null, createdAt, createdAt],
     );
     return this.get(scope, id, { includeExpired: true, now });
   }
@@ -65,9 +73,10 @@ export class MemoriesRepo {
     const importance = Math.max(existing.importance, input.importance ?? existing.importance);
     this.sql.run(
       `UPDATE memories SET content = ?, content_key = ?, importance = ?, expires_at = ?, metadata = ?,
-         source_message_id = coalesce(?, source_message_id), updated_at = ?
+         source_message_id = coalesce(?, source_message_id), conversation_id = coalesce(?, conversation_id), updated_at = ?
        WHERE id = ?`,
-      [input.content, contentKey(input.content), importance, expiry(input, now) ?? existing.expiresAt, toJson(metadata), input.sourceMessageId ?? null, now, id],
+      [input.content, contentKey(input.content), importance, expiry(input, now) ?? existing.expiresAt, toJson(metadata), input.sourceMessageId ?? null,
+        input.conversationId ?? null, now, id],
     );
     return this.get(scope, id, { includeExpired: true, now });
   }
@@ -87,6 +96,11 @@ export class MemoriesRepo {
       where += ' AND kind = ?';
       params.push(args.kind);
     }
+    if (args.conversationId !== undefined) {
+      this.assertConversation(scope, args.conversationId);
+      where += ' AND conversation_id = ?';
+      params.push(args.conversationId);
+    }
     if (!args.includeExpired) {
       where += ` AND ${LIVE}`;
       params.push(now);
@@ -105,11 +119,13 @@ export class MemoriesRepo {
     if (current.kind === 'long' && patch.expiresAt != null) {
       fail('INVALID_INPUT', "memories.update: field 'expiresAt' applies to short-term memories only");
     }
+    if (patch.conversationId != null) this.assertConversation(scope, patch.conversationId);
     const content = patch.content ?? current.content;
     this.sql.run(
-      'UPDATE memories SET content = ?, content_key = ?, importance = ?, expires_at = ?, metadata = ?, updated_at = ? WHERE id = ?',
+      'UPDATE memories SET content = ?, content_key = ?, importance = ?, expires_at = ?, metadata = ?, conversation_id = ?, updated_at = ? WHERE id = ?',
       [content, contentKey(content), patch.importance ?? current.importance,
-        patch.expiresAt === undefined ? current.expiresAt : patch.expiresAt, toJson(patch.metadata ?? current.metadata), now, id],
+        patch.expiresAt === undefined ? current.expiresAt : patch.expiresAt, toJson(patch.metadata ?? current.metadata),
+        patch.conversationId === undefined ? current.conversationId : patch.conversationId, now, id],
     );
     return this.get(scope, id, { includeExpired: true, now });
   }

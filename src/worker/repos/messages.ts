@@ -21,23 +21,38 @@ const INSERT = `INSERT INTO messages (id, conversation_id, role, content, tool_c
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
- * Streaming upsert: a repeated id updates the text and streaming state, and
- * any other field the caller sent. The WHERE keeps an id that belongs to
- * another conversation (and so possibly another scope) untouched.
+ * Fields an upsert sets on an existing row only when the caller gave them
+ * (`null` included, which clears); role, content and updated_at are always
+ * set. Each has a flag parameter, so one statement serves every combination.
+ */
+const UPSERT_FIELDS = [
+  ['toolCalls', 'tool_calls'],
+  ['toolCallId', 'tool_call_id'],
+  ['toolResults', 'tool_results'],
+  ['thinking', 'thinking'],
+  ['thinkingSignature', 'thinking_signature'],
+  ['assistantId', 'assistant_id'],
+  ['attachments', 'attachments'],
+  ['model', 'model'],
+  ['tokensUsed', 'tokens_used'],
+  ['isStreaming', 'is_streaming'],
+  ['source', 'source'],
+  ['error', 'error'],
+  ['metadata', 'metadata'],
+  ['createdAt', 'created_at'],
+] as const satisfies ReadonlyArray<readonly [keyof MessageInput, string]>;
+
+/**
+ * Streaming upsert: a repeated id updates the row with every field the
+ * caller sent. The WHERE keeps an id that belongs to another conversation
+ * (and so possibly another scope) untouched.
  */
 const UPSERT = `${INSERT}
   ON CONFLICT (id) DO UPDATE SET
+    role = excluded.role,
     content = excluded.content,
-    is_streaming = excluded.is_streaming,
     updated_at = excluded.updated_at,
-    tool_calls = coalesce(excluded.tool_calls, tool_calls),
-    tool_results = coalesce(excluded.tool_results, tool_results),
-    thinking = coalesce(excluded.thinking, thinking),
-    thinking_signature = coalesce(excluded.thinking_signature, thinking_signature),
-    tokens_used = coalesce(excluded.tokens_used, tokens_used),
-    model = coalesce(excluded.model, model),
-    error = coalesce(excluded.error, error),
-    metadata = CASE WHEN excluded.metadata = '{}' THEN metadata ELSE excluded.metadata END
+    ${UPSERT_FIELDS.map(([, column]) => `${column} = CASE WHEN ? THEN excluded.${column} ELSE ${column} END`).join(',\n    ')}
   WHERE messages.conversation_id = excluded.conversation_id`;
 
 type MessageRow = Record<keyof Message, SqlValue>;
@@ -162,7 +177,8 @@ export class MessagesRepo {
 
   upsert(scope: Scope, input: MessageInput & { id: string }, now: number): Message {
     this.assertConversations(scope, new Set([input.conversationId]));
-    const changed = this.sql.run(UPSERT, bindings({ ...input, updatedAt: input.updatedAt ?? now }, input.id, now));
+    const given = UPSERT_FIELDS.map(([field]) => (input[field] === undefined ? 0 : 1));
+    const changed = this.sql.run(UPSERT, [...bindings({ ...input, updatedAt: input.updatedAt ?? now }, input.id, now), ...given]);
     if (changed === 0) fail('CONFLICT', 'messages.upsert: the id belongs to a message of another conversation');
     return this.get(scope, input.id);
   }

@@ -13,10 +13,11 @@ import { isStopword, queryWords } from './query';
 export const DEFAULT_DEDUP_THRESHOLD = 0.92;
 const THRESHOLD_SETTING = 'memories.dedupThreshold';
 
+/** The existing memory a new one nearly duplicates. */
 export interface SimilarMemory {
-  modelId: string;
-  vector: Float32Array;
-  match?: { id: string; similarity: number; importance: number };
+  id: string;
+  similarity: number;
+  importance: number;
 }
 
 /** What dedup needs: settings and memories, and the vectors. */
@@ -51,21 +52,24 @@ export function dedupThreshold(deps: DedupDeps, scope: Scope): number {
   return DEFAULT_DEDUP_THRESHOLD;
 }
 
-/** Embeds the new memory and finds the closest existing one above the threshold; undefined when no model is usable. */
-export async function findSimilarMemory(deps: DedupDeps, scope: Scope, input: MemoryInput): Promise<SimilarMemory | undefined> {
-  let embedded;
-  try {
-    embedded = await deps.embeddings.embedQuery(input.content);
-  } catch {
-    return undefined;
-  }
-  const threshold = dedupThreshold(deps, scope);
-  const hits = deps.embeddings.nearest(embedded.modelId, embedded.vector, scope, 8, (key) => key.startsWith('memories:'));
+/**
+ * The closest memory of the same kind and facts whose vector (of `modelId`,
+ * Mnemo's model or a caller's cosine model) is at or above `threshold`.
+ */
+export function findSimilarMemory(
+  deps: DedupDeps,
+  scope: Scope,
+  input: Pick<MemoryInput, 'kind' | 'content'>,
+  modelId: string,
+  vector: Float32Array,
+  threshold: number,
+): SimilarMemory | undefined {
+  const hits = deps.embeddings.nearest(modelId, vector, scope, 8, (key) => key.startsWith('memories:'));
   for (const hit of hits) {
     if (hit.score < threshold) break;
     const id = hit.id.slice('memories:'.length);
     const row = deps.db.repos.memories.findForDedup(scope, id);
-    if (row && row.kind === input.kind && sameFacts(row.content, input.content)) return { ...embedded, match: { id, similarity: hit.score, importance: row.importance } };
+    if (row && row.kind === input.kind && sameFacts(row.content, input.content)) return { id, similarity: hit.score, importance: row.importance };
   }
-  return embedded;
+  return undefined;
 }

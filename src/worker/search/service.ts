@@ -3,10 +3,11 @@
  * model's vectors) and hybrid (reciprocal-rank or weighted-score fusion).
  * Every hit carries its score parts so callers can see why it ranked.
  */
-import type { HitKind, SearchFilters, SearchHit, SearchRequest } from '../../shared/api';
+import type { HitKind, SearchFilters, SearchHit, SearchMode, SearchRequest } from '../../shared/api';
 import { fail, MnemoFailure } from '../../shared/errors';
 import { SEARCH_DEFAULTS } from '../../shared/search-defaults';
 import type { Scope } from '../../shared/models';
+import { checkDims, type CallerVector, type ModelLookup } from '../embed/caller-vectors';
 import { vectorKey, type OwnerTable, type VectorSearch } from '../embed/service';
 import type { Db } from '../repos';
 import { KIND_TABLE, kindsFor, type SearchRepo } from '../repos/search';
@@ -15,10 +16,10 @@ import { parseQuery, type ParsedQuery } from './query';
 
 export const DEFAULT_LIMIT = 10;
 
-/** What search needs: the database, the vectors and the clock. */
+/** What search needs: the database, the vectors (and the registry of caller models) and the clock. */
 export interface SearchDeps {
   db: Db;
-  embeddings: VectorSearch;
+  embeddings: VectorSearch & { callerModel: ModelLookup };
   now: () => number;
 }
 export const DEFAULT_RRF_K = SEARCH_DEFAULTS.rrfK;
@@ -101,7 +102,7 @@ async function vectorCandidates(
   deps: SearchDeps,
   repo: SearchRepo,
   scope: Scope,
-  query: string,
+  probe: CallerVector | string,
   parsed: ParsedQuery,
   filters: SearchFilters,
   count: number,
@@ -110,7 +111,7 @@ async function vectorCandidates(
 ): Promise<Ranked[]> {
   const kinds = new Set(kindsFor(filters));
   if (kinds.size === 0) return [];
-  const { modelId, vector } = await deps.embeddings.embedQuery(query);
+  const { modelId, vector } = typeof probe === 'string' ? await deps.embeddings.embedQuery(probe) : probe;
   const accept = (key: string) => kinds.has(TABLE_KIND[key.slice(0, key.indexOf(':')) as OwnerTable]);
   // Oversample: the scope filter is applied in the index, the other filters by SQL afterwards.
   const needsSql = Object.keys(filters).some((k) => k !== 'kinds' && filters[k as keyof SearchFilters] !== undefined);
@@ -136,8 +137,27 @@ async function vectorCandidates(
   return out;
 }
 
+/**
+ * The request's query vector (a caller's, of a registered model) and mode:
+ * a vector alone means vector search; keyword and hybrid need query text.
+ */
+function searchInputs(deps: SearchDeps, request: SearchRequest): { mode: SearchMode; query: string; probe: CallerVector | undefined } {
+  const { vector, model } = request;
+  if ((vector === undefined) !== (model === undefined)) {
+    fail('INVALID_INPUT', vector === undefined ? "search: field 'vector' is required with 'model'" : "search: field 'model' is required with 'vector'");
+  }
+  const mode = request.mode ?? (request.query === undefined && vector !== undefined ? 'vector' : 'hybrid');
+  if (request.query === undefined && mode !== 'vector') fail('INVALID_INPUT', `search: field 'query' is required for ${mode} search`);
+  if (vector !== undefined && mode === 'keyword') fail('INVALID_INPUT', "search: field 'vector' applies to vector and hybrid search");
+  const probe =
+    vector === undefined || model === undefined
+      ? undefined
+      : { modelId: model, vector: checkDims((id) => deps.embeddings.callerModel(id), Float32Array.from(vector), model, 'search', 'vector', 'model') };
+  return { mode, query: request.query ?? '', probe };
+}
+
 export async function search(deps: SearchDeps, scope: Scope, request: SearchRequest): Promise<SearchHit[]> {
-  const mode = request.mode ?? 'hybrid';
+  const { mode, query, probe } = searchInputs(deps, request);
   const limit = request.limit ?? DEFAULT_LIMIT;
   const filters = request.filters ?? {};
   const now = deps.now();
@@ -147,15 +167,15 @@ export async function search(deps: SearchDeps, scope: Scope, request: SearchRequ
   const candidates = mode === 'hybrid' ? Math.max(limit * 5, 50) : limit;
 
   const repo = deps.db.repos.search;
-  const parsed = parseQuery(request.query);
+  const parsed = parseQuery(query);
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {
     keywordSearch(repo, scope, parsed, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
   }
   let vector: Ranked[] = [];
-  if (mode !== 'keyword' && request.query.trim()) {
+  if (mode !== 'keyword' && (probe || query.trim())) {
     try {
-      vector = await vectorCandidates(deps, repo, scope, request.query, parsed, filters, candidates, minSimilarity, now);
+      vector = await vectorCandidates(deps, repo, scope, probe ?? query, parsed, filters, candidates, minSimilarity, now);
     } catch (error) {
       // Hybrid degrades to keyword when no model is available; vector mode cannot.
       if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
@@ -180,7 +200,10 @@ export async function search(deps: SearchDeps, scope: Scope, request: SearchRequ
     if (h.cosine !== undefined) score.cosine = h.cosine;
     if (h.rankKeyword !== undefined) score.rankKeyword = h.rankKeyword;
     if (h.rankVector !== undefined) score.rankVector = h.rankVector;
-    return { kind: h.kind, id: h.id, text: h.text, snippet: h.snippet, highlights: h.highlights, score, ref: h.ref, createdAt: h.createdAt };
+    return {
+      kind: h.kind, id: h.id, text: h.text, snippet: h.snippet, highlights: h.highlights, score,
+      ...(h.metadata === undefined ? {} : { metadata: h.metadata }), ref: h.ref, createdAt: h.createdAt,
+    };
   });
   hits.sort((a, b) => b.score.fused - a.score.fused);
   const top = hits.slice(0, limit);

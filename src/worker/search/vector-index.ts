@@ -10,7 +10,9 @@
  * the tests compare against.
  *
  * Vectors are normalised on the way in and the query on the way in to a search,
- * so every score is a cosine whatever the caller passes.
+ * so every score is a cosine whatever the caller passes; an index made with
+ * `normalize: false` keeps them as they are and scores by the dot product
+ * (a caller's model registered with distance 'dot').
  */
 import { fail } from '../../shared/errors';
 import { SIMD_WASM_BASE64 } from './simd-wasm';
@@ -26,13 +28,15 @@ export interface SearchOptions {
 
 export interface SearchHit {
   id: string;
-  /** Cosine similarity, from the float32 vectors. */
+  /** Cosine similarity (dot product without normalising), from the float32 vectors. */
   score: number;
 }
 
 export interface VectorIndexOptions {
   /** `false` forces the plain JS scan even where WebAssembly SIMD is available. */
   simd?: boolean;
+  /** `false` stores vectors and queries as given, so scores are dot products; default true (cosine). */
+  normalize?: boolean;
 }
 
 /** Shape of simd.wat's exports; WebAssembly hands them over untyped. */
@@ -93,6 +97,7 @@ export class VectorIndex {
   readonly dims: number;
   /** True when searches use the SIMD kernels. */
   readonly simd: boolean;
+  readonly normalize: boolean;
 
   /** Floats per row (and int8 bytes per row): dims rounded up to 16 so kernels need no tail. */
   private readonly stride: number;
@@ -117,6 +122,7 @@ export class VectorIndex {
       fail('INVALID_INPUT', `dims must be an integer from 1 to ${MAX_DIMS}`);
     }
     this.dims = dims;
+    this.normalize = options.normalize ?? true;
     this.stride = Math.ceil(dims / 16) * 16;
     const module = options.simd === false ? null : loadSimdModule();
     this.kernels = module
@@ -142,7 +148,7 @@ export class VectorIndex {
   /** Adds the vector, or replaces the one stored under `id`. */
   upsert(id: string, vector: Float32Array): void {
     this.checkLength(vector);
-    const inv = inverseNorm(vector);
+    const inv = this.scaleOf(vector);
     let row = this.rowOf.get(id);
     if (row === undefined) {
       this.reserve(this.count + 1);
@@ -200,7 +206,7 @@ export class VectorIndex {
 
     const { f32, i32, i8, stride, layout, scales, ids, count } = this;
     const qBase = layout.queryF32 / 4;
-    const qMax = scaleInto(query, inverseNorm(query), f32, qBase, stride);
+    const qMax = scaleInto(query, this.scaleOf(query), f32, qBase, stride);
     quantiseInto(f32, qBase, qMax, i8, layout.queryI8, stride);
     kernels.dot_i8(layout.matI8, layout.queryI8, stride, count, layout.scanOut);
 
@@ -248,7 +254,7 @@ export class VectorIndex {
 
     const { f32, stride, dims, ids, count } = this;
     const q = this.layout.queryF32 / 4;
-    scaleInto(query, inverseNorm(query), f32, q, stride);
+    scaleInto(query, this.scaleOf(query), f32, q, stride);
     const filter = options.filter;
     const minSimilarity = options.minSimilarity ?? -Infinity;
     const results = this.resultTop;
@@ -277,6 +283,12 @@ export class VectorIndex {
   private resultLimit(k: number): number {
     const limit = Math.min(Math.floor(k), this.count);
     return limit >= 1 ? limit : 0;
+  }
+
+  /** What a vector is multiplied by on the way in: 1 / its length (cosine), or 1 (dot product). */
+  private scaleOf(vector: Float32Array): number {
+    const inv = inverseNorm(vector);
+    return this.normalize ? inv : 1;
   }
 
   private checkLength(vector: Float32Array): void {
