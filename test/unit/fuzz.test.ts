@@ -922,16 +922,6 @@ const SCOPED: Record<string, Entry> = {
     kind: 'args',
     args: () => [textArg('docs', { max: 256, required: true, nonEmpty: true }), idArg('readme', { ref: true })],
   },
-  'vectors.update': {
-    kind: 'args',
-    args: () => [
-      idArg(IDS.vector, { ref: true, otherScope: IDS.otherVector }),
-      objectArg({
-        content: textArg('edited entry', { max: LIMITS.maxContentChars, nonEmpty: true }),
-        metadata: jsonArg({ lang: 'pt' }, { object: true }),
-      }),
-    ],
-  },
   'vectors.list': { kind: 'args', args: () => [pageArg({ collection: textArg('docs', { max: 256, nonEmpty: true }) })] },
   'vectors.collections': { kind: 'none' },
   'vectors.delete': { kind: 'args', args: () => [idArg(IDS.vector, { missing: { resolves: false }, otherScope: IDS.otherVector })] },
