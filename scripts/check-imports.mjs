@@ -15,6 +15,7 @@ import { parseSync } from 'oxc-parser';
 export const ALLOWED = {
   shared: ['shared'],
   client: ['client', 'shared'],
+  langchain: ['langchain', 'client', 'shared'],
   ui: ['ui', 'client', 'shared'],
   worker: ['worker', 'shared'],
   'embed-worker': ['embed-worker', 'shared'],
@@ -28,6 +29,7 @@ export const ALLOWED = {
 export const FORBIDDEN_PACKAGES = {
   shared: [/^@sqlite\.org\//, /^node:/, /^lit/],
   client: [/^@sqlite\.org\//, /^@huggingface\//, /^node:/],
+  langchain: [/^@sqlite\.org\//, /^@huggingface\//, /^node:/, /^lit/],
   ui: [/^@sqlite\.org\//, /^@huggingface\//, /^node:/],
   worker: [/^@huggingface\//, /^lit/, /^node:/],
   'embed-worker': [/^@sqlite\.org\//, /^lit/, /^node:/],

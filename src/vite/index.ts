@@ -4,7 +4,34 @@
  * their workers and .wasm files relative to themselves), and the cross-origin
  * isolation headers for dev and preview servers; the app's CSP on request.
  */
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
 import type { Plugin } from 'vite';
+
+/**
+ * The `@langchain/core` entries `mnemo/langchain` imports. Mnemo is kept out
+ * of pre-bundling, so the dev server would serve these unbundled, and their
+ * CommonJS dependencies (p-queue) fail in the browser; pre-bundling them
+ * (when the app has `@langchain/core`) makes `mnemo/langchain` work in `vite`.
+ */
+export const LANGCHAIN_ENTRIES: readonly string[] = [
+  '@langchain/core/chat_history',
+  '@langchain/core/documents',
+  '@langchain/core/embeddings',
+  '@langchain/core/messages',
+  '@langchain/core/utils/math',
+  '@langchain/core/vectorstores',
+];
+
+/** Whether the app at `root` can resolve `@langchain/core` (an optional peer of Mnemo). */
+function hasLangChain(root: string): boolean {
+  try {
+    createRequire(join(root, 'package.json')).resolve('@langchain/core/package.json');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Origins a page may call by default besides itself: local model servers (Ollama, LM Studio, llama.cpp). */
 export const DEFAULT_CONNECT_SRC: readonly string[] = ['http://localhost:*', 'http://127.0.0.1:*'];
@@ -66,9 +93,12 @@ export function mnemo(options: MnemoPluginOptions = {}): Plugin {
   const headers = options.csp ? { ...isolation, 'Content-Security-Policy': policy } : isolation;
   return {
     name: 'mnemo',
-    config: () => ({
+    config: (config = {}) => ({
       worker: { format: 'es' },
-      optimizeDeps: { exclude: ['mnemo', '@sqlite.org/sqlite-wasm', '@evolu/sqlite-wasm'] },
+      optimizeDeps: {
+        exclude: ['mnemo', '@sqlite.org/sqlite-wasm', '@evolu/sqlite-wasm'],
+        ...(hasLangChain(resolve(config.root ?? process.cwd())) ? { include: [...LANGCHAIN_ENTRIES] } : {}),
+      },
       server: { headers },
       preview: { headers },
     }),

@@ -131,6 +131,11 @@ describe('npm pack file list', () => {
       expect(server.headers['Cross-Origin-Embedder-Policy']).toBe('require-corp');
       expect(server.headers['Content-Security-Policy']).toBeUndefined();
     }
+    // With @langchain/core installed (here a dev dependency), every entry mnemo/langchain imports is pre-bundled.
+    const imported = [...readFileSync(join(ROOT, 'dist-lib/langchain.js'), 'utf8').matchAll(/from "(@langchain\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(imported.length).toBeGreaterThan(0);
+    expect([...config['optimizeDeps'].include].sort()).toEqual([...new Set(imported)].sort());
+    expect((plugin.config as (c: object) => Record<string, any>)({ root: '/' })['optimizeDeps'].include).toBeUndefined();
     const withCsp = (mnemo({ csp: true }).config as () => Record<string, any>)();
     expect(withCsp['server'].headers['Content-Security-Policy']).toContain("'wasm-unsafe-eval'");
   });

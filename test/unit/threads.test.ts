@@ -50,6 +50,11 @@ const cases: Array<{ thread: string; allowed: string; refused: Array<[source: st
     refused: [['importScripts();', 'importScripts'], ['process.cwd();', 'process']],
   },
   {
+    thread: 'langchain',
+    allowed: 'document.title; crypto.randomUUID();',
+    refused: [['importScripts();', 'importScripts'], ['process.cwd();', 'process']],
+  },
+  {
     thread: 'shared',
     allowed: 'JSON.stringify([1, 2].at(-1));',
     refused: [['document.title;', 'document'], ['self.postMessage(1);', 'self'], ['process.cwd();', 'process'], ["import.meta.env.BASE_URL;", 'env']],

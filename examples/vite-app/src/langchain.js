@@ -1,5 +1,6 @@
 // The LangChain retriever over Mnemo (mnemo/langchain, @langchain/core as a
-// peer). Enabled by the import in main.js once the package has that entry.
+// peer): documents stored as vector entries with vectors of Mnemo's
+// in-browser model, found again by a retriever.
 import { MnemoEmbeddings, MnemoVectorStore } from 'mnemo/langchain';
 import { openMnemo } from 'mnemo';
 

@@ -1,7 +1,5 @@
 import { runExample } from './app.js';
-// LangChain: uncomment once `mnemo/langchain` is in the package (scripts/test-examples.mjs then expects it).
-// import { runLangChain } from './langchain.js';
-const runLangChain = undefined;
+import { runLangChain } from './langchain.js';
 
 const out = document.querySelector('#log');
 const log = (line) => {
@@ -10,7 +8,7 @@ const log = (line) => {
 
 try {
   const result = await runExample(log);
-  if (runLangChain) result.langchain = await runLangChain(log);
+  result.langchain = await runLangChain(log);
   window.mnemoExample = { ok: true, ...result };
 } catch (error) {
   log(`failed: ${error?.message ?? error}`);
