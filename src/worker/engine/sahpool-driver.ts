@@ -5,6 +5,8 @@ const POOL_NAME = 'mnemo-sahpool';
 const POOL_DIRECTORY = '.mnemo-sahpool';
 /** Main file, its WAL, a temp file, plus room for a few backups and an import staging file. */
 const MIN_CAPACITY = 12;
+/** How long a pool whose files another (dying) worker still holds is retried before it counts as in use. */
+const HELD_POOL_WAIT_MS = 10_000;
 
 type Pool = Awaited<ReturnType<Sqlite3Static['installOpfsSAHPoolVfs']>>;
 
@@ -19,9 +21,19 @@ export async function installPool(sqlite3: Sqlite3Static, name: string, director
     // A pool still held by a closing tab fails once; a later retry must really retry.
     forceReinitIfPreviouslyFailed: true,
   };
-  const pool = await sqlite3.installOpfsSAHPoolVfs(options);
-  await pool.reserveMinimumCapacity(MIN_CAPACITY);
-  return pool;
+  // The access handles of a tab that just crashed or closed are released a moment after its
+  // lock: wait for them a while before reporting the pool as held by someone else.
+  const deadline = Date.now() + HELD_POOL_WAIT_MS;
+  for (;;) {
+    try {
+      const pool = await sqlite3.installOpfsSAHPoolVfs(options);
+      await pool.reserveMinimumCapacity(MIN_CAPACITY);
+      return pool;
+    } catch (error) {
+      if ((error as { name?: unknown } | null)?.name !== 'NoModificationAllowedError' || Date.now() >= deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }
 
 export const toPath = (file: string) => (file.startsWith('/') ? file : `/${file}`);
