@@ -94,6 +94,7 @@ export type ClearAllOptions = In<'clearAll'>;
 export type SearchRequest = In<'searchRequest'>;
 export type SearchFilters = NonNullable<SearchRequest['filters']>;
 export type EmbeddingModelInput = In<'embeddingModelInput'>;
+export type SyncConfigInput = In<'syncConfig'>;
 /** `get(id, { withEmbedding: true, model? })` of vector entries and memories. */
 export type EmbeddingReadOptions = In<'embeddingRead'>;
 export type ChunkEmbedding = In<'chunkEmbeddings'>[number];
@@ -643,6 +644,73 @@ export interface EncryptionApi {
   disable(passphrase: string): Promise<EncryptionStatus>;
 }
 
+// ---- sync with a self-hosted server (docs/sync.md) ------------------------------
+
+export interface SyncSpaceStatus extends Scope {
+  /** Local changes of this space not yet acknowledged by the server. */
+  pending: number;
+  /** Conflicts resolved here: a local change that lost to a later one, or a pulled version that lost to a local one. */
+  conflictsResolved: number;
+  lastSyncAt: number | null;
+  /** The server's grant: null until the first sync reached it. */
+  access: 'owner' | 'write' | 'read' | null;
+  lastError: string | null;
+}
+
+export interface SyncStatus {
+  configured: boolean;
+  /** The server's URL (the token is never returned). */
+  url: string | null;
+  /** This browser's device id in change records. */
+  deviceId: string | null;
+  auto: boolean;
+  /** A sync is running now. */
+  syncing: boolean;
+  /** End of the last sync that completed for every space. */
+  lastSyncAt: number | null;
+  /** The last failure (server down, token refused…); null after a clean sync. */
+  lastError: string | null;
+  /** When automatic sync retries after a failure (backoff), or null. */
+  nextRetryAt: number | null;
+  pending: number;
+  conflictsResolved: number;
+  spaces: SyncSpaceStatus[];
+}
+
+/** What one `sync.now()` moved. */
+export interface SyncReport {
+  pushed: number;
+  pulled: number;
+  applied: number;
+  conflictsResolved: number;
+  /** Pulled rows that could not be applied (their parent row is gone). */
+  skipped: number;
+  status: SyncStatus;
+}
+
+export interface RemoteSpace {
+  id: string;
+  name: string;
+  access: 'owner' | 'write' | 'read';
+}
+
+export interface SyncApi {
+  /**
+   * Signs this browser in to a sync server with a device token (from
+   * `POST /tokens`) and chooses the spaces that sync. The token stays in this
+   * browser's origin storage, outside the database file: exports and backups
+   * never carry it.
+   */
+  configure(config: SyncConfigInput): Promise<SyncStatus>;
+  /** Pulls, applies and pushes every configured space now; rejects with the failure (status keeps it too). */
+  now(): Promise<SyncReport>;
+  status(): Promise<SyncStatus>;
+  /** The spaces the signed-in user can reach on the server. */
+  remoteSpaces(): Promise<RemoteSpace[]>;
+  /** Signs out: forgets the token and stops automatic sync; local data and unpushed changes stay. */
+  disable(): Promise<SyncStatus>;
+}
+
 export interface MnemoApi {
   spaces: SpacesApi;
   space(scope: Scope): ScopedApi | Promise<ScopedApi>;
@@ -659,6 +727,8 @@ export interface MnemoApi {
   files: FilesApi;
   embeddings: EmbeddingsApi;
   encryption: EncryptionApi;
+  /** Sync of chosen spaces through a self-hosted server (docs/sync.md). */
+  sync: SyncApi;
   /** Rebuilds every full-text index and queues rows missing vectors of the current model. */
   rebuildIndex(): Promise<RebuildResult>;
   /** The seeds' per-session index bookkeeping: dirty when content changed after the last rebuild. */

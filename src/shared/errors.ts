@@ -15,6 +15,8 @@ export const ERROR_CODES = [
   'LOCKED',
   'ENCRYPTED',
   'QUOTA_EXCEEDED',
+  /** Sync with the server failed: unreachable, token refused, no grant (the message says which). */
+  'SYNC_FAILED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -15,6 +15,7 @@ import { memorySchemas } from './input/memories';
 import { messageSchemas } from './input/messages';
 import { agentSchemas, conversationSchemas, sessionSchemas, spaceSchemas } from './input/records';
 import { searchSchemas } from './input/search';
+import { syncSchemas } from './input/sync';
 
 export { DEFAULT_LIMITS, isJsonValue } from './input/base';
 
@@ -41,6 +42,7 @@ export function makeSchemas(limits: Limits) {
     ...executionSchemas(b),
     ...searchSchemas(b),
     ...embeddingSchemas(b, limits),
+    ...syncSchemas(b),
     ...adminSchemas(),
   };
 }

@@ -29,6 +29,9 @@ import { DocumentUploader } from './services/document-upload';
 import { Maintenance } from './services/maintenance';
 import { MemoryAdder } from './services/memory-add';
 import { scopedWriter } from './write';
+import { syncApi } from './api/sync';
+import { memorySyncStore, type SyncConfigStore } from './sync/config-store';
+import { SyncService, type SyncDeps } from './sync/engine';
 import type { EncryptionApi } from '../shared/api';
 import type { Sealer } from './encryption/keys';
 import { unavailableEncryption } from './encryption/unavailable';
@@ -45,6 +48,10 @@ export interface CoreOptions extends OpenOptions {
   now?: () => number;
   /** Embedding models and how to load them: the worker entry passes the browser's, Node callers src/node's. */
   catalog: ModelCatalog;
+  /** Where sync settings (and the device token) are kept: OPFS in the browser, memory by default. */
+  syncStore?: SyncConfigStore;
+  /** Sync timing (tests shorten it) and the fetch it uses. */
+  syncOptions?: Pick<SyncDeps, 'debounceMs' | 'backoffMs' | 'fetch'>;
 }
 
 /** Tables whose writes can change what search and the embedding queue see. */
@@ -60,6 +67,7 @@ export class Core {
   readonly connection: Connection;
   readonly events = new Events();
   readonly embeddings: EmbeddingService;
+  readonly sync: SyncService;
   private readonly maintenance: Maintenance;
   private readonly closers: Array<() => void> = [];
 
@@ -73,9 +81,19 @@ export class Core {
     const db = (this.connection = new Connection(driver, migrations, name));
     const { events, now } = this;
     const embeddings = (this.embeddings = new EmbeddingService({ db, now, progress: events, catalog: options.catalog }));
+    const sync = (this.sync = new SyncService({
+      db,
+      events,
+      now,
+      store: options.syncStore ?? memorySyncStore(),
+      name: () => db.name,
+      ...options.syncOptions,
+    }));
     events.afterChange((table) => {
       if (SEARCHABLE.has(table)) embeddings.written();
+      sync.written(table);
     });
+    sync.start().catch(() => undefined); // unreadable settings: status() reports not configured
     this.maintenance = new Maintenance({ db, events, now, resumeEmbedding: () => embeddings.kick() });
     db.onReopen(() => {
       embeddings.invalidate();
@@ -120,6 +138,7 @@ export class Core {
 
   async close(): Promise<void> {
     for (const fn of this.closers.splice(0)) fn();
+    this.sync.stop();
     await this.embeddings.stop();
     this.maintenance.stop();
     this.connection.close();
@@ -181,6 +200,7 @@ export function createMnemo(core: Core, hooks: EncryptionHooks = { encryption: u
     files: createFilesApi({ ...backups, migrations, limits, schemas, vectorCache: embeddings, sealer: hooks.sealer }),
     embeddings: embeddingsApi(embeddings, schemas),
     encryption: hooks.encryption,
+    sync: syncApi(core.sync, schemas),
     async subscribe(listener: Listener) {
       return core.subscribe(listener);
     },

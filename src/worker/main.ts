@@ -19,6 +19,7 @@ import { loadSqlite } from './engine/sqlite';
 import { guard, normalizeError } from './edge';
 import { browserCatalog } from './embed/catalog';
 import { Router, type Backend, type Call } from './router';
+import { opfsSyncStore } from './sync/config-store';
 
 const OPFS_UNAVAILABLE =
   'OPFS is not available in this browser context (private window?): data is kept in memory only and is lost when the tab closes.';
@@ -53,7 +54,14 @@ async function openBackend(options: OpenOptions, emit: (event: MnemoEvent) => vo
   const cores = new WeakMap<MnemoService, Core>();
   const reposOf = (api: MnemoService) => cores.get(api)?.repos;
   const openOn = async (storage: StorageDriver | undefined, hooks?: EncryptionHooks): Promise<MnemoService> => {
-    const core = await openCore({ ...options, ...(storage ? { driver: storage } : {}), fallbackWarning: warning, catalog });
+    const core = await openCore({
+      ...options,
+      ...(storage ? { driver: storage } : {}),
+      // The token lives in OPFS beside the pools, never inside the database file.
+      ...(driver ? { syncStore: opfsSyncStore() } : {}),
+      fallbackWarning: warning,
+      catalog,
+    });
     const api = createMnemo(core, hooks);
     cores.set(api, core);
     await api.subscribe(emit);

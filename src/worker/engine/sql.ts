@@ -104,6 +104,7 @@ export class Sql {
   readonly sqlite3: Sqlite3Static;
   private readonly statements = new Map<string, PreparedStatement>();
   private depth = 0;
+  private readonly commitHooks: Array<() => void> = [];
 
   constructor(sqlite3: Sqlite3Static, db: Database) {
     this.sqlite3 = sqlite3;
@@ -212,6 +213,7 @@ export class Sql {
     let result: T;
     try {
       result = fn();
+      if (outer) for (const hook of this.commitHooks) hook();
       this.raw.exec(outer ? 'COMMIT' : `RELEASE ${name}`);
     } catch (error) {
       try {
@@ -224,6 +226,11 @@ export class Sql {
       this.depth -= 1;
     }
     return result;
+  }
+
+  /** Runs `hook` inside every outermost transaction just before COMMIT (the sync log stamps its entries there). */
+  beforeCommit(hook: () => void): void {
+    this.commitHooks.push(hook);
   }
 
   /** Drops cached statements, e.g. before a migration changes the schema. */

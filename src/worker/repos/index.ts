@@ -18,6 +18,7 @@ import { SearchRepo } from './search';
 import { SessionsRepo } from './sessions';
 import { SettingsRepo } from './settings';
 import { SpacesRepo } from './spaces';
+import { SyncRepo } from './sync';
 import { VectorsRepo } from './vectors';
 
 export function createRepos(sql: Sql) {
@@ -37,6 +38,7 @@ export function createRepos(sql: Sql) {
     embedQueue: new EmbedQueueRepo(sql),
     admin: new AdminRepo(sql),
     search: new SearchRepo(sql),
+    sync: new SyncRepo(sql),
   };
 }
 

@@ -203,6 +203,9 @@ const spec = (kind: HitKind) => SPECS[KIND_CODE[kind]]!;
 
 export type BulkTable = 'messages' | 'memories' | 'vector_entries';
 
+/** A bulk-written row's sync log entry: pending, stamped at commit (as the trigger of migration 0006 would). */
+const SYNC_CHANGED = `ON CONFLICT (tbl, row_id) DO UPDATE SET user_id = excluded.user_id, space_id = excluded.space_id, hlc = NULL, device = '', deleted = 0, pending = 1`;
+
 /** Rows per INSERT … SELECT when bulk writers feed the index. */
 const FEED_BATCH = 5_000;
 
@@ -331,6 +334,14 @@ export class SearchRepo {
     this.sql.run(`INSERT INTO search_fts (rowid, title, body) SELECT rowid * 4 + ${code}, NULL, content FROM ${table} WHERE rowid BETWEEN ? AND ?`, [from, to]);
     this.sql.run(
       `INSERT OR REPLACE INTO embed_queue (owner_table, owner_id, token) SELECT '${table}', id, random() FROM ${table} WHERE rowid BETWEEN ? AND ?`,
+      [from, to],
+    );
+    // The sync log's insert triggers are off with the others (migration 0006): one statement logs the batch.
+    this.sql.run(
+      table === 'messages'
+        ? `INSERT INTO sync_rows (tbl, row_id, user_id, space_id) SELECT 'messages', m.id, p.user_id, p.space_id
+           FROM messages m JOIN sync_rows p ON p.tbl = 'conversations' AND p.row_id = m.conversation_id WHERE m.rowid BETWEEN ? AND ? ${SYNC_CHANGED}`
+        : `INSERT INTO sync_rows (tbl, row_id, user_id, space_id) SELECT '${table}', id, user_id, space_id FROM ${table} WHERE rowid BETWEEN ? AND ? ${SYNC_CHANGED}`,
       [from, to],
     );
   }
