@@ -1,0 +1,204 @@
+/**
+ * The browser's sync client (src/worker/sync/) run in Node on in-memory
+ * databases against the real server and PostgreSQL: two devices converge
+ * row by row, conflicts resolve by the documented rule, deletes propagate,
+ * faults lose nothing. The same code runs in Chromium in e2e/sync.test.ts.
+ */
+import { describe, expect, test } from 'vitest';
+import type { MnemoEvent, SpaceJsonExport } from '../../src/shared/api';
+import { isLater } from '../../src/shared/hlc';
+import type { Scope } from '../../src/shared/models';
+import { errorOf, openTest } from '../unit/helpers';
+import { account, call, pullAll, useServers } from './harness';
+
+const servers = useServers(1);
+
+let seq = 0;
+async function device(token: string, spaces: Scope[], fetchFn?: typeof fetch) {
+  const { core, mnemo } = await openTest({ name: `dev${++seq}`, syncOptions: { debounceMs: 60_000, ...(fetchFn ? { fetch: fetchFn } : {}) } });
+  await mnemo.sync.configure({ url: servers[0]!.url, token, spaces, auto: false });
+  return { core, mnemo };
+}
+
+/** A space's content without the fields that differ by design between devices (none should). */
+function content(json: string) {
+  const data = JSON.parse(json) as SpaceJsonExport;
+  const byId = <T extends { id: string }>(rows: T[]) => [...rows].sort((a, b) => a.id.localeCompare(b.id));
+  return {
+    sessions: byId(data.sessions),
+    conversations: byId(data.conversations),
+    messages: byId(data.messages),
+    memories: byId(data.memories).map((m) => ({ ...m, accessCount: 0, lastAccessedAt: null })),
+    vectorEntries: byId(data.vectorEntries),
+    agents: byId(data.agents),
+    executions: byId(data.executions),
+  };
+}
+
+describe('sync client against the server', () => {
+  test('two devices: offline edits on both converge row by row; a conflict goes to the later HLC; deletes propagate', async () => {
+    const alice = await account(servers[0]!.url, 'alice-c1', 'laptop');
+    const phoneToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'alice-c1', password: 'correct horse battery', device: 'phone' })).body.token;
+    const scope = { userId: 'alice', spaceId: 'notes-1' };
+    const laptop = await device(alice.token, [scope]);
+    const s1 = laptop.mnemo.space(scope);
+    const session = await s1.sessions.create({ name: 'work' });
+    const conv = await s1.conversations.create({ sessionId: session.id, title: 'plans' });
+    await s1.messages.insertMany([
+      { conversationId: conv.id, role: 'user', content: 'first' },
+      { conversationId: conv.id, role: 'assistant', content: 'second' },
+    ]);
+    const shared = await s1.messages.add({ conversationId: conv.id, role: 'user', content: 'to be edited on both' });
+    const doomed = await s1.sessions.create({ name: 'to delete' });
+    const doomedConv = await s1.conversations.create({ sessionId: doomed.id, title: 'gone soon' });
+    await s1.messages.add({ conversationId: doomedConv.id, role: 'user', content: 'gone with its session' });
+    await s1.memories.add({ kind: 'long', content: 'likes tea' });
+    const first = await laptop.mnemo.sync.now();
+    expect(first.pushed).toBeGreaterThanOrEqual(9);
+    expect((await laptop.mnemo.sync.status()).pending).toBe(0);
+
+    const phone = await device(phoneToken, [scope]);
+    const joined = await phone.mnemo.sync.now();
+    expect(joined.applied).toBeGreaterThanOrEqual(9);
+    const s2 = phone.mnemo.space(scope);
+    expect(content(await phone.mnemo.files.exportJson(scope))).toEqual(content(await laptop.mnemo.files.exportJson(scope)));
+    // Pulled rows are not local changes: nothing goes back.
+    expect((await phone.mnemo.sync.status()).pending).toBe(0);
+
+    // Both edit while apart (neither syncs): the same message on both, other rows on each.
+    await s1.messages.upsert({ id: shared.id, conversationId: conv.id, role: 'user', content: 'laptop version' });
+    await s1.messages.add({ conversationId: conv.id, role: 'user', content: 'written on the laptop offline' });
+    await s2.messages.upsert({ id: shared.id, conversationId: conv.id, role: 'user', content: 'phone version' });
+    await s2.messages.add({ conversationId: conv.id, role: 'assistant', content: 'written on the phone offline' });
+    await s2.sessions.delete(doomed.id);
+    const versions = [laptop, phone].map((d) =>
+      d.core.sql.get<{ hlc: string }>("SELECT hlc FROM sync_rows WHERE tbl = 'messages' AND row_id = ?", [shared.id])!.hlc,
+    );
+    const devices = await Promise.all([laptop, phone].map(async (d) => (await d.mnemo.sync.status()).deviceId!));
+    const laptopWins = isLater({ hlc: versions[0]!, device: devices[0]! }, { hlc: versions[1]!, device: devices[1]! });
+
+    await phone.mnemo.sync.now();
+    const back = await laptop.mnemo.sync.now();
+    await phone.mnemo.sync.now();
+    expect(back.conflictsResolved + (await phone.mnemo.sync.status()).conflictsResolved).toBeGreaterThanOrEqual(1);
+
+    const a = content(await laptop.mnemo.files.exportJson(scope));
+    const b = content(await phone.mnemo.files.exportJson(scope));
+    expect(b).toEqual(a);
+    expect(a.messages.find((m) => m.id === shared.id)!.content).toBe(laptopWins ? 'laptop version' : 'phone version');
+    expect(a.messages.map((m) => m.content)).toEqual(expect.arrayContaining(['written on the laptop offline', 'written on the phone offline']));
+    expect(a.sessions.map((s) => s.id)).not.toContain(doomed.id);
+    expect(a.conversations.map((c) => c.id)).not.toContain(doomedConv.id);
+    expect(a.messages.some((m) => m.content === 'gone with its session')).toBe(false);
+    // The server's copy agrees: the doomed session is a tombstone there.
+    const rows = await pullAll(servers[0]!.url, alice.token, scope.spaceId);
+    expect(rows.rows.find((r) => r.rowId === doomed.id)?.deleted).toBe(true);
+    expect((await laptop.mnemo.sync.status()).pending + (await phone.mnemo.sync.status()).pending).toBe(0);
+  });
+
+  test('a first sync of a large space comes in pages with progress; a user without a grant gets nothing', async () => {
+    const owner = await account(servers[0]!.url, 'owner-c2');
+    const scope = { userId: 'o', spaceId: 'big-2' };
+    const source = await device(owner.token, [scope]);
+    const s = source.mnemo.space(scope);
+    const session = await s.sessions.create({ name: 'bulk' });
+    const conv = await s.conversations.create({ sessionId: session.id });
+    const batch = Array.from({ length: 1200 }, (_, i) => ({ conversationId: conv.id, role: 'user' as const, content: `message ${i}` }));
+    await s.messages.insertMany(batch);
+    expect((await source.mnemo.sync.status()).pending).toBe(1202);
+    expect((await source.mnemo.sync.now()).pushed).toBe(1202);
+
+    const second = await openTest({ name: `dev${++seq}` });
+    await second.mnemo.sync.configure({ url: servers[0]!.url, token: (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'owner-c2', password: 'correct horse battery', device: 'tablet' })).body.token, spaces: [scope], auto: false });
+    const events: MnemoEvent[] = [];
+    await second.mnemo.subscribe((e) => events.push(e));
+    const report = await second.mnemo.sync.now();
+    expect(report.pulled).toBe(1202);
+    expect(await second.mnemo.space(scope).messages.count({ conversationId: conv.id })).toBe(1200);
+    const progress = events.filter((e) => e.type === 'progress' && e.task === 'sync');
+    expect(progress.filter((e) => e.type === 'progress' && e.detail?.startsWith('pulling')).length).toBeGreaterThanOrEqual(3);
+    expect(progress.at(-1)).toMatchObject({ done: 1202, total: 1202 });
+
+    const stranger = await account(servers[0]!.url, 'stranger-c2');
+    const intruder = await device(stranger.token, [scope]);
+    const refused = await errorOf(intruder.mnemo.sync.now());
+    expect(refused.code).toBe('SYNC_FAILED');
+    const status = await intruder.mnemo.sync.status();
+    expect(status.spaces[0]!.lastError).toMatch(/not shared/);
+    expect(status.lastError).toMatch(/not shared/);
+    expect(await intruder.mnemo.space(scope).messages.count()).toBe(0);
+  });
+
+  test('a dropped acknowledgement, a server that is down and a revoked token lose nothing and duplicate nothing', async () => {
+    const user = await account(servers[0]!.url, 'faults-c3');
+    const scope = { userId: 'f', spaceId: 'faults-3' };
+    let dropNextPushReply = false;
+    let down = false;
+    const flaky: typeof fetch = async (input, init) => {
+      if (down) throw new TypeError('fetch failed');
+      const response = await fetch(input, init);
+      if (dropNextPushReply && String(input).endsWith('/push')) {
+        dropNextPushReply = false;
+        throw new TypeError('network connection lost'); // the server committed, the reply never arrived
+      }
+      return response;
+    };
+    const dev = await device(user.token, [scope], flaky);
+    const s = dev.mnemo.space(scope);
+    const session = await s.sessions.create({ name: 's' });
+    const conv = await s.conversations.create({ sessionId: session.id });
+    for (let i = 0; i < 5; i++) await s.messages.add({ conversationId: conv.id, role: 'user', content: `m${i}` });
+
+    dropNextPushReply = true;
+    expect((await errorOf(dev.mnemo.sync.now())).message).toMatch(/unreachable/);
+    expect((await dev.mnemo.sync.status()).pending).toBe(7);
+    down = true;
+    expect((await errorOf(dev.mnemo.sync.now())).code).toBe('SYNC_FAILED');
+    expect((await dev.mnemo.sync.status()).lastError).toMatch(/unreachable/);
+    down = false;
+    const retried = await dev.mnemo.sync.now();
+    expect(retried.pushed).toBe(7);
+    const status = await dev.mnemo.sync.status();
+    expect(status.pending).toBe(0);
+    expect(status.lastError).toBeNull();
+    const onServer = await pullAll(servers[0]!.url, user.token, scope.spaceId);
+    expect(onServer.rows).toHaveLength(7);
+    const { rows } = await servers[0]!.pool.query<{ n: string }>("SELECT count(*) AS n FROM changes WHERE space_id = $1", [scope.spaceId]);
+    expect(Number(rows[0]!.n)).toBe(7); // the retry's ids were duplicates, not new changes
+
+    // Revoke this device: its next sync is refused and its new change stays pending.
+    await s.messages.add({ conversationId: conv.id, role: 'user', content: 'after revocation' });
+    const me = await call<{ deviceId: string }>(servers[0]!.url, 'GET', '/me', undefined, user.token);
+    expect(me.status).toBe(200);
+    expect((await call(servers[0]!.url, 'DELETE', `/devices/${user.deviceId}`, undefined, user.token)).status).toBe(204);
+    const refused = await errorOf(dev.mnemo.sync.now());
+    expect(refused).toMatchObject({ code: 'SYNC_FAILED' });
+    expect(refused.message).toMatch(/refused the token/);
+    const after = await dev.mnemo.sync.status();
+    expect(after.pending).toBe(2); // the message and its conversation (adding a message touches it)
+    expect(after.lastError).toMatch(/sign in again/);
+    expect(after.nextRetryAt).toBeNull();
+  });
+
+  test('a read grant pulls but never pushes; its local changes stay pending', async () => {
+    const owner = await account(servers[0]!.url, 'owner-c4');
+    const reader = await account(servers[0]!.url, 'reader-c4');
+    const scope = { userId: 'o', spaceId: 'shared-4' };
+    const ownerDev = await device(owner.token, [scope]);
+    const s = ownerDev.mnemo.space(scope);
+    await s.memories.add({ kind: 'long', content: 'shared fact' });
+    await ownerDev.mnemo.sync.now();
+    expect((await call(servers[0]!.url, 'PUT', `/spaces/${scope.spaceId}/grants/reader-c4`, { access: 'read' }, owner.token)).status).toBeLessThan(300);
+
+    const readerDev = await device(reader.token, [{ userId: 'r', spaceId: scope.spaceId }]);
+    await readerDev.mnemo.sync.now();
+    const r = readerDev.mnemo.space({ userId: 'r', spaceId: scope.spaceId });
+    expect((await r.memories.list({ kind: 'long' })).items.map((m) => m.content)).toEqual(['shared fact']);
+    await r.memories.add({ kind: 'long', content: 'reader note', dedup: false });
+    const error = await errorOf(readerDev.mnemo.sync.now());
+    expect(error.message).toMatch(/read-only/);
+    const status = await readerDev.mnemo.sync.status();
+    expect(status.spaces[0]).toMatchObject({ access: 'read', pending: 1 });
+    expect((await pullAll(servers[0]!.url, owner.token, scope.spaceId)).rows).toHaveLength(1);
+  });
+});
