@@ -60,7 +60,9 @@ export function check<TSchema extends v.GenericSchema>(
   const issue = result.issues[0];
   const keys = issue.path?.map((item) => String(item.key)) ?? [];
   const path = keys.join('.');
-  const unexpected = issue.type === 'strict_object' || issue.expected === 'never';
+  // A required key that is missing is also a strict_object issue; it expects the key's name rather than never.
+  const missing = issue.received === 'undefined' && issue.expected !== 'never';
+  const unexpected = !missing && (issue.type === 'strict_object' || issue.expected === 'never');
   if (unexpected && path) {
     const parent = keys.slice(0, -1).join('.');
     const named = FIELD_NAME.test(keys.at(-1) ?? '') ? `'${path}'` : `with an invalid name${parent ? ` in '${parent}'` : ''}`;

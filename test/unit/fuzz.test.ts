@@ -604,6 +604,21 @@ const ROOT: Record<string, Entry> = {
     args: () => [textArg('old passphrase', { max: 1024, required: true, nonEmpty: true }), textArg('new passphrase', { max: 1024, required: true, nonEmpty: true })],
   },
   'encryption.disable': { kind: 'args', args: () => [textArg('a passphrase', { max: 1024, required: true, nonEmpty: true })] },
+  'sync.configure': {
+    kind: 'args',
+    args: () => [
+      objectArg({
+        // A closed port and auto off: the valid call configures without anything reaching a server.
+        url: required({ ...textArg('http://127.0.0.1:9/', { max: 2000, required: true, nonEmpty: true }), bad: [...textArg('x', { max: 2000, required: true, nonEmpty: true }).bad, { label: 'not a URL', value: MARK }, { label: 'javascript URL', value: `javascript:${MARK}` }] }),
+        token: required({ ...textArg('mnemo_fuzz_token_0123456789', { max: 200, required: true, nonEmpty: true }), bad: [...textArg('x', { max: 200, required: true, nonEmpty: true }).bad, { label: 'spaces', value: `mnemo ${MARK} token` }] }),
+        auto: boolArg(false),
+      }),
+    ],
+  },
+  'sync.now': { kind: 'skip', reason: 'takes no input; test/server/client.test.ts runs it against the server' },
+  'sync.status': { kind: 'none' },
+  'sync.remoteSpaces': { kind: 'skip', reason: 'takes no input and needs a server; test/server/client.test.ts' },
+  'sync.disable': { kind: 'none' },
   'embeddings.status': { kind: 'none' },
   'embeddings.setModel': { kind: 'args', args: () => [modelIdArg()] },
   'embeddings.importModel': {

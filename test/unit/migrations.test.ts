@@ -100,6 +100,38 @@ describe('migrations', () => {
     sql.close();
   });
 
+  test('0006 logs every existing synced row as a pending change of its space, and later writes through triggers', async () => {
+    const all = await bundledMigrations();
+    const driver = await freshDriver();
+    const opened = openDatabase(driver, 'db', all.slice(0, 5));
+    const { sql } = opened;
+    sql.exec(`INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES ('u', 's', 'n', 1, 1);
+      INSERT INTO sessions (id, user_id, space_id, name, created_at, updated_at) VALUES ('se', 'u', 's', 'n', 1, 5);
+      INSERT INTO conversations (id, session_id, created_at, updated_at) VALUES ('c', 'se', 1, 7);
+      INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at) VALUES ('m1', 'c', 'user', 'hello', 1, 1733390000123);
+      INSERT INTO stores (id, session_id, name, created_at, updated_at) VALUES ('st', 'se', 'docs', 1, 1);
+      INSERT INTO contents (id, store_id, filename, mime_type, size, line_count, preview, full_text, created_at, updated_at)
+        VALUES ('d', 'st', 'a.md', 'text/markdown', 1, 1, 'x', 'x', 1, 1);
+      INSERT INTO chunks (id, content_id, chunk_index, text, start_line, end_line, created_at) VALUES ('k', 'd', 0, 'x', 1, 1, 3);
+      INSERT INTO memories (id, user_id, space_id, kind, content, content_key, created_at, updated_at) VALUES ('me', 'u', 's', 'long', 'tea', 'tea', 1, 2);`);
+    migrate(sql, all);
+    const log = sql.all<{ tbl: string; row_id: string; user_id: string; space_id: string; hlc: string; pending: number; deleted: number }>(
+      'SELECT tbl, row_id, user_id, space_id, hlc, pending, deleted FROM sync_rows ORDER BY tbl',
+    );
+    expect(log.map((r) => [r.tbl, r.row_id])).toEqual([
+      ['chunks', 'k'], ['contents', 'd'], ['conversations', 'c'], ['memories', 'me'], ['messages', 'm1'], ['sessions', 'se'], ['stores', 'st'],
+    ]);
+    expect(log.every((r) => r.user_id === 'u' && r.space_id === 's' && r.pending === 1 && r.deleted === 0)).toBe(true);
+    expect(log.find((r) => r.tbl === 'messages')!.hlc).toBe('1733390000123-00000');
+    expect(String(sql.value('SELECT clock FROM sync_state'))).toBe('1733390000123-00000');
+    // The triggers: a delete cascades into tombstones of the children, still in the space.
+    sql.exec("UPDATE sync_rows SET pending = 0; DELETE FROM sessions WHERE id = 'se'");
+    const tombstones = sql.all<{ tbl: string; hlc: string | null }>('SELECT tbl, hlc FROM sync_rows WHERE deleted = 1 AND pending = 1 ORDER BY tbl');
+    expect(tombstones.map((r) => r.tbl)).toEqual(['chunks', 'contents', 'conversations', 'messages', 'sessions', 'stores']);
+    expect(tombstones.every((r) => r.hlc === null)).toBe(true); // stamped before COMMIT by the repository, not by SQL
+    sql.close();
+  });
+
   test('an edited, already-applied migration is reported', async () => {
     const base = await bundledMigrations();
     const driver = await freshDriver();

@@ -33,14 +33,15 @@ export function camelName(table: string): string {
 
 /**
  * Ordinary tables of `schema`, parents before children. Left out: SQLite's
- * own tables, the migration log (each file keeps its own), virtual tables and
+ * own tables, the migration log and the sync log (each file keeps its own; the
+ * sync log's triggers record the copied rows as they arrive), virtual tables and
  * their shadow tables (full-text indexes are rebuilt by triggers as rows arrive).
  */
 export function dataTables(db: Database, schema: string): TablePlan[] {
   const names = db
     .selectValues(
       `SELECT name FROM pragma_table_list WHERE schema = ? AND type = 'table'
-         AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' ORDER BY name`,
+         AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations' AND name NOT LIKE 'sync\\_%' ESCAPE '\\' ORDER BY name`,
       [schema],
     )
     .map(String);
