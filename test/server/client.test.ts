@@ -201,4 +201,37 @@ describe('sync client against the server', () => {
     expect(status.spaces[0]).toMatchObject({ access: 'read', pending: 1 });
     expect((await pullAll(servers[0]!.url, owner.token, scope.spaceId)).rows).toHaveLength(1);
   });
+
+  test('automatic sync: a local change is pushed after the debounce; a failure retries with backoff until the server is back', async () => {
+    const user = await account(servers[0]!.url, 'auto-c5');
+    const scope = { userId: 'a', spaceId: 'auto-5' };
+    let down = false;
+    const gated: typeof fetch = async (input, init) => {
+      if (down) throw new TypeError('fetch failed');
+      return fetch(input, init);
+    };
+    const { mnemo } = await openTest({ name: `dev${++seq}`, syncOptions: { debounceMs: 20, backoffMs: 20, fetch: gated } });
+    await mnemo.sync.configure({ url: servers[0]!.url, token: user.token, spaces: [scope], intervalMs: 60_000 });
+    const until = async (what: string, ok: (s: Awaited<ReturnType<typeof mnemo.sync.status>>) => boolean) => {
+      for (let i = 0; i < 500; i++) {
+        const status = await mnemo.sync.status();
+        if (ok(status)) return status;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`never reached: ${what}`);
+    };
+    const s = mnemo.space(scope);
+    await s.memories.add({ kind: 'long', content: 'pushed without asking' });
+    await until('pushed', (st) => st.pending === 0 && st.lastSyncAt !== null);
+    expect((await pullAll(servers[0]!.url, user.token, scope.spaceId)).rows).toHaveLength(1);
+
+    down = true;
+    await s.memories.add({ kind: 'long', content: 'written while the server is down', dedup: false });
+    const failing = await until('failure seen', (st) => st.lastError !== null && st.nextRetryAt !== null);
+    expect(failing.pending).toBe(1);
+    down = false;
+    await until('recovered', (st) => st.pending === 0 && st.lastError === null);
+    expect((await pullAll(servers[0]!.url, user.token, scope.spaceId)).rows).toHaveLength(2);
+    await mnemo.close();
+  });
 });
