@@ -610,7 +610,7 @@ const ROOT: Record<string, Entry> = {
       objectArg({
         // A closed port and auto off: the valid call configures without anything reaching a server.
         url: required({ ...textArg('http://127.0.0.1:9/', { max: 2000, required: true, nonEmpty: true }), bad: [...textArg('x', { max: 2000, required: true, nonEmpty: true }).bad, { label: 'not a URL', value: MARK }, { label: 'javascript URL', value: `javascript:${MARK}` }] }),
-        token: required({ ...textArg('mnemo_fuzz_token_0123456789', { max: 200, required: true, nonEmpty: true }), bad: [...textArg('x', { max: 200, required: true, nonEmpty: true }).bad, { label: 'spaces', value: `mnemo ${MARK} token` }] }),
+        token: { ...textArg('mnemo_fuzz_token_0123456789', { max: 200, nonEmpty: true }), bad: [...textArg('x', { max: 200, nonEmpty: true }).bad, { label: 'spaces', value: `mnemo ${MARK} token` }] },
         auto: boolArg(false),
       }),
     ],

@@ -160,7 +160,7 @@ describe('sync API edge', () => {
       [{ url: 'ftp://x', token }, /field 'url' must be an absolute http\(s\) URL/],
       [{ url: 'https://user:pw@x.example', token }, /field 'url'/],
       [{ url: 'https://x.example', token: 'short' }, /field 'token'/],
-      [{ url: 'https://x.example' }, /field 'token' is required/],
+      [{ url: 'https://x.example' }, /field 'token' is required \(no token is stored/],
       [{ url: 'https://x.example', token, spaces: [{ userId: 'u', spaceId: 'has space' }] }, /field 'spaces.0.spaceId'/],
       [{ url: 'https://x.example', token, spaces: [scope, { userId: 'v', spaceId: 's' }] }, /must not name one spaceId twice/],
       [{ url: 'https://x.example', token, extra: 1 }, /unexpected field 'extra'/],
@@ -173,10 +173,12 @@ describe('sync API edge', () => {
     expect((await mnemo.sync.status()).configured).toBe(false);
     expect((await errorOf(mnemo.sync.now())).code).toBe('SYNC_FAILED');
     const status = await mnemo.sync.configure({ url: 'http://127.0.0.1:9', token, spaces: [scope], auto: false });
+    expect((await mnemo.spaces.get(scope)).spaceId).toBe('s');
     expect(status).toMatchObject({ configured: true, url: 'http://127.0.0.1:9', spaces: [{ ...scope, pending: 0 }] });
     expect(JSON.stringify(status)).not.toContain(token);
-    // The space exists locally from configure on.
-    expect((await mnemo.spaces.get(scope)).spaceId).toBe('s');
+    // Changing the spaces keeps the stored token; another URL needs a new one.
+    expect((await mnemo.sync.configure({ url: 'http://127.0.0.1:9', spaces: [], auto: false })).configured).toBe(true);
+    expect((await errorOf(mnemo.sync.configure({ url: 'http://127.0.0.2:9', auto: false }))).message).toMatch(/field 'token' is required/);
     const disabled = await mnemo.sync.disable();
     expect(disabled).toMatchObject({ configured: false, url: null, spaces: [] });
   });

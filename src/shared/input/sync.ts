@@ -31,7 +31,8 @@ export function syncSchemas(b: Base) {
     syncConfig: strictObject(
       {
         url,
-        token: v.pipe(v.string('a string'), v.regex(TOKEN, 'a device token as the server issued it (POST /tokens)')),
+        /** Left out: keep the token stored for the same URL (changing the spaces needs no new sign-in). */
+        token: v.optional(v.pipe(v.string('a string'), v.regex(TOKEN, 'a device token as the server issued it (POST /tokens)'))),
         spaces: v.optional(v.pipe(v.array(space, 'an array of { userId, spaceId }'), v.maxLength(100, 'at most 100 spaces'))),
         /** Sync on local changes, when the browser comes online and every `intervalMs` (default true). */
         auto: v.optional(v.boolean('a boolean')),

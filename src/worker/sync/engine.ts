@@ -129,10 +129,12 @@ export class SyncService {
     const spaces = input.spaces ?? previous?.spaces ?? [];
     const unique = new Map(spaces.map((s) => [s.spaceId, { userId: s.userId, spaceId: s.spaceId }]));
     if (unique.size !== spaces.length) fail('INVALID_INPUT', "sync.configure: field 'spaces' must not name one spaceId twice (the server knows a space by its id)");
+    const token = input.token ?? (previous?.url === input.url ? previous.token : null);
+    if (!token) fail('INVALID_INPUT', "sync.configure: field 'token' is required (no token is stored for this URL)");
     await this.save({
       deviceId: previous?.deviceId ?? randomId(),
       url: input.url,
-      token: input.token,
+      token,
       spaces: [...unique.values()],
       auto: input.auto ?? true,
       intervalMs: input.intervalMs ?? DEFAULT_INTERVAL_MS,
