@@ -3,6 +3,7 @@ import { css, html, nothing } from 'lit';
 import type { EmbeddingStatus } from '../shared/api';
 import { SEARCH_DEFAULTS } from '../shared/search-defaults';
 import './mn-endpoints';
+import './mn-sync';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
 
@@ -19,7 +20,7 @@ export function applyTheme(theme: Theme): void {
   else document.documentElement.setAttribute('data-theme', theme);
 }
 
-/** Settings: chat model endpoints, embedding model, search defaults, memory dedup threshold, theme. */
+/** Settings: chat model endpoints, sync, embedding model, search defaults, memory dedup threshold, theme. */
 export class MnSettings extends MnView {
   static override properties = { ...MnView.properties, notice: { state: true }, theme: { state: true }, switching: { state: true } };
   declare notice: string | null;
@@ -45,7 +46,9 @@ export class MnSettings extends MnView {
         display: grid;
         gap: 0.6rem;
       }
-      mn-endpoints {
+      mn-endpoints,
+      mn-sync {
+        display: block;
         margin-bottom: 1rem;
       }
     `,
@@ -106,6 +109,7 @@ export class MnSettings extends MnView {
     return html`
       ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
       <mn-endpoints></mn-endpoints>
+      <mn-sync></mn-sync>
       ${this.data.render({
         pending: () => html`<p class="muted">Loading settings…</p>`,
         error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
