@@ -17,6 +17,12 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
   /** Behind a TLS proxy: trust its X-Forwarded-For for the client address the rate limit counts. */
   trustProxy?: boolean;
+  /**
+   * Origins of the Mnemo apps whose pages may call this server (CORS), or '*'
+   * (default): requests carry a bearer token, never cookies, so a page of
+   * another origin gains nothing it does not already hold.
+   */
+  corsOrigins?: readonly string[] | '*';
 }
 
 interface Caller {
@@ -54,6 +60,22 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.addHook('onSend', async (_request, reply) => {
     if (closing) reply.header('connection', 'close');
+  });
+
+  // CORS: the app runs in the browser on its own origin. Preflights are answered here, before routing.
+  const cors = options.corsOrigins ?? '*';
+  app.addHook('onRequest', async (request, reply) => {
+    const origin = request.headers.origin;
+    if (!origin || (cors !== '*' && !cors.includes(origin))) return;
+    reply.header('access-control-allow-origin', cors === '*' ? '*' : origin);
+    if (cors !== '*') reply.header('vary', 'Origin');
+    reply.header('access-control-expose-headers', 'retry-after');
+    if (request.method === 'OPTIONS') {
+      reply.header('access-control-allow-methods', 'GET, POST, PUT, DELETE');
+      reply.header('access-control-allow-headers', 'authorization, content-type');
+      reply.header('access-control-max-age', '600');
+      return reply.code(204).send();
+    }
   });
 
   // Every failure leaves as `{code, message}`; messages name the field, never echo values or SQL.

@@ -18,6 +18,7 @@ const app = await buildServer({
   signupCode: process.env.MNEMO_SIGNUP_CODE || undefined,
   logger: { level: process.env.LOG_LEVEL ?? 'info' },
   trustProxy: process.env.TRUST_PROXY === '1',
+  ...(process.env.CORS_ORIGINS?.trim() ? { corsOrigins: process.env.CORS_ORIGINS.trim() === '*' ? '*' : process.env.CORS_ORIGINS.trim().split(/\s+/) } : {}),
 });
 
 try {

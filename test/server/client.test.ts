@@ -235,3 +235,18 @@ describe('sync client against the server', () => {
     await mnemo.close();
   });
 });
+
+describe('CORS for the browser app', () => {
+  test('a preflight from the app origin is answered; replies carry the allow-origin header', async () => {
+    const preflight = await fetch(`${servers[0]!.url}/spaces/x/push`, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:4173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const refused = await fetch(`${servers[0]!.url}/me`, { headers: { origin: 'http://localhost:4173' } });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+  });
+});
