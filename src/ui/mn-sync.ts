@@ -30,6 +30,9 @@ export class MnSync extends MnView {
         gap: 0.5rem;
         margin-top: 0.75rem;
       }
+      form button {
+        justify-self: start;
+      }
       dl {
         display: grid;
         grid-template-columns: max-content 1fr;
