@@ -61,7 +61,9 @@ CREATE TABLE sync_inbox (
   hlc      TEXT    NOT NULL,
   device   TEXT    NOT NULL,
   deleted  INTEGER NOT NULL,
-  data     TEXT
+  data     TEXT,
+  -- a caller-supplied vector as the server sent it: {"model", "dims", "vector" (base64)}
+  vector   TEXT
 );
 CREATE INDEX sync_inbox_order ON sync_inbox (user_id, space_id, rank, n);
 

@@ -87,6 +87,7 @@ export class Core {
       now,
       store: options.syncStore ?? memorySyncStore(),
       name: () => db.name,
+      vectors: embeddings,
       ...options.syncOptions,
     }));
     events.afterChange((table) => {

@@ -236,6 +236,40 @@ describe('sync client against the server', () => {
   });
 });
 
+describe('caller-supplied vectors', () => {
+  test('travel with their rows to a device that registered the model; Mnemo-computed vectors never do; an edit without one drops it', async () => {
+    const user = await account(servers[0]!.url, 'vectors-c6');
+    const scope = { userId: 'v', spaceId: 'vectors-6' };
+    const first = await device(user.token, [scope]);
+    const secondToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'vectors-c6', password: 'correct horse battery', device: 'two' })).body.token;
+    const second = await device(secondToken, [scope]);
+    for (const d of [first, second]) await d.mnemo.embeddings.register({ id: 'ext-3', dims: 3 });
+    const s1 = first.mnemo.space(scope);
+    const withVector = await s1.vectors.add({ collection: 'docs', content: 'north', embedding: [1, 0, 0], embeddingModel: 'ext-3' });
+    const plain = await s1.vectors.add({ collection: 'docs', content: 'no caller vector' });
+    await first.mnemo.embeddings.flush(30_000); // the plain row now has a vector of Mnemo's model, which must not travel
+    await first.mnemo.sync.now();
+    const onServer = await pullAll(servers[0]!.url, user.token, scope.spaceId);
+    expect(onServer.rows.find((r) => r.rowId === withVector.id)?.embedding).toMatchObject({ model: 'ext-3', dims: 3 });
+    expect(onServer.rows.find((r) => r.rowId === plain.id)?.embedding).toBeUndefined();
+
+    await second.mnemo.sync.now();
+    const s2 = second.mnemo.space(scope);
+    const got = await s2.vectors.get(withVector.id, { withEmbedding: true, model: 'ext-3' });
+    expect(Array.from(got.embedding!)).toEqual([1, 0, 0]);
+    const hits = await s2.search({ vector: [0.9, 0.1, 0], model: 'ext-3', mode: 'vector', limit: 1 });
+    expect(hits.map((h) => h.id)).toEqual([withVector.id]);
+
+    // The first device forgets the model, then edits the row: its change carries no vector, and the second drops the stale one.
+    await first.mnemo.embeddings.unregister('ext-3');
+    await s1.vectors.update(withVector.id, { content: 'south' });
+    await first.mnemo.sync.now();
+    await second.mnemo.sync.now();
+    expect((await s2.vectors.get(withVector.id, { withEmbedding: true, model: 'ext-3' })).embedding ?? null).toBeNull();
+    expect(await s2.search({ vector: [0.9, 0.1, 0], model: 'ext-3', mode: 'vector', limit: 1 })).toEqual([]);
+  });
+});
+
 describe('CORS for the browser app', () => {
   test('a preflight from the app origin is answered; replies carry the allow-origin header', async () => {
     const preflight = await fetch(`${servers[0]!.url}/spaces/x/push`, {

@@ -45,7 +45,12 @@ export interface RemoteVersion {
   device: string;
   deleted: boolean;
   data: Record<string, unknown> | null;
+  /** A caller-supplied vector (docs/sync.md): base64 float32 little-endian. */
+  embedding?: { model: string; dims: number; vector: string };
 }
+
+/** Tables whose rows can carry a caller's vector. */
+export const VECTOR_TABLES = new Set<string>(['messages', 'memories', 'vector_entries', 'chunks']);
 
 export interface ApplyOutcome {
   applied: number;
@@ -128,6 +133,22 @@ export class SyncRepo {
     this.sql.run('UPDATE sync_rows SET pending = 0 WHERE n = ? AND hlc = ?', [n, hlc]);
   }
 
+  /** The row's newest vector of a registered (caller's) model, if any: the only vectors that sync. */
+  callerVector(table: SyncTable, rowId: string): { model: string; vector: Uint8Array } | undefined {
+    if (!VECTOR_TABLES.has(table)) return undefined;
+    return this.sql.get<{ model: string; vector: Uint8Array }>(
+      `SELECT e.model_id AS model, e.vector FROM embeddings e JOIN embedding_models m ON m.id = e.model_id
+       WHERE e.owner_table = ? AND e.owner_id = ? ORDER BY e.created_at DESC LIMIT 1`,
+      [table, rowId],
+    );
+  }
+
+  /** A pulled version without a vector: the caller vectors stored for the row described its old content. */
+  dropCallerVectors(table: SyncTable, rowId: string): number {
+    if (!VECTOR_TABLES.has(table)) return 0;
+    return this.sql.run('DELETE FROM embeddings WHERE owner_table = ? AND owner_id = ? AND model_id IN (SELECT id FROM embedding_models)', [table, rowId]);
+  }
+
   /** Stops sending a change the server can never take (a row id outside its id rule). */
   drop(n: number): void {
     this.sql.run('UPDATE sync_rows SET pending = 0 WHERE n = ?', [n]);
@@ -159,8 +180,19 @@ export class SyncRepo {
   /** Stages one pulled page and moves the cursor past it (the caller's transaction makes both one step). */
   stage(scope: Scope, versions: RemoteVersion[], cursor: string): void {
     this.sql.runEach(
-      'INSERT INTO sync_inbox (user_id, space_id, rank, tbl, row_id, hlc, device, deleted, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      versions.map((c) => [scope.userId, scope.spaceId, RANK.get(c.table)!, c.table, c.rowId, c.hlc, c.device, c.deleted ? 1 : 0, c.deleted ? null : JSON.stringify(c.data)]),
+      'INSERT INTO sync_inbox (user_id, space_id, rank, tbl, row_id, hlc, device, deleted, data, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      versions.map((c) => [
+        scope.userId,
+        scope.spaceId,
+        RANK.get(c.table)!,
+        c.table,
+        c.rowId,
+        c.hlc,
+        c.device,
+        c.deleted ? 1 : 0,
+        c.deleted ? null : JSON.stringify(c.data),
+        c.embedding && !c.deleted ? JSON.stringify(c.embedding) : null,
+      ]),
     );
     this.touchSpace(scope);
     this.sql.run('UPDATE sync_spaces SET cursor = ? WHERE user_id = ? AND space_id = ?', [cursor, scope.userId, scope.spaceId]);
@@ -173,8 +205,8 @@ export class SyncRepo {
   /** The next staged versions in apply order (parents first), removed from the inbox by `applyStaged`. */
   staged(scope: Scope, limit: number): Array<RemoteVersion & { n: number }> {
     return this.sql
-      .all<{ n: number; tbl: SyncTable; row_id: string; hlc: string; device: string; deleted: number; data: string | null }>(
-        'SELECT n, tbl, row_id, hlc, device, deleted, data FROM sync_inbox WHERE user_id = ? AND space_id = ? ORDER BY rank, n LIMIT ?',
+      .all<{ n: number; tbl: SyncTable; row_id: string; hlc: string; device: string; deleted: number; data: string | null; vector: string | null }>(
+        'SELECT n, tbl, row_id, hlc, device, deleted, data, vector FROM sync_inbox WHERE user_id = ? AND space_id = ? ORDER BY rank, n LIMIT ?',
         [scope.userId, scope.spaceId, limit],
       )
       .map((r) => ({
@@ -185,6 +217,7 @@ export class SyncRepo {
         device: r.device,
         deleted: r.deleted === 1,
         data: r.data === null ? null : (JSON.parse(r.data) as Record<string, unknown>),
+        ...(r.vector === null ? {} : { embedding: JSON.parse(r.vector) as NonNullable<RemoteVersion['embedding']> }),
       }));
   }
 
@@ -208,7 +241,7 @@ export class SyncRepo {
    * remote version and is not pending, so it is never pushed back; rows a
    * remote delete cascades to become local tombstones, pushed like any.
    */
-  apply(scope: Scope, versions: RemoteVersion[], device: string): ApplyOutcome {
+  apply(scope: Scope, versions: RemoteVersion[], device: string, onApplied?: (change: RemoteVersion) => void): ApplyOutcome {
     const outcome: ApplyOutcome = { applied: 0, older: 0, conflicts: 0, skipped: 0 };
     for (const change of versions) {
       const local = this.sql.get<{ hlc: string | null; device: string; pending: number; user_id: string; space_id: string }>(
@@ -239,6 +272,7 @@ export class SyncRepo {
         [change.table, change.rowId, scope.userId, scope.spaceId, change.hlc, remoteDevice, change.deleted ? 1 : 0],
       );
       outcome.applied += 1;
+      if (!change.deleted) onApplied?.(change);
     }
     return outcome;
   }

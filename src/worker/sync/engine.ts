@@ -10,13 +10,15 @@
  * local changes (debounced), when the browser comes online, every interval,
  * and with exponential backoff after a failure.
  */
-import type { MnemoEvent, RemoteSpace, SyncConfigInput, SyncReport, SyncSpaceStatus, SyncStatus } from '../../shared/api';
+import type { MnemoEvent, RegisteredModel, RemoteSpace, SyncConfigInput, SyncReport, SyncSpaceStatus, SyncStatus } from '../../shared/api';
 import { fail } from '../../shared/errors';
 import type { Scope } from '../../shared/models';
 import { SYNC_ID } from '../../shared/input/sync';
 import type { Changes } from '../events';
+import type { VectorStore } from '../embed/service';
+import type { OwnerTable } from '../repos/embeddings';
 import type { Db } from '../repos';
-import { isSyncTable, type LogEntry, type RemoteVersion } from '../repos/sync';
+import { isSyncTable, VECTOR_TABLES, type LogEntry, type RemoteVersion, type SyncTable } from '../repos/sync';
 import type { SyncConfig, SyncConfigStore } from './config-store';
 import { Remote, SyncFailure, type WireChange } from './remote';
 
@@ -38,6 +40,24 @@ export interface SyncDeps {
   debounceMs?: number;
   /** First retry after a failure (default 2 s), doubling up to five minutes. */
   backoffMs?: number;
+  /** Caller-supplied vectors: the registry and the store that keeps loaded indexes in step. */
+  vectors?: VectorStore & { callerModel(modelId: string): RegisteredModel | undefined; invalidate(): void };
+}
+
+/** The server's limit on a synced vector's length. */
+const MAX_SYNCED_DIMS = 4096;
+
+function toBase64(bytes: Uint8Array): string {
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+
+function fromBase64(text: string): Float32Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return new Float32Array(bytes.buffer, 0, bytes.byteLength >> 2);
 }
 
 /** Row ids the server's id rule refuses travel hex-encoded behind `x:` (and so does any id starting with `x:`). */
@@ -357,13 +377,31 @@ export class SyncService {
       for (;;) {
         const batch = repo.staged(scope, APPLY_BATCH);
         if (batch.length === 0) break;
-        const outcome = db.sql.tx(() => {
-          repo.receive(batch.map((c) => c.hlc));
-          const result = repo.apply(scope, batch, device);
-          repo.addConflicts(scope, result.conflicts);
-          repo.unstage(batch.map((c) => c.n));
-          return result;
-        });
+        const vectors = this.deps.vectors;
+        let dropped = 0;
+        const onApplied = (change: RemoteVersion) => {
+          if (!VECTOR_TABLES.has(change.table)) return;
+          const model = change.embedding && vectors?.callerModel(change.embedding.model);
+          if (model && change.embedding && model.dims === change.embedding.dims) {
+            const vector = fromBase64(change.embedding.vector);
+            if (vector.length === model.dims) {
+              vectors!.storeVector(change.table as OwnerTable, change.rowId, scope, model.id, vector);
+              return;
+            }
+          }
+          // No vector of a model registered here: the caller's old vector described the old content.
+          dropped += repo.dropCallerVectors(change.table, change.rowId);
+        };
+        const run = () =>
+          db.sql.tx(() => {
+            repo.receive(batch.map((c) => c.hlc));
+            const result = repo.apply(scope, batch, device, onApplied);
+            repo.addConflicts(scope, result.conflicts);
+            repo.unstage(batch.map((c) => c.n));
+            return result;
+          });
+        const outcome = vectors ? vectors.vectorWrite(run) : run();
+        if (dropped > 0) vectors?.invalidate();
         report.applied += outcome.applied;
         report.conflictsResolved += outcome.conflicts;
         report.skipped += outcome.skipped;
@@ -427,6 +465,7 @@ export class SyncService {
       wireData = mapIds(data, toWireId);
       if (Object.entries(wireData).some(([key, value]) => ID_COLUMNS.has(key) && value === null && data[key] !== null)) return null;
     }
+    const embedding = data ? this.callerVector(entry.tbl, entry.rowId) : undefined;
     return {
       // Deterministic, so a retried push of the same version is recognised as a duplicate.
       id: `${device}.${entry.hlc}.${entry.n}`,
@@ -436,6 +475,16 @@ export class SyncService {
       device,
       deleted: data === null,
       data: wireData,
+      ...(embedding ? { embedding } : {}),
     };
+  }
+
+  /** Only a vector the caller supplied travels (docs/sync.md); Mnemo's own model runs on every device. */
+  private callerVector(table: SyncTable, rowId: string): WireChange['embedding'] {
+    const stored = this.deps.db.repos.sync.callerVector(table, rowId);
+    if (!stored || stored.model.length > 200) return undefined;
+    const dims = stored.vector.byteLength / 4;
+    if (dims < 1 || dims > MAX_SYNCED_DIMS) return undefined;
+    return { model: stored.model, dims, vector: toBase64(stored.vector) };
   }
 }

@@ -25,6 +25,7 @@ export interface WireChange {
   device: string;
   deleted: boolean;
   data: Record<string, unknown> | null;
+  embedding?: { model: string; dims: number; vector: string };
 }
 
 export type PushStatus = 'applied' | 'superseded' | 'duplicate';
