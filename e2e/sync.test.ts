@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SpaceJsonExport, SyncStatus } from '../src/shared/api';
 import { startCluster, type Cluster } from '../test/server/postgres';
-import { account, call, startServer, type Running } from '../test/server/harness';
+import { account, call, pullAll, startServer, type Running } from '../test/server/harness';
 import { launch, openApp, screenshotPath, serveApp, type App, type Browser } from './harness';
 
 const SCOPE = { userId: 'alice', spaceId: 'notes' };
@@ -154,5 +154,25 @@ describe('sync between two browser profiles', () => {
     expect(refused!.message).toMatch(/not shared/);
     expect((await content(phone.page, privateScope)).memories).toEqual([]);
     expect((await status(phone.page)).spaces[0]!.lastError).toMatch(/not shared/);
+  });
+
+  test('automatic sync runs in the owner tab and moves with ownership when that tab closes', async () => {
+    const user = await account(server.url, 'tabs-user', 'desktop');
+    const scope = { userId: 'tabs', spaceId: 'tabs-space' };
+    const { browser, page: first } = await device();
+    await configure(first, user.token, true, [scope]);
+    const second = await openApp(browser.context, app.url);
+    const owners = await Promise.all([first, second].map((p) => p.evaluate(() => window.mnemo!.ownership())));
+    expect(owners.map((o) => o.isOwner)).toEqual([true, false]);
+    // A write from the other tab goes through the owner, whose worker pushes it by itself.
+    await second.evaluate((scope) => window.mnemo!.space(scope).memories.add({ kind: 'long', content: 'from the second tab' }), scope);
+    const serverRows = async () => (await pullAll(server.url, user.token, scope.spaceId)).rows.filter((r) => !r.deleted).length;
+    await expect.poll(serverRows, { timeout: 60_000 }).toBe(1);
+
+    await first.close();
+    await expect.poll(() => second.evaluate(() => window.mnemo!.ownership().then((o) => o.isOwner)), { timeout: 60_000 }).toBe(true);
+    await second.evaluate((scope) => window.mnemo!.space(scope).memories.add({ kind: 'long', content: 'after the owner left', dedup: false }), scope);
+    await expect.poll(serverRows, { timeout: 60_000 }).toBe(2);
+    expect((await status(second)).configured).toBe(true);
   });
 });

@@ -119,5 +119,10 @@ export class AdminRepo {
   clearAll(): void {
     this.sql.run(`DELETE FROM spaces WHERE ${NOT_GLOBAL_SPACE}`);
     this.sql.run('DELETE FROM settings');
+    // Clearing this device is not a delete for the sync server: the log goes too, as in a fresh file.
+    this.sql.run('DELETE FROM sync_rows');
+    this.sql.run('DELETE FROM sync_spaces');
+    this.sql.run('DELETE FROM sync_inbox');
+    this.sql.run("UPDATE sync_state SET clock = '0000000000000-00000'");
   }
 }

@@ -59,7 +59,18 @@ export class SpacesRepo {
   }
 
   /** Deletes the space; foreign keys cascade to everything in it. */
+  /**
+   * Removes the space from this device with its sync log: deleting a space is
+   * local, never a delete sent to a sync server (a synced space comes back at
+   * the next sync unless it is unselected). The caller runs it in a transaction.
+   */
   delete(scope: Scope): boolean {
-    return this.sql.run(`DELETE FROM spaces WHERE user_id = ? AND space_id = ? AND ${NOT_GLOBAL}`, [scope.userId, scope.spaceId]) > 0;
+    const deleted = this.sql.run(`DELETE FROM spaces WHERE user_id = ? AND space_id = ? AND ${NOT_GLOBAL}`, [scope.userId, scope.spaceId]) > 0;
+    if (deleted) {
+      for (const table of ['sync_rows', 'sync_spaces', 'sync_inbox']) {
+        this.sql.run(`DELETE FROM ${table} WHERE user_id = ? AND space_id = ?`, [scope.userId, scope.spaceId]);
+      }
+    }
+    return deleted;
   }
 }

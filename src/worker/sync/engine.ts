@@ -107,6 +107,8 @@ export class SyncService {
   private nextRetryAt: number | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
+  /** The server refused the token: automatic sync waits for configure() (sync.now() still tries). */
+  private refused = false;
   private readonly spaceStates = new Map<string, SpaceState>();
   private readonly removeOnline: () => void;
 
@@ -169,6 +171,7 @@ export class SyncService {
     this.nextRetryAt = null;
     this.spaceStates.clear();
     this.stopped = false;
+    this.refused = false;
     if (this.config?.auto) this.schedule(0);
     else this.clearTimer();
     return this.status();
@@ -234,7 +237,7 @@ export class SyncService {
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped) return;
+    if (this.stopped || this.refused) return;
     this.clearTimer();
     this.timer = setTimeout(() => {
       this.timer = null;
@@ -291,6 +294,7 @@ export class SyncService {
       if (firstError) throw firstError;
       this.lastSyncAt = this.deps.now();
       this.lastError = null;
+      this.refused = false;
       this.failures = 0;
       this.nextRetryAt = null;
       if (config?.auto) this.schedule(config.intervalMs);
@@ -309,7 +313,8 @@ export class SyncService {
     this.failures += 1;
     const config = this.config;
     // A refused token will not start working by itself: wait for configure() instead of retrying.
-    if (!config?.auto || (error instanceof SyncFailure && error.kind === 'unauthenticated')) {
+    if (error instanceof SyncFailure && error.kind === 'unauthenticated') this.refused = true;
+    if (!config?.auto || this.refused) {
       this.nextRetryAt = null;
       this.clearTimer();
       return;
