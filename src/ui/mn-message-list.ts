@@ -3,7 +3,7 @@ import type { LitVirtualizer } from '@lit-labs/virtualizer/LitVirtualizer.js';
 import { css, html, nothing } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { Message } from '../shared/models';
-import { chatErrorOf, isInterrupted, markInterrupted, recallOf } from './chat/turn';
+import { chatErrorOf, finishInterruptedRun, INTERRUPTED, isInterrupted, markInterrupted, recallOf } from './chat/turn';
 import { codeBlocks, renderMarkdown } from './markdown';
 import type { ResendRequest } from './mn-chat-composer';
 import './mn-countdown';
@@ -34,7 +34,7 @@ export class MnMessageList extends MnView {
   declare error: string | null;
   /** `<message id>:<block index>` of the code block just copied. */
   declare copied: string | null;
-  /** Answers already marked interrupted by this list. */
+  /** Answers already marked interrupted, or whose run was already closed, by this list. */
   private readonly marked = new Set<string>();
   private readonly loading = new Set<number>();
   private generation = 0;
@@ -205,14 +205,21 @@ export class MnMessageList extends MnView {
     await this.markLeftStreaming(result.items);
   }
 
-  /** Answers still "streaming" with no live request in any tab were cut off by a reload or a closed tab. */
+  /**
+   * Answers still "streaming" with no live request in any tab were cut off by a reload or a closed
+   * tab: they are marked interrupted. The run of an interrupted answer (marked here, or by its own
+   * page as it went away) is closed as cancelled.
+   */
   private async markLeftStreaming(items: Message[]): Promise<void> {
-    const streaming = items.filter((m) => m.isStreaming && !this.marked.has(m.id));
-    if (streaming.length === 0 || !this.space) return;
+    const space = this.space;
+    const open = items.filter((m) => (m.isStreaming || m.error === INTERRUPTED) && !this.marked.has(m.id));
+    if (open.length === 0 || !space) return;
     const held = new Set(((await navigator.locks.query()).held ?? []).flatMap((lock) => (lock.name ? [lock.name] : [])));
-    for (const message of streaming.filter((m) => isInterrupted(m, held))) {
+    for (const message of open) {
+      if (message.isStreaming && !isInterrupted(message, held)) continue;
       this.marked.add(message.id);
-      await markInterrupted(this.space, message).catch((error: unknown) => (this.error = errorText(error)));
+      const marking = message.isStreaming ? markInterrupted(space, message) : Promise.resolve();
+      await marking.then(() => finishInterruptedRun(space, message.id)).catch((error: unknown) => (this.error = errorText(error)));
     }
   }
 
