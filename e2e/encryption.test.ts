@@ -269,7 +269,7 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await passphrase.fill(PASS);
     await importForm.getByRole('button', { name: 'Import' }).click();
     await expect.poll(memoryCount, { timeout: 60_000 }).toBe(1);
-    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toMatch(/^Merged “mnemo\.mnemoenc”: \d+ rows added/);
+    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toMatch(/^Merged “mnemo\.mnemoenc”: \d+ rows? added/);
     await page.locator('mn-files').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath('encryption-import-sealed'), fullPage: true });
 

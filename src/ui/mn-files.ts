@@ -6,6 +6,8 @@ import { formatBytes, formatTime, MnView } from './view';
 
 const DAY_MS = 86_400_000;
 
+const plural = (n: number, word: string) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
+
 function dateStamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
@@ -161,7 +163,7 @@ export class MnFiles extends MnView {
       this.sealedPick = false;
       if (result.mode === 'replace') return `Replaced the database with “${file.name}” (${result.rows.messages ?? 0} messages).`;
       const added = Object.values(result.rows).reduce((sum, n) => sum + n, 0);
-      return added === 0 ? `Nothing new in “${file.name}”.` : `Merged “${file.name}”: ${added} rows added (${result.rows.messages ?? 0} messages).`;
+      return added === 0 ? `Nothing new in “${file.name}”.` : `Merged “${file.name}”: ${plural(added, 'row')} added (${plural(result.rows.messages ?? 0, 'message')}).`;
     });
   };
 
