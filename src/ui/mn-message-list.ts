@@ -4,7 +4,7 @@ import { css, html, nothing } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { Message } from '../shared/models';
 import { chatErrorOf, finishInterruptedRun, INTERRUPTED, isInterrupted, markInterrupted, recallOf } from './chat/turn';
-import { codeBlocks, renderMarkdown } from './markdown';
+import { codeBlocks, loadRemoteImage, renderMarkdown } from './markdown';
 import type { ResendRequest } from './mn-chat-composer';
 import './mn-countdown';
 import './mn-recall-panel';
@@ -152,6 +152,19 @@ export class MnMessageList extends MnView {
       .placeholder {
         color: var(--mn-muted);
         min-height: 3rem;
+      }
+      .content img {
+        max-width: 100%;
+      }
+      .content .remote-image {
+        border: 1px dashed var(--mn-border);
+        background: none;
+        color: var(--mn-muted);
+        font-size: 0.85rem;
+        padding: 0.3rem 0.6rem;
+        max-width: 100%;
+        overflow-wrap: anywhere;
+        text-align: start;
       }
     `,
   ];
@@ -322,7 +335,7 @@ export class MnMessageList extends MnView {
           <button class="secondary" aria-label="Delete message" @click=${() => this.deleteMessage(message.id)}>✕</button></span
         >
       </header>
-      <div class=${message.isStreaming ? 'content streaming' : 'content'}>${unsafeHTML(renderMarkdown(message.content))}</div>
+      <div class=${message.isStreaming ? 'content streaming' : 'content'} @click=${loadRemoteImage}>${unsafeHTML(renderMarkdown(message.content))}</div>
       ${this.renderExtras(message)}
     </article>`;
   };
@@ -330,7 +343,7 @@ export class MnMessageList extends MnView {
   override render() {
     return html`
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <p class="meta">${this.items.length} messages</p>
+      <p class="meta">${this.items.length.toLocaleString()} ${this.items.length === 1 ? 'message' : 'messages'}</p>
       ${this.items.length === 0
         ? html`<p class="muted" data-testid="messages">No messages yet.</p>`
         : html`<lit-virtualizer scroller role="log" aria-live="polite" data-testid="messages" .items=${this.items} .renderItem=${this.renderItem}></lit-virtualizer>`}
