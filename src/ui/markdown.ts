@@ -64,7 +64,7 @@ function holdRemoteImages(root: DocumentFragment): void {
     const src = img.getAttribute('src') ?? '';
     if (!/^https:/i.test(src)) continue;
     const alt = img.getAttribute('alt')?.trim() ?? '';
-    const button = root.ownerDocument.createElement('button');
+    const button = document.createElement('button');
     button.type = 'button';
     button.className = 'remote-image';
     button.dataset['remoteSrc'] = src;
@@ -76,11 +76,13 @@ function holdRemoteImages(root: DocumentFragment): void {
 }
 
 export function renderMarkdown(text: string): string {
-  const fragment = purify.sanitize(markdown.parse(text) as string, { ...CONFIG, RETURN_DOM_FRAGMENT: true });
-  holdRemoteImages(fragment);
-  const box = fragment.ownerDocument.createElement('div');
-  box.append(fragment);
-  return box.innerHTML;
+  const html = purify.sanitize(markdown.parse(text) as string, CONFIG);
+  if (!/<img/i.test(html)) return html;
+  // A template's content is inert: nothing in it loads while the images are swapped out.
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  holdRemoteImages(template.content);
+  return template.innerHTML;
 }
 
 /**
