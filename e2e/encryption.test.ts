@@ -247,6 +247,32 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await page.getByRole('link', { name: 'Data' }).click();
     await expect.poll(() => page.getByTestId('encryption-status').textContent(), { timeout: 60_000 }).toMatch(/^Encrypted/);
 
+    // An encrypted export imported through the form: it asks for the passphrase in a password field (no prompt()).
+    const sealedExport = await page.evaluate(async () => {
+      const bytes = await window.mnemo!.files.export();
+      const s = window.mnemo!.space({ userId: 'alice', spaceId: 'work' });
+      for (const memory of (await s.memories.list()).items) await s.memories.delete(memory.id);
+      return Array.from(bytes);
+    });
+    expect(Buffer.from(sealedExport.slice(0, 8)).toString('latin1')).toBe('MNEMOENC');
+    const memoryCount = () => page.evaluate(async () => (await window.mnemo!.stats()).totals.memories);
+    expect(await memoryCount()).toBe(0);
+    const importForm = page.getByRole('form', { name: 'Import a database file' });
+    await importForm.getByLabel('Database file').setInputFiles({ name: 'mnemo.mnemoenc', mimeType: 'application/octet-stream', buffer: Buffer.from(sealedExport) });
+    const passphrase = importForm.getByLabel('Passphrase of this encrypted file');
+    await passphrase.waitFor({ timeout: 30_000 });
+    expect(await passphrase.getAttribute('type')).toBe('password');
+    await passphrase.fill('not the passphrase');
+    await importForm.getByRole('button', { name: 'Import' }).click();
+    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toMatch(/passphrase/i);
+    expect(await memoryCount()).toBe(0);
+    await passphrase.fill(PASS);
+    await importForm.getByRole('button', { name: 'Import' }).click();
+    await expect.poll(memoryCount, { timeout: 60_000 }).toBe(1);
+    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toMatch(/^Merged “mnemo\.mnemoenc”: \d+ rows? added/);
+    await page.locator('mn-files').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('encryption-import-sealed'), fullPage: true });
+
     // Lock now brings the lock screen back.
     await page.getByRole('button', { name: 'Lock now' }).click();
     await lock.waitFor({ timeout: 60_000 });

@@ -135,6 +135,13 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   expect(interrupted).toMatchObject({ role: 'assistant', isStreaming: false });
   expect(FAKE_ANSWER.startsWith(interrupted.content) && interrupted.content.length > 0).toBe(true);
   await expect.poll(() => page.getByTestId('messages').locator('article[data-error="interrupted"]').textContent(), { timeout: 30_000 }).toContain('Interrupted');
+  // Its run does not stay "running" forever on the Executions screen.
+  const runOf = (messageId: string) =>
+    page.evaluate(
+      async ([scope, id]) => (await window.mnemo!.space(scope).executions.list({ pageSize: 100 })).items.find((e) => e.metadata['messageId'] === id)?.status,
+      [SCOPE, messageId] as const,
+    );
+  await expect.poll(() => runOf(interrupted.id), { timeout: 30_000 }).toBe('cancelled');
 
   // A refused key: the error is shown with Retry, and the user's message is kept.
   await picker.selectOption({ label: 'Locked · unauthorized' });

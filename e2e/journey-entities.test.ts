@@ -54,7 +54,7 @@ test('spaces: create, rename, switch, delete with a confirmation naming what is 
     await form.getByRole('button', { name: 'Create space' }).click();
     const work = page.locator('mn-spaces [data-space=work]');
     await work.waitFor();
-    expect(await page.locator('mn-spaces [data-space=default]').textContent()).toContain('1 sessions, 1 conversations');
+    expect(await page.locator('mn-spaces [data-space=default]').textContent()).toContain('1 session, 1 conversation');
 
     await work.getByRole('button', { name: 'Rename Work' }).click();
     await work.getByLabel('New name').fill('Office');

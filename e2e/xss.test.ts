@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appHeaders, HEADERS } from '../scripts/serve.mjs';
 import { CROSS_ORIGIN_HEADERS, crossOriginHeaders } from '../src/vite/index';
-import { ENGINE, fillNumber, newProfile, serveApp, type App } from './harness';
+import { ENGINE, fillNumber, newProfile, screenshotPath, serveApp, type App } from './harness';
 
 declare global {
   interface Window {
@@ -170,8 +170,8 @@ function auditDom(): Audit {
   let texts = 0;
   let links = 0;
   const DANGEROUS = new Set(['script', 'iframe', 'object', 'embed', 'base', 'meta', 'frame', 'frameset', 'applet', 'link', 'style', 'portal']);
-  const MD_TAGS = new Set(['a', 'b', 'blockquote', 'br', 'code', 'del', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'li', 'ol', 'p', 'pre', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul', 'mark', 'span', 'sup', 'sub']);
-  const MD_ATTRS = new Set(['href', 'title', 'alt', 'src', 'colspan', 'rowspan', 'align', 'target', 'rel', 'loading', 'referrerpolicy']);
+  const MD_TAGS = new Set(['a', 'b', 'blockquote', 'br', 'code', 'del', 'em', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'hr', 'i', 'img', 'li', 'ol', 'p', 'pre', 'strong', 'table', 'tbody', 'td', 'th', 'thead', 'tr', 'ul', 'mark', 'span', 'sup', 'sub', 'button']);
+  const MD_ATTRS = new Set(['href', 'title', 'alt', 'src', 'colspan', 'rowspan', 'align', 'target', 'rel', 'loading', 'referrerpolicy', 'type', 'class', 'data-remote-src', 'data-remote-alt']);
   const URL_ATTRS = new Set(['href', 'src', 'action', 'formaction', 'xlink:href', 'data', 'background', 'poster', 'codebase', 'cite', 'srcset', 'ping', 'lowsrc', 'dynsrc']);
   const scriptUrl = (value: string) => /^(?:javascript:|vbscript:|data:text)/.test(value.replace(/[\u0000-\u0020\u00a0]/g, '').toLowerCase());
   const visit = (root: ShadowRoot) => {
@@ -202,9 +202,16 @@ function auditDom(): Audit {
             const href = el.getAttribute('href');
             if (href !== null && !/^(?:https?:|mailto:|#)/i.test(href)) problems.push(`${where} href=${href.slice(0, 40)}`);
           }
+          // Nothing loads from another site on its own: an https image is a placeholder button until clicked.
           if (el.localName === 'img') {
             const src = el.getAttribute('src');
-            if (src !== null && !/^(?:https:|data:image\/(?:png|gif|jpeg|webp);base64,)/i.test(src)) problems.push(`${where} src=${src.slice(0, 40)}`);
+            if (src !== null && !/^data:image\/(?:png|gif|jpeg|webp);base64,/i.test(src)) problems.push(`${where} src=${src.slice(0, 40)}`);
+          }
+          if (el.localName === 'button') {
+            if (el.getAttribute('class') !== 'remote-image' || el.getAttribute('type') !== 'button') problems.push(`${where} not a remote-image placeholder`);
+            if (!/^https:/i.test(el.getAttribute('data-remote-src') ?? '')) problems.push(`${where} data-remote-src=${el.getAttribute('data-remote-src')?.slice(0, 40)}`);
+          } else if (['class', 'type', 'data-remote-src', 'data-remote-alt'].some((name) => el.hasAttribute(name))) {
+            problems.push(`${where} placeholder attributes outside a placeholder`);
           }
         }
       }
@@ -517,6 +524,67 @@ describe('stored XSS payloads', () => {
   };
 
   // style-src 'self' without 'unsafe-inline': Lit's adopted stylesheets are not inline styles, and no template may use style="…".
+  test('an image from another site loads only when the person clicks its placeholder', { timeout: 600_000 }, async () => {
+    const { context, profile } = await launch(false);
+    try {
+      const requested: string[] = [];
+      // A 1×1 PNG answered for the remote host; the route sees every request the page makes for it.
+      const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+      await context.route('https://images.example/**', (route) => {
+        requested.push(route.request().url());
+        return route.fulfill({ contentType: 'image/png', body: PNG, headers: { 'Access-Control-Allow-Origin': '*' } });
+      });
+      const page = await open(context, app.url);
+      await page.evaluate(async ([scope, png]) => {
+        const s = window.mnemo!.space(scope);
+        const session = await s.sessions.create({ name: 'Pictures' });
+        const chat = await s.conversations.create({ sessionId: session.id, title: 'Cats' });
+        await s.messages.add({ conversationId: chat.id, role: 'assistant', content: `Here is a cat: ![a grey cat](https://images.example/cat.png)\n\nand an inline one: ![dot](data:image/png;base64,${png})` });
+      }, [SCOPE, PNG.toString('base64')] as const);
+      await page.evaluate(() => (location.hash = 'chats'));
+      await page.getByRole('button', { name: 'Pictures' }).click();
+      await page.getByRole('button', { name: /Cats/ }).click();
+      const content = page.locator('mn-message-list article[data-id] .content');
+      const placeholder = content.getByRole('button', { name: /Image “a grey cat” from images\.example: click to load/ });
+      await placeholder.waitFor({ timeout: 30_000 });
+      // The inline data image shows; the remote one was not fetched.
+      expect(await content.locator('img').count()).toBe(1);
+      expect(await content.locator('img').getAttribute('alt')).toBe('dot');
+      await page.waitForTimeout(500);
+      expect(requested).toEqual([]);
+      expect((await page.evaluate(auditDom)).problems).toEqual([]);
+      await page.screenshot({ path: screenshotPath('remote-image-placeholder') });
+
+      await placeholder.click();
+      const loaded = content.locator('img[alt="a grey cat"]');
+      await loaded.waitFor({ timeout: 30_000 });
+      await expect.poll(() => loaded.evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 30_000 }).toBe(1);
+      expect(requested).toEqual(['https://images.example/cat.png']);
+      expect(await loaded.getAttribute('referrerpolicy')).toBe('no-referrer');
+
+      // An image that cannot be shown (refused by its site, or, as here, not reachable): a link that opens it instead.
+      await page.evaluate(async (scope) => {
+        const s = window.mnemo!.space(scope);
+        const chat = (await s.conversations.list()).items[0]!;
+        await s.messages.add({ conversationId: chat.id, role: 'assistant', content: '![a private photo](https://images.example/private.png)' });
+      }, SCOPE);
+      await context.unroute('https://images.example/**');
+      // (Playwright's fulfill adds CORS headers by itself, so a refusal is played as a failed load.)
+      await context.route('https://images.example/**', (route) => {
+        requested.push(route.request().url());
+        return route.abort('failed');
+      });
+      await content.getByRole('button', { name: /Image “a private photo”/ }).click();
+      const fallback = content.getByRole('link', { name: /a private photo cannot be shown here/ });
+      await fallback.waitFor({ timeout: 30_000 });
+      expect(await fallback.getAttribute('href')).toBe('https://images.example/private.png');
+      expect(await fallback.getAttribute('rel')).toBe('noopener noreferrer');
+    } finally {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+
   test('the app itself, with ordinary data in every view, needs nothing the CSP refuses', async () => {
     expect(await visitEveryView()).toEqual([]);
   });

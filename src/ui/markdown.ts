@@ -4,9 +4,12 @@
  * DOMPurify keeps an allow-list of tags and attributes: no scripts, frames,
  * forms, styles, SVG or MathML, no event handlers, no ids or classes (no DOM
  * clobbering). Links may go only to http(s), mailto or an in-page anchor and
- * open in a new tab without opener or referrer; images load only from https
- * or inline raster data URLs (never SVG), lazily and without a referrer.
- * The served Content-Security-Policy (scripts/serve.mjs) is the second wall.
+ * open in a new tab without opener or referrer. Inline raster data URLs
+ * (never SVG) show as images; an https image never loads on its own: it
+ * becomes a placeholder button (`button.remote-image`, the URL in
+ * `data-remote-src`, the alt text in `data-remote-alt`) that `loadRemoteImage` turns into the image, without a
+ * referrer, when the person clicks it. The served Content-Security-Policy
+ * (scripts/serve.mjs) is the second wall.
  */
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
@@ -46,8 +49,69 @@ const CONFIG = {
   ALLOWED_URI_REGEXP: /^(?:https?:|mailto:|#|data:image\/(?:png|gif|jpeg|webp);base64,)/i,
 };
 
+/** The host an image would be fetched from, for the placeholder's label. */
+function hostOf(src: string): string {
+  try {
+    return new URL(src).host;
+  } catch {
+    return 'another site';
+  }
+}
+
+/** Replaces each https image of sanitized HTML with a click-to-load placeholder (built with DOM calls: no markup from the text). */
+function holdRemoteImages(root: DocumentFragment): void {
+  for (const img of root.querySelectorAll('img')) {
+    const src = img.getAttribute('src') ?? '';
+    if (!/^https:/i.test(src)) continue;
+    const alt = img.getAttribute('alt')?.trim() ?? '';
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.className = 'remote-image';
+    button.dataset['remoteSrc'] = src;
+    if (alt) button.dataset['remoteAlt'] = alt;
+    button.textContent = `Image${alt ? ` “${alt}”` : ''} from ${hostOf(src)}: click to load`;
+    button.title = src;
+    img.replaceWith(button);
+  }
+}
+
 export function renderMarkdown(text: string): string {
-  return purify.sanitize(markdown.parse(text) as string, CONFIG);
+  const html = purify.sanitize(markdown.parse(text) as string, CONFIG);
+  if (!/<img/i.test(html)) return html;
+  // A template's content is inert: nothing in it loads while the images are swapped out.
+  const template = document.createElement('template');
+  template.innerHTML = html;
+  holdRemoteImages(template.content);
+  return template.innerHTML;
+}
+
+/**
+ * Click handler for containers of rendered Markdown: a click on a remote-image
+ * placeholder loads that one image (the person asked for it). Returns whether
+ * the click was one.
+ */
+export function loadRemoteImage(event: Event): boolean {
+  const button = event.composedPath().find((node): node is HTMLButtonElement => node instanceof HTMLButtonElement && node.classList.contains('remote-image'));
+  const src = button?.dataset['remoteSrc'];
+  if (!button || !src || !/^https:/i.test(src)) return false;
+  const doc = button.ownerDocument;
+  const img = doc.createElement('img');
+  img.alt = button.dataset['remoteAlt'] ?? '';
+  img.referrerPolicy = 'no-referrer';
+  // The app is cross-origin isolated (COEP require-corp): an image from another site shows only if that
+  // site allows it by CORS; otherwise (or if it does not answer) the person gets a link to open it in a new tab.
+  img.crossOrigin = 'anonymous';
+  img.addEventListener('error', () => {
+    const link = doc.createElement('a');
+    link.href = src;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.textContent = `${img.alt || 'The image'} cannot be shown here (its site refused or did not answer): open it`;
+    img.replaceWith(link);
+  });
+  img.src = src;
+  button.replaceWith(img);
+  return true;
 }
 
 /** The text of every fenced or indented code block, in order, for copy buttons. */

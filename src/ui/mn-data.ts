@@ -89,9 +89,15 @@ export class MnData extends MnView {
 
   override render() {
     return this.data.render({
-      pending: () => html`<p class="muted">Loading statistics…</p>`,
+      // A refresh keeps the page (and the forms and notices of the views inside it) on screen.
+      pending: () => (this.data.value ? this.renderLoaded(this.data.value) : html`<p class="muted">Loading statistics…</p>`),
       error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
-      complete: ({ stats, health, path }) => html`
+      complete: (value) => this.renderLoaded(value),
+    });
+  }
+
+  private renderLoaded({ stats, health, path }: NonNullable<typeof this.data.value>) {
+    return html`
         ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
         <div class="grid">
           <section class="card" aria-labelledby="totals-h">
@@ -149,8 +155,7 @@ export class MnData extends MnView {
         </div>
         <mn-encryption></mn-encryption>
         <mn-files></mn-files>
-      `,
-    });
+      `;
   }
 }
 

@@ -1,10 +1,12 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
-import type { BackupInfo, ImportOptions, Progress } from '../shared/api';
+import type { BackupInfo, BackupStatus, ImportOptions, Progress } from '../shared/api';
 import { controls, errorText } from './styles';
 import { formatBytes, formatTime, MnView } from './view';
 
 const DAY_MS = 86_400_000;
+
+const plural = (n: number, word: string) => `${n.toLocaleString()} ${word}${n === 1 ? '' : 's'}`;
 
 function dateStamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
@@ -35,10 +37,13 @@ export class MnFiles extends MnView {
     notice: { state: true },
     busy: { state: true },
     progress: { state: true },
+    sealedPick: { state: true },
   };
   declare notice: string | null;
   declare busy: boolean;
   declare progress: Progress | null;
+  /** The file picked for import is an encrypted export: the form asks for its passphrase. */
+  declare sealedPick: boolean;
   private progressSubscription: Promise<() => Promise<void>> | undefined;
 
   constructor() {
@@ -46,6 +51,7 @@ export class MnFiles extends MnView {
     this.notice = null;
     this.busy = false;
     this.progress = null;
+    this.sealedPick = false;
   }
 
   static override styles = [
@@ -146,17 +152,25 @@ export class MnFiles extends MnView {
     if (mode === 'replace' && !confirm(`Replace ALL data with “${file.name}”? A backup of the current data is taken first.`)) return;
     void this.run(async () => {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      let passphrase: string | undefined;
-      if (sealed(bytes)) {
-        passphrase = prompt(`“${file.name}” is encrypted. Its passphrase:`) ?? undefined;
-        if (!passphrase) return 'Import cancelled.';
+      const entered = data.get('passphrase');
+      const passphrase = sealed(bytes) && typeof entered === 'string' && entered !== '' ? entered : undefined;
+      if (sealed(bytes) && !passphrase) {
+        this.sealedPick = true;
+        return `“${file.name}” is encrypted: enter its passphrase.`;
       }
       const result = await this.client!.files.import(bytes, { mode, ...(passphrase ? { passphrase } : {}) });
       form.reset();
+      this.sealedPick = false;
       if (result.mode === 'replace') return `Replaced the database with “${file.name}” (${result.rows.messages ?? 0} messages).`;
       const added = Object.values(result.rows).reduce((sum, n) => sum + n, 0);
-      return added === 0 ? `Nothing new in “${file.name}”.` : `Merged “${file.name}”: ${added} rows added (${result.rows.messages ?? 0} messages).`;
+      return added === 0 ? `Nothing new in “${file.name}”.` : `Merged “${file.name}”: ${plural(added, 'row')} added (${plural(result.rows.messages ?? 0, 'message')}).`;
     });
+  };
+
+  /** Looks at the picked file's first bytes: an encrypted export needs its passphrase in the form. */
+  private picked = async (event: Event) => {
+    const file = (event.target as HTMLInputElement).files?.[0];
+    this.sealedPick = file ? sealed(new Uint8Array(await file.slice(0, 8).arrayBuffer())) : false;
   };
 
   private backupNow = () =>
@@ -201,9 +215,15 @@ export class MnFiles extends MnView {
 
   override render() {
     return this.data.render({
-      pending: () => html`<p class="muted">Loading backups…</p>`,
+      // While a refresh runs the last state stays on screen: the form (and the file picked in it) is kept.
+      pending: () => (this.data.value ? this.renderLoaded(this.data.value) : html`<p class="muted">Loading backups…</p>`),
       error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
-      complete: ({ status, backups }) => html`
+      complete: (value) => this.renderLoaded(value),
+    });
+  }
+
+  private renderLoaded({ status, backups }: { status: BackupStatus; backups: BackupInfo[] }) {
+    return html`
         <section class="card stack" aria-labelledby="files-h">
           <h2 id="files-h">Export, import and backups</h2>
           ${status.reminderDue ? this.renderReminder(status.lastDownloadedAt, status.remindAfterDays) : nothing}
@@ -224,7 +244,21 @@ export class MnFiles extends MnView {
           </p>
 
           <form class="stack" @submit=${this.importFile} aria-label="Import a database file">
-            <label>Database file <input type="file" name="file" accept=".sqlite3,.sqlite,.db,.mnemoenc,application/vnd.sqlite3,application/x-sqlite3" required /></label>
+            <label
+              >Database file
+              <input
+                type="file"
+                name="file"
+                accept=".sqlite3,.sqlite,.db,.mnemoenc,application/vnd.sqlite3,application/x-sqlite3"
+                required
+                @change=${this.picked}
+            /></label>
+            ${this.sealedPick
+              ? html`<label
+                  >Passphrase of this encrypted file
+                  <input type="password" name="passphrase" autocomplete="current-password" required
+                /></label>`
+              : nothing}
             <fieldset class="row">
               <legend>How</legend>
               <label><input type="radio" name="mode" value="merge" checked /> Merge: add what is missing</label>
@@ -260,8 +294,7 @@ export class MnFiles extends MnView {
                 </table>`}
           </div>
         </section>
-      `,
-    });
+      `;
   }
 }
 

@@ -3,8 +3,8 @@ import type { LitVirtualizer } from '@lit-labs/virtualizer/LitVirtualizer.js';
 import { css, html, nothing } from 'lit';
 import { unsafeHTML } from 'lit/directives/unsafe-html.js';
 import type { Message } from '../shared/models';
-import { chatErrorOf, isInterrupted, markInterrupted, recallOf } from './chat/turn';
-import { codeBlocks, renderMarkdown } from './markdown';
+import { chatErrorOf, finishInterruptedRun, INTERRUPTED, isInterrupted, markInterrupted, recallOf } from './chat/turn';
+import { codeBlocks, loadRemoteImage, renderMarkdown } from './markdown';
 import type { ResendRequest } from './mn-chat-composer';
 import './mn-countdown';
 import './mn-recall-panel';
@@ -34,7 +34,7 @@ export class MnMessageList extends MnView {
   declare error: string | null;
   /** `<message id>:<block index>` of the code block just copied. */
   declare copied: string | null;
-  /** Answers already marked interrupted by this list. */
+  /** Answers already marked interrupted, or whose run was already closed, by this list. */
   private readonly marked = new Set<string>();
   private readonly loading = new Set<number>();
   private generation = 0;
@@ -153,6 +153,19 @@ export class MnMessageList extends MnView {
         color: var(--mn-muted);
         min-height: 3rem;
       }
+      .content img {
+        max-width: 100%;
+      }
+      .content .remote-image {
+        border: 1px dashed var(--mn-border);
+        background: none;
+        color: var(--mn-muted);
+        font-size: 0.85rem;
+        padding: 0.3rem 0.6rem;
+        max-width: 100%;
+        overflow-wrap: anywhere;
+        text-align: start;
+      }
     `,
   ];
 
@@ -205,14 +218,21 @@ export class MnMessageList extends MnView {
     await this.markLeftStreaming(result.items);
   }
 
-  /** Answers still "streaming" with no live request in any tab were cut off by a reload or a closed tab. */
+  /**
+   * Answers still "streaming" with no live request in any tab were cut off by a reload or a closed
+   * tab: they are marked interrupted. The run of an interrupted answer (marked here, or by its own
+   * page as it went away) is closed as cancelled.
+   */
   private async markLeftStreaming(items: Message[]): Promise<void> {
-    const streaming = items.filter((m) => m.isStreaming && !this.marked.has(m.id));
-    if (streaming.length === 0 || !this.space) return;
+    const space = this.space;
+    const open = items.filter((m) => (m.isStreaming || m.error === INTERRUPTED) && !this.marked.has(m.id));
+    if (open.length === 0 || !space) return;
     const held = new Set(((await navigator.locks.query()).held ?? []).flatMap((lock) => (lock.name ? [lock.name] : [])));
-    for (const message of streaming.filter((m) => isInterrupted(m, held))) {
+    for (const message of open) {
+      if (message.isStreaming && !isInterrupted(message, held)) continue;
       this.marked.add(message.id);
-      await markInterrupted(this.space, message).catch((error: unknown) => (this.error = errorText(error)));
+      const marking = message.isStreaming ? markInterrupted(space, message) : Promise.resolve();
+      await marking.then(() => finishInterruptedRun(space, message.id)).catch((error: unknown) => (this.error = errorText(error)));
     }
   }
 
@@ -315,7 +335,7 @@ export class MnMessageList extends MnView {
           <button class="secondary" aria-label="Delete message" @click=${() => this.deleteMessage(message.id)}>✕</button></span
         >
       </header>
-      <div class=${message.isStreaming ? 'content streaming' : 'content'}>${unsafeHTML(renderMarkdown(message.content))}</div>
+      <div class=${message.isStreaming ? 'content streaming' : 'content'} @click=${loadRemoteImage}>${unsafeHTML(renderMarkdown(message.content))}</div>
       ${this.renderExtras(message)}
     </article>`;
   };
@@ -323,7 +343,7 @@ export class MnMessageList extends MnView {
   override render() {
     return html`
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <p class="meta">${this.items.length} messages</p>
+      <p class="meta">${this.items.length.toLocaleString()} ${this.items.length === 1 ? 'message' : 'messages'}</p>
       ${this.items.length === 0
         ? html`<p class="muted" data-testid="messages">No messages yet.</p>`
         : html`<lit-virtualizer scroller role="log" aria-live="polite" data-testid="messages" .items=${this.items} .renderItem=${this.renderItem}></lit-virtualizer>`}

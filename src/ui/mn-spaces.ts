@@ -8,25 +8,30 @@ import { attempt, MnView } from './view';
 
 type Row = Space & { counts: TableCounts | null };
 
+const KINDS = [
+  ['sessions', 'session', 'sessions'],
+  ['conversations', 'conversation', 'conversations'],
+  ['messages', 'message', 'messages'],
+  ['memories', 'memory', 'memories'],
+  ['vectorEntries', 'vector entry', 'vector entries'],
+  ['contents', 'document', 'documents'],
+  ['agents', 'agent', 'agents'],
+  ['agentExecutions', 'execution', 'executions'],
+  ['settings', 'setting', 'settings'],
+] as const;
+
+/** "1 session, 3 messages": the kinds a space holds, in words with the right number. */
+export function countSummary(counts: TableCounts | null): string {
+  if (!counts) return '';
+  return KINDS.filter(([key]) => counts[key] > 0)
+    .map(([key, one, many]) => `${counts[key].toLocaleString()} ${counts[key] === 1 ? one : many}`)
+    .join(', ');
+}
+
 /** What deleting a space removes, in words (only the kinds it holds). */
 export function removalSummary(counts: TableCounts | null): string {
-  if (!counts) return 'It holds nothing yet.';
-  const parts = (
-    [
-      [counts.sessions, 'session', 'sessions'],
-      [counts.conversations, 'conversation', 'conversations'],
-      [counts.messages, 'message', 'messages'],
-      [counts.memories, 'memory', 'memories'],
-      [counts.vectorEntries, 'vector entry', 'vector entries'],
-      [counts.contents, 'document', 'documents'],
-      [counts.agents, 'agent', 'agents'],
-      [counts.agentExecutions, 'execution', 'executions'],
-      [counts.settings, 'setting', 'settings'],
-    ] as const
-  )
-    .filter(([n]) => n > 0)
-    .map(([n, one, many]) => `${n.toLocaleString()} ${n === 1 ? one : many}`);
-  return parts.length === 0 ? 'It holds nothing yet.' : `This removes ${parts.join(', ')}.`;
+  const summary = countSummary(counts);
+  return summary === '' ? 'It holds nothing yet.' : `This removes ${summary}.`;
 }
 
 /** Spaces: list with counts, create, rename, switch, delete (after a confirmation naming what goes). */
@@ -140,7 +145,7 @@ export class MnSpaces extends MnView {
         : html`<span class="name">${space.name}</span>`}
       <span class="meta"
         >${space.userId} / ${space.spaceId}${this.isCurrent(space) ? ' · current' : ''} ·
-        ${c ? `${c.sessions} sessions, ${c.conversations} conversations, ${c.messages} messages, ${c.memories} memories, ${c.vectorEntries} vector entries, ${c.contents} documents` : 'empty'}</span
+        ${countSummary(c) || 'empty'}</span
       >
       <div class="row">
         <button class="secondary" ?disabled=${this.isCurrent(space)} @click=${() => this.switchTo(space)} aria-label="Switch to ${space.name}">Switch</button>

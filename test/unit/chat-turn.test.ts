@@ -5,7 +5,7 @@ import { uuidv7 } from '../../src/shared/ids';
 import { runCommand } from '../../src/ui/chat/commands';
 import { createChatClient } from '../../src/ui/chat/openai';
 import { RECALL_HEADING } from '../../src/ui/chat/recall';
-import { chatErrorOf, historyFor, INTERRUPTED, isInterrupted, markInterrupted, recallOf, runTurn, streamLockName, type TurnPort } from '../../src/ui/chat/turn';
+import { chatErrorOf, finishInterruptedRun, historyFor, INTERRUPTED, isInterrupted, markInterrupted, recallOf, runTurn, streamLockName, type TurnPort } from '../../src/ui/chat/turn';
 import { FAKE_ANSWER, FAKE_REASONING, FAKE_TOOL_CALLS, startFakeOpenAI, type FakeOpenAI } from '../support/fake-openai';
 import { openTest } from './helpers';
 
@@ -164,5 +164,20 @@ describe('runTurn on a real in-memory database and the fake server', () => {
     const marked = await markInterrupted(s, left);
     expect(marked).toMatchObject({ content: 'Hello! You', isStreaming: false, error: INTERRUPTED, metadata: { replyTo: user.id } });
     expect(chatErrorOf(marked)).toMatchObject({ retryable: true, message: expect.stringMatching(/^Interrupted/) });
+  });
+
+  test("the interrupted answer's execution is finished as cancelled; other runs stay running", async () => {
+    const agent = await s.agents.create({ name: 'Helper' });
+    const answerId = uuidv7();
+    const mine = await s.executions.start(agent.id, null, { metadata: { messageId: answerId } });
+    const other = await s.executions.start(agent.id, null, { metadata: { messageId: uuidv7() } });
+    const plain = await s.executions.start(agent.id);
+    // More running executions than one page of the lookup.
+    for (let i = 0; i < 120; i += 1) await s.executions.start(agent.id, null, { metadata: { messageId: `x${i}` } });
+    const late = await s.executions.start(agent.id, null, { metadata: { messageId: answerId } });
+    expect(await finishInterruptedRun(s, answerId)).toBe(2);
+    for (const id of [mine.id, late.id]) expect(await s.executions.get(id)).toMatchObject({ status: 'cancelled', error: expect.stringMatching(/^interrupted/) });
+    for (const id of [other.id, plain.id]) expect((await s.executions.get(id)).status).toBe('running');
+    expect(await finishInterruptedRun(s, answerId)).toBe(0);
   });
 });

@@ -96,6 +96,7 @@ describe('npm pack file list', () => {
     expect([...paths].filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     expect(paths).toContain('package.json');
     expect(paths).toContain('README.md');
+    expect(paths).toContain('LICENSE');
     // The ONNX runtime (~14 MB), the model (~6 MB), SQLite (~0.9 MB) and the JS; the app's dist is not in it.
     expect(unpackedSize).toBeGreaterThan(15_000_000);
     expect(unpackedSize).toBeLessThan(40_000_000);

@@ -21,7 +21,8 @@
 //   holds has no live request behind it (the tab reloaded or closed):
 //   `isInterrupted` says so and `markInterrupted` finishes it with
 //   `error: 'interrupted'`, keeping its text. A page going away aborts with
-//   the reason `INTERRUPTED`, which finishes the answer the same way.
+//   the reason `INTERRUPTED`, which finishes the answer the same way;
+//   `finishInterruptedRun` then closes its execution as cancelled.
 // * Recalled memories are counted as accessed by the search itself.
 import type { HitKind, SearchHit } from '../../shared/api';
 import type { Json, JsonObject, Message, MessageRole } from '../../shared/models';
@@ -128,6 +129,30 @@ export function markInterrupted(port: Pick<TurnPort, 'messages'>, message: Messa
     isStreaming: false,
     error: INTERRUPTED,
   });
+}
+
+/** The scoped client's execution calls `finishInterruptedRun` uses. */
+export interface ExecutionsPort {
+  executions: {
+    list(request?: { status?: 'running'; page?: number; pageSize?: number }): Promise<{ items: { id: string; metadata: JsonObject }[]; hasNext: boolean }>;
+    finish(id: string, status: 'cancelled', error?: string | null): Promise<unknown>;
+  };
+}
+
+/**
+ * The execution of an interrupted answer (its `metadata.messageId`) is left
+ * `running` by the page that went away: finish it as cancelled, so the
+ * Executions screen does not show a run that will never end.
+ */
+export async function finishInterruptedRun(port: ExecutionsPort, messageId: string): Promise<number> {
+  const ids: string[] = [];
+  for (let page = 1, more = true; more; page += 1) {
+    const result = await port.executions.list({ status: 'running', page, pageSize: 100 });
+    for (const execution of result.items) if (execution.metadata['messageId'] === messageId) ids.push(execution.id);
+    more = result.hasNext;
+  }
+  for (const id of ids) await port.executions.finish(id, 'cancelled', 'interrupted: the page was closed or reloaded while the answer was streaming');
+  return ids.length;
 }
 
 export function recallOf(message: Message): RecallRecord | null {
