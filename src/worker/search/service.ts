@@ -168,19 +168,22 @@ export async function search(deps: SearchDeps, scope: Scope, request: SearchRequ
 
   const repo = deps.db.repos.search;
   const parsed = parseQuery(query);
+  // The vector side starts first: its query goes to the embedding worker, which embeds it while the keyword side runs here.
+  const vectorSide =
+    mode !== 'keyword' && (probe || query.trim())
+      ? vectorCandidates(deps, repo, scope, probe ?? query, filters, candidates, minSimilarity, now).catch((error: unknown): Ranked[] => {
+          // Hybrid degrades to keyword when no model is available; vector mode cannot.
+          if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
+          return [];
+        })
+      : undefined;
+  // Observed below; this only keeps a failure from being reported as unhandled if the keyword side throws first.
+  vectorSide?.catch(() => {});
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {
     keywordSearch(repo, scope, parsed, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
   }
-  let vector: Ranked[] = [];
-  if (mode !== 'keyword' && (probe || query.trim())) {
-    try {
-      vector = await vectorCandidates(deps, repo, scope, probe ?? query, filters, candidates, minSimilarity, now);
-    } catch (error) {
-      // Hybrid degrades to keyword when no model is available; vector mode cannot.
-      if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
-    }
-  }
+  const vector = (await vectorSide) ?? [];
 
   const merged = new Map<string, Ranked>();
   for (const hit of keyword) merged.set(`${hit.kind}:${hit.rowid}`, hit);
