@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { SearchRepo } from '../../src/worker/repos/search';
-import { snippetOf, termMatcher } from '../../src/worker/search/keyword';
+import { idfWeights, snippetOf, termMatcher } from '../../src/worker/search/keyword';
 import { parseQuery, toFtsQuery } from '../../src/worker/search/query';
 import { fusedScores, normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
 import { count, errorOf, openTest, testCatalog } from './helpers';
@@ -261,6 +261,22 @@ describe('fusion math', () => {
     expect(long.highlights.map(([a, b]) => long.snippet.slice(a, b))).toEqual(['fox', 'jumped', 'dog']);
     const accented = snippetOf('Café crème in Zürich', termMatcher(parseQuery('cafe zurich').terms));
     expect(accented.highlights.map(([a, b]) => accented.snippet.slice(a, b))).toEqual(['Café', 'Zürich']);
+  });
+});
+
+describe('keyword candidates', () => {
+  test('count each single-word term over the whole index, as the vocabulary does, so IDF needs no second read', async () => {
+    await seed();
+    // B's rows count too: IDF is over the whole index, whatever the scope.
+    await seed(B);
+    const repo = new SearchRepo(t.sql);
+    const query = parseQuery('lisbon trams "day one" weather');
+    const { candidates, termDocs } = repo.keywordCandidates(A, { match: query.match!, titleWeight: 2, terms: query.terms.map((q) => q.match) }, {}, 50, Date.now());
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(termDocs).toEqual(query.terms.map((q) => repo.countMatches('message', q.match) + repo.countMatches('memory', q.match) + repo.countMatches('vector', q.match) + repo.countMatches('chunk', q.match)));
+    const lisbon = query.terms.findIndex((q) => q.words.join(' ') === 'lisbon');
+    expect(termDocs[lisbon]).toBeGreaterThan(candidates.filter((c) => c.has[lisbon]).length);
+    expect(idfWeights(repo, query.terms, termDocs)).toEqual(idfWeights(repo, query.terms));
   });
 });
 

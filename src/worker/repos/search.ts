@@ -31,6 +31,12 @@ export interface KeywordCandidate {
   has: boolean[];
 }
 
+/** The candidates, and per term asked about the rows of the whole index holding it (empty without candidates). */
+export interface KeywordCandidates {
+  candidates: KeywordCandidate[];
+  termDocs: number[];
+}
+
 /** What `keywordCandidates` ranks by: the MATCH expression, a chunk heading's weight, and terms to report per row. */
 export interface CandidateQuery {
   match: string;
@@ -232,16 +238,16 @@ export class SearchRepo {
    * Every row of the scope matching `match`, best BM25 first, at most `limit`.
    * `titleWeight` multiplies matches in a chunk's heading.
    */
-  keywordCandidates(scope: Scope, query: CandidateQuery, filters: SearchFilters, limit: number, now: number): KeywordCandidate[] {
+  keywordCandidates(scope: Scope, query: CandidateQuery, filters: SearchFilters, limit: number, now: number): KeywordCandidates {
     const kinds = kindsFor(filters);
-    if (kinds.length === 0) return [];
+    if (kinds.length === 0) return { candidates: [], termDocs: [] };
     // Scope and filters cost a join per matching row; ranking first and joining only the best few is
     // exact whenever enough of them are in scope (an in-scope row further down ranks below all of them),
     // so the whole match set is joined only when the first pass comes back short.
     const narrowed = (Object.keys(filters) as Array<keyof SearchFilters>).some((k) => k !== 'kinds' && filters[k] !== undefined);
     if (!narrowed) {
       const best = this.rankedCandidates(scope, kinds, query, filters, limit, now, Math.max(limit * 4, 200));
-      if (best.length >= limit) return best;
+      if (best.candidates.length >= limit) return best;
     }
     return this.rankedCandidates(scope, kinds, query, filters, limit, now, null);
   }
@@ -255,7 +261,7 @@ export class SearchRepo {
     limit: number,
     now: number,
     prefilter: number | null,
-  ): KeywordCandidate[] {
+  ): KeywordCandidates {
     const params: SqlValue[] = [query.titleWeight, query.match];
     if (prefilter !== null) params.push(prefilter);
     // One pass over the matches: each row's kind picks the one scope test it needs. A UNION ALL of one
@@ -267,19 +273,22 @@ export class SearchRepo {
     params.push(limit, ...query.terms);
     // Each term's doclist is read once into a temporary table; the returned rows are looked up in it.
     const termTables = query.terms.map((_, t) => `, t${t} AS MATERIALIZED (SELECT rowid AS f FROM search_fts WHERE search_fts MATCH ?)`).join('');
-    const has = query.terms.map((_, t) => `, c.f IN (SELECT f FROM t${t}) AS t${t}`).join('');
+    const has = query.terms.map((_, t) => `, c.f IN (SELECT f FROM t${t}) AS t${t}, (SELECT count(*) FROM t${t}) AS n${t}`).join('');
     const rows = this.sql.all<Record<string, number>>(
       `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${prefilter === null ? '' : ' ORDER BY score LIMIT ?'}),
        c AS MATERIALIZED (SELECT h.r & 3 AS k, h.r >> 2 AS r, h.r AS f, h.score AS score FROM h WHERE CASE h.r & 3 ${tests.join(' ')} ELSE 0 END ORDER BY h.score LIMIT ?)${termTables}
        SELECT c.k, c.r, c.score${has} FROM c ORDER BY c.score`,
       params,
     );
-    return rows.map((row) => ({
-      kind: CODE_KIND[row.k!]!,
-      rowid: Number(row.r),
-      bm25: Number(row.score),
-      has: query.terms.map((_, t) => row[`t${t}`] === 1),
-    }));
+    return {
+      candidates: rows.map((row) => ({
+        kind: CODE_KIND[row.k!]!,
+        rowid: Number(row.r),
+        bm25: Number(row.score),
+        has: query.terms.map((_, t) => row[`t${t}`] === 1),
+      })),
+      termDocs: rows.length === 0 ? [] : query.terms.map((_, t) => Number(rows[0]![`n${t}`])),
+    };
   }
 
   /** Loads rows of one kind by base rowid, checked against scope and filters again. */

@@ -49,15 +49,18 @@ export function indexTerm(word: string, prefix: boolean): string {
 
 /**
  * BM25's IDF, ln(1 + (N - df + 0.5) / (df + 0.5)), of each counted term over
- * the whole index; a phrase weighs as its rarest word.
+ * the whole index; a phrase weighs as its rarest word. `termDocs[i]`, when
+ * given, is df of term i as the candidate statement counted it (used for
+ * single words: the vocabulary lookup would read the same doclist again).
  */
-export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms']): number[] {
-  const flat = terms.flatMap((t, i) => t.words.map((w) => ({ i, term: indexTerm(w, t.prefix), prefix: t.prefix })));
+export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms'], termDocs: number[] = []): number[] {
+  const counted = (t: ParsedQuery['terms'][number], i: number) => t.words.length === 1 && !t.prefix && termDocs[i] !== undefined;
+  const flat = terms.flatMap((t, i) => (counted(t, i) ? [] : t.words.map((w) => ({ i, term: indexTerm(w, t.prefix), prefix: t.prefix }))));
   const { rows, docs } = repo.termStats(flat);
-  const weights = terms.map(() => 0);
+  const idf = (df: number) => Math.log(1 + (rows - df + 0.5) / (df + 0.5));
+  const weights = terms.map((t, i) => (counted(t, i) ? idf(termDocs[i]!) : 0));
   flat.forEach(({ i }, j) => {
-    const df = docs[j]!;
-    weights[i] = Math.max(weights[i]!, Math.log(1 + (rows - df + 0.5) / (df + 0.5)));
+    weights[i] = Math.max(weights[i]!, idf(docs[j]!));
   });
   return weights;
 }
@@ -181,8 +184,8 @@ export function keywordSearch(repo: SearchRepo, scope: Scope, query: ParsedQuery
   const rerank = coordination > 0 && query.terms.length > 1;
   // Which terms each candidate holds comes from the index itself, so no row is loaded here.
   const terms = rerank ? query.terms.map((t) => t.match) : [];
-  const candidates = repo.keywordCandidates(scope, { match: query.match, titleWeight, terms }, filters, rerank ? Math.max(limit * 3, 50) : limit, now);
-  const weights = rerank ? idfWeights(repo, query.terms) : [1];
+  const { candidates, termDocs } = repo.keywordCandidates(scope, { match: query.match, titleWeight, terms }, filters, rerank ? Math.max(limit * 3, 50) : limit, now);
+  const weights = rerank ? idfWeights(repo, query.terms, termDocs) : [1];
   const total = weights.reduce((a, b) => a + b, 0);
   const scored = candidates.map((c) => {
     const held = rerank ? c.has.reduce((sum, has, t) => (has ? sum + weights[t]! : sum), 0) : total;
