@@ -180,6 +180,8 @@ export interface Stats {
   activeUsers: number;
   activeWindowDays: number;
   fileSizeBytes: number;
+  /** Bytes of the file per table, its indexes included (`dbstat`); FTS5 keeps its index in `search_fts_*` tables. */
+  bytesPerTable: Record<string, number>;
   storage: { usage: number | null; quota: number | null; persisted: boolean | null };
 }
 

@@ -104,6 +104,11 @@ describe('stats', () => {
     expect(stats.activeUsers).toBe(2);
     expect(stats.fileSizeBytes).toBeGreaterThan(0);
     expect(stats.fileSizeBytes % 512).toBe(0);
+    // Indexes count with their table; the pages in use never exceed the file.
+    expect(Object.keys(stats.bytesPerTable)).toEqual(expect.arrayContaining(['messages', 'embeddings', 'search_fts_data']));
+    expect(Object.keys(stats.bytesPerTable)).not.toContain('messages_conversation');
+    expect(stats.bytesPerTable.messages).toBeGreaterThan(0);
+    expect(Object.values(stats.bytesPerTable).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(stats.fileSizeBytes);
   });
 
   test('activeUsers counts users with a message inside the window, boundary included', async () => {

@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, test } from 'vitest';
 import { SearchRepo } from '../../src/worker/repos/search';
-import { snippetOf, termMatcher } from '../../src/worker/search/keyword';
+import { idfWeights, snippetOf, termMatcher } from '../../src/worker/search/keyword';
 import { parseQuery, toFtsQuery } from '../../src/worker/search/query';
 import { fusedScores, normalizeWeights, rrf, weighted } from '../../src/worker/search/service';
-import { count, errorOf, openTest } from './helpers';
+import { count, errorOf, openTest, testCatalog } from './helpers';
 
 type T = Awaited<ReturnType<typeof openTest>>;
 let t: T;
@@ -264,7 +264,44 @@ describe('fusion math', () => {
   });
 });
 
+describe('keyword candidates', () => {
+  test('count each single-word term over the whole index, as the vocabulary does, so IDF needs no second read', async () => {
+    await seed();
+    // B's rows count too: IDF is over the whole index, whatever the scope.
+    await seed(B);
+    const repo = new SearchRepo(t.sql);
+    const query = parseQuery('lisbon trams "day one" weather');
+    const { candidates, termDocs } = repo.keywordCandidates(A, { match: query.match!, titleWeight: 2, terms: query.terms.map((q) => q.match) }, {}, 50, Date.now());
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(termDocs).toEqual(query.terms.map((q) => repo.countMatches('message', q.match) + repo.countMatches('memory', q.match) + repo.countMatches('vector', q.match) + repo.countMatches('chunk', q.match)));
+    const lisbon = query.terms.findIndex((q) => q.words.join(' ') === 'lisbon');
+    expect(termDocs[lisbon]).toBeGreaterThan(candidates.filter((c) => c.has[lisbon]).length);
+    expect(idfWeights(repo, query.terms, termDocs)).toEqual(idfWeights(repo, query.terms));
+  });
+});
+
 describe('vector and hybrid search', () => {
+  test('hybrid hands the query to the embedder before its keyword side runs, so the two overlap', async () => {
+    const order: string[] = [];
+    const catalog = testCatalog();
+    const factory = catalog.factory;
+    catalog.factory = async (id) => {
+      const embedder = await factory(id);
+      return { ...embedder, embed: (texts) => (order.push('embed'), embedder.embed(texts)) };
+    };
+    const { core, mnemo } = await openTest({ catalog });
+    const space = mnemo.space(A);
+    await space.memories.add({ kind: 'long', content: 'Planning a trip to Lisbon in spring' });
+    await mnemo.embeddings.flush();
+    const keywordCandidates = core.repos.search.keywordCandidates.bind(core.repos.search);
+    core.repos.search.keywordCandidates = (...args) => (order.push('keyword'), keywordCandidates(...args));
+    order.length = 0;
+    const hits = await space.search({ query: 'Lisbon trip', mode: 'hybrid' });
+    expect(order).toEqual(['embed', 'keyword']);
+    expect(hits[0]).toMatchObject({ text: 'Planning a trip to Lisbon in spring', score: { rankKeyword: 1, rankVector: 1 } });
+    await core.close();
+  });
+
   test('vector search ranks by cosine, honours minSimilarity and filters, and hybrid reports both parts', async () => {
     const { s, conv } = await seed();
     await t.mnemo.embeddings.flush();

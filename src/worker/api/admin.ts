@@ -97,6 +97,7 @@ export function adminApi(deps: AdminDeps): AdminApi {
         activeUsers: admin.activeUsersSince(now - ACTIVE_WINDOW_DAYS * DAY_MS),
         activeWindowDays: ACTIVE_WINDOW_DAYS,
         fileSizeBytes: driver.fileSize(connection.file, connection.sql.raw),
+        bytesPerTable: admin.bytesPerTable(),
         storage: await storageEstimate(),
       };
     },

@@ -87,6 +87,8 @@ export interface EmbeddingDeps {
 
 export class EmbeddingService implements VectorSearch, VectorStore {
   private embedders = new Map<string, Promise<Embedder>>();
+  /** Each settled embedder promise's value, so a query can be posted to the embedding worker without waiting a turn. */
+  private loaded = new WeakMap<Promise<Embedder>, Embedder>();
   /** Loaded vector indexes by model: the current model's and those of registered models searched since. */
   private caches = new Map<string, ModelIndex>();
   /** Models whose index the running `vectorWrite` changed. */
@@ -115,7 +117,8 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     if (!embedder) {
       embedder = this.catalog.factory(modelId);
       this.embedders.set(modelId, embedder);
-      embedder.catch(() => this.embedders.delete(modelId));
+      const pending = embedder;
+      pending.then((e) => this.loaded.set(pending, e)).catch(() => this.embedders.delete(modelId));
     }
     return embedder;
   }
@@ -295,10 +298,17 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     this.db.sql.tx(() => this.db.repos.embedQueue.dropOrphans());
   }
 
-  async embedQuery(text: string): Promise<{ modelId: string; vector: Float32Array }> {
+  /**
+   * With the model loaded, the text is posted to the embedding worker before
+   * this returns, so the caller's own work (hybrid's keyword side) runs while
+   * the embedding worker embeds the query.
+   */
+  embedQuery(text: string): Promise<{ modelId: string; vector: Float32Array }> {
     const modelId = this.modelId;
-    const [vector] = await (await this.embedder(modelId)).embed([text]);
-    return { modelId, vector: vector! };
+    const pending = this.embedder(modelId);
+    const loaded = this.loaded.get(pending);
+    const vectors = loaded ? loaded.embed([text]) : pending.then((e) => e.embed([text]));
+    return vectors.then(([vector]) => ({ modelId, vector: vector! }));
   }
 
   /** Vectors of the current model for `texts`, in batches like the queue's. */

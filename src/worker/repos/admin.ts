@@ -52,6 +52,15 @@ export class AdminRepo {
     return this.sql.all<ScopeCount>(SCOPED_COUNTS[table]);
   }
 
+  /** Pages in use per table, its indexes counted with it, largest first. */
+  bytesPerTable(): Record<string, number> {
+    const rows = this.sql.all<{ t: string; bytes: number }>(
+      `SELECT CASE WHEN m.type = 'index' THEN m.tbl_name ELSE d.name END AS t, sum(d.pgsize) AS bytes
+       FROM dbstat d LEFT JOIN sqlite_schema m ON m.name = d.name GROUP BY t ORDER BY bytes DESC`,
+    );
+    return Object.fromEntries(rows.map((r) => [r.t, Number(r.bytes)]));
+  }
+
   uniqueUsers(): number {
     return Number(this.sql.value(`SELECT count(DISTINCT user_id) FROM spaces WHERE ${NOT_GLOBAL_SPACE}`) ?? 0);
   }

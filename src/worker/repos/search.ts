@@ -31,6 +31,12 @@ export interface KeywordCandidate {
   has: boolean[];
 }
 
+/** The candidates, and per term asked about the rows of the whole index holding it (empty without candidates). */
+export interface KeywordCandidates {
+  candidates: KeywordCandidate[];
+  termDocs: number[];
+}
+
 /** What `keywordCandidates` ranks by: the MATCH expression, a chunk heading's weight, and terms to report per row. */
 export interface CandidateQuery {
   match: string;
@@ -235,16 +241,16 @@ export class SearchRepo {
    * Every row of the scope matching `match`, best BM25 first, at most `limit`.
    * `titleWeight` multiplies matches in a chunk's heading.
    */
-  keywordCandidates(scope: Scope, query: CandidateQuery, filters: SearchFilters, limit: number, now: number): KeywordCandidate[] {
+  keywordCandidates(scope: Scope, query: CandidateQuery, filters: SearchFilters, limit: number, now: number): KeywordCandidates {
     const kinds = kindsFor(filters);
-    if (kinds.length === 0) return [];
+    if (kinds.length === 0) return { candidates: [], termDocs: [] };
     // Scope and filters cost a join per matching row; ranking first and joining only the best few is
     // exact whenever enough of them are in scope (an in-scope row further down ranks below all of them),
     // so the whole match set is joined only when the first pass comes back short.
     const narrowed = (Object.keys(filters) as Array<keyof SearchFilters>).some((k) => k !== 'kinds' && filters[k] !== undefined);
     if (!narrowed) {
       const best = this.rankedCandidates(scope, kinds, query, filters, limit, now, Math.max(limit * 4, 200));
-      if (best.length >= limit) return best;
+      if (best.candidates.length >= limit) return best;
     }
     return this.rankedCandidates(scope, kinds, query, filters, limit, now, null);
   }
@@ -258,49 +264,66 @@ export class SearchRepo {
     limit: number,
     now: number,
     prefilter: number | null,
-  ): KeywordCandidate[] {
+  ): KeywordCandidates {
     const params: SqlValue[] = [query.titleWeight, query.match];
     if (prefilter !== null) params.push(prefilter);
-    const parts = kinds.map((kind) => {
+    // One pass over the matches: each row's kind picks the one scope test it needs. A UNION ALL of one
+    // arm per kind re-read the materialized matches once per arm (2.0 vs 1.6 ms over 10k messages).
+    const tests = kinds.map((kind) => {
       const s = spec(kind);
-      const where = s.where(scope, filters, now, params);
-      return `SELECT ${KIND_CODE[kind]} AS k, b.rowid AS r, h.r AS f, h.score AS score FROM h, ${s.from}
-        WHERE b.rowid = h.r >> 2 AND (h.r & 3) = ${KIND_CODE[kind]} AND ${where}`;
+      return `WHEN ${KIND_CODE[kind]} THEN EXISTS (SELECT 1 FROM ${s.from} WHERE b.rowid = h.r >> 2 AND ${s.where(scope, filters, now, params)})`;
     });
     params.push(limit, ...query.terms);
     // Each term's doclist is read once into a temporary table; the returned rows are looked up in it.
     const termTables = query.terms.map((_, t) => `, t${t} AS MATERIALIZED (SELECT rowid AS f FROM search_fts WHERE search_fts MATCH ?)`).join('');
-    const has = query.terms.map((_, t) => `, c.f IN (SELECT f FROM t${t}) AS t${t}`).join('');
+    const has = query.terms.map((_, t) => `, c.f IN (SELECT f FROM t${t}) AS t${t}, (SELECT count(*) FROM t${t}) AS n${t}`).join('');
     const rows = this.sql.all<Record<string, number>>(
       `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${prefilter === null ? '' : ' ORDER BY score LIMIT ?'}),
-       c AS MATERIALIZED (${parts.join(' UNION ALL ')} ORDER BY score LIMIT ?)${termTables}
+       c AS MATERIALIZED (SELECT h.r & 3 AS k, h.r >> 2 AS r, h.r AS f, h.score AS score FROM h WHERE CASE h.r & 3 ${tests.join(' ')} ELSE 0 END ORDER BY h.score LIMIT ?)${termTables}
        SELECT c.k, c.r, c.score${has} FROM c ORDER BY c.score`,
       params,
     );
-    return rows.map((row) => ({
-      kind: CODE_KIND[row.k!]!,
-      rowid: Number(row.r),
-      bm25: Number(row.score),
-      has: query.terms.map((_, t) => row[`t${t}`] === 1),
-    }));
+    return {
+      candidates: rows.map((row) => ({
+        kind: CODE_KIND[row.k!]!,
+        rowid: Number(row.r),
+        bm25: Number(row.score),
+        has: query.terms.map((_, t) => row[`t${t}`] === 1),
+      })),
+      termDocs: rows.length === 0 ? [] : query.terms.map((_, t) => Number(rows[0]![`n${t}`])),
+    };
   }
 
-  /** Loads rows of one kind by base rowid or by id, checked against scope and filters again. */
-  load(scope: Scope, kind: HitKind, by: 'rowid' | 'id', keys: Array<string | number>, filters: SearchFilters, now: number): StoredHit[] {
+  /** Loads rows of one kind by base rowid, checked against scope and filters again. */
+  load(scope: Scope, kind: HitKind, rowids: number[], filters: SearchFilters, now: number): StoredHit[] {
+    const s = spec(kind);
+    return this.byKeys(scope, kind, 'rowid', rowids, filters, now, s.columns).map((row) => s.toHit(row));
+  }
+
+  /** The rowids of the rows of one kind with these ids that are in scope and pass the filters. */
+  keys(scope: Scope, kind: HitKind, ids: string[], filters: SearchFilters, now: number): Array<{ rowid: number; id: string }> {
+    return this.byKeys(scope, kind, 'id', ids, filters, now, 'b.rowid AS rowid, b.id AS id').map((row) => ({ rowid: Number(row.rowid), id: String(row.id) }));
+  }
+
+  private byKeys(
+    scope: Scope,
+    kind: HitKind,
+    by: 'rowid' | 'id',
+    keys: Array<string | number>,
+    filters: SearchFilters,
+    now: number,
+    columns: string,
+  ): Array<Record<string, SqlValue>> {
     if (keys.length === 0 || !kindsFor(filters).includes(kind)) return [];
     const s = spec(kind);
-    const hits: StoredHit[] = [];
+    const rows: Array<Record<string, SqlValue>> = [];
     for (let i = 0; i < keys.length; i += 500) {
       const batch = keys.slice(i, i + 500);
       const params: SqlValue[] = [];
       const where = s.where(scope, filters, now, params);
-      const rows = this.sql.all<Record<string, SqlValue>>(
-        `SELECT ${s.columns} FROM ${s.from} WHERE ${where} AND b.${by} IN (${batch.map(() => '?').join(', ')})`,
-        [...params, ...batch],
-      );
-      for (const row of rows) hits.push(s.toHit(row));
+      rows.push(...this.sql.all<Record<string, SqlValue>>(`SELECT ${columns} FROM ${s.from} WHERE ${where} AND b.${by} IN (${batch.map(() => '?').join(', ')})`, [...params, ...batch]));
     }
-    return hits;
+    return rows;
   }
 
   /**

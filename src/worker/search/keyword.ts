@@ -5,18 +5,21 @@
  * FTS5 applies (the index is contentless, so FTS5's snippet() has no text).
  */
 import { stemmer } from 'stemmer';
-import type { SearchFilters, SearchHit } from '../../shared/api';
+import type { HitKind, SearchFilters, SearchHit } from '../../shared/api';
 import type { Scope } from '../../shared/models';
-import type { SearchRepo, StoredHit } from '../repos/search';
+import type { SearchRepo } from '../repos/search';
 import type { ParsedQuery } from './query';
 
-export type CandidateHit = Omit<SearchHit, 'score'> & {
-  bm25?: number;
-  /** IDF-weighted share of the query's counted terms the row holds (keyword hits). */
-  coverage?: number;
+/** A keyword match before its row is loaded: where it lives and how it ranks. */
+export interface KeywordMatch {
+  kind: HitKind;
+  rowid: number;
+  bm25: number;
+  /** IDF-weighted share of the query's counted terms the row holds. */
+  coverage: number;
   /** The keyword ranking score, higher is better: -bm25, scaled by coverage when coordination is on. */
-  keywordScore?: number;
-};
+  keywordScore: number;
+}
 
 /**
  * Ranking knobs, chosen on eval/corpus and checked on eval/corpus-life (see
@@ -46,15 +49,18 @@ export function indexTerm(word: string, prefix: boolean): string {
 
 /**
  * BM25's IDF, ln(1 + (N - df + 0.5) / (df + 0.5)), of each counted term over
- * the whole index; a phrase weighs as its rarest word.
+ * the whole index; a phrase weighs as its rarest word. `termDocs[i]`, when
+ * given, is df of term i as the candidate statement counted it (used for
+ * single words: the vocabulary lookup would read the same doclist again).
  */
-export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms']): number[] {
-  const flat = terms.flatMap((t, i) => t.words.map((w) => ({ i, term: indexTerm(w, t.prefix), prefix: t.prefix })));
+export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms'], termDocs: number[] = []): number[] {
+  const counted = (t: ParsedQuery['terms'][number], i: number) => t.words.length === 1 && !t.prefix && termDocs[i] !== undefined;
+  const flat = terms.flatMap((t, i) => (counted(t, i) ? [] : t.words.map((w) => ({ i, term: indexTerm(w, t.prefix), prefix: t.prefix }))));
   const { rows, docs } = repo.termStats(flat);
-  const weights = terms.map(() => 0);
+  const idf = (df: number) => Math.log(1 + (rows - df + 0.5) / (df + 0.5));
+  const weights = terms.map((t, i) => (counted(t, i) ? idf(termDocs[i]!) : 0));
   flat.forEach(({ i }, j) => {
-    const df = docs[j]!;
-    weights[i] = Math.max(weights[i]!, Math.log(1 + (rows - df + 0.5) / (df + 0.5)));
+    weights[i] = Math.max(weights[i]!, idf(docs[j]!));
   });
   return weights;
 }
@@ -69,13 +75,17 @@ export function termMatcher(terms: ParsedQuery['terms']): TermMatcher {
       else if (!stems.has(stemmer(folded))) stems.set(stemmer(folded), i);
     }
   });
+  // Words repeat within and across the texts of one result list; stemming is the cost of a snippet.
+  const seen = new Map<string, number>();
   return {
     match(token) {
-      const folded = fold(token);
-      const exact = stems.get(stemmer(folded));
-      if (exact !== undefined) return exact;
-      for (const [prefix, i] of prefixes) if (folded.startsWith(prefix)) return i;
-      return -1;
+      let term = seen.get(token);
+      if (term === undefined) {
+        const folded = fold(token);
+        term = stems.get(stemmer(folded)) ?? prefixes.find(([prefix]) => folded.startsWith(prefix))?.[1] ?? -1;
+        seen.set(token, term);
+      }
+      return term;
     },
   };
 }
@@ -99,12 +109,24 @@ function tokens(text: string, matcher: TermMatcher): Token[] {
 export function snippetOf(text: string, matcher: TermMatcher): { snippet: string; highlights: Array<[number, number]> } {
   const all = tokens(text, matcher);
   let best = 0;
-  let bestScore = -1;
   if (all.length > SNIPPET_TOKENS) {
-    for (let i = 0; i + SNIPPET_TOKENS <= all.length; i++) {
-      const window = all.slice(i, i + SNIPPET_TOKENS);
-      const distinct = new Set(window.filter((t) => t.term >= 0).map((t) => t.term)).size;
-      const score = distinct * 1000 + window.filter((t) => t.term >= 0).length;
+    // Slides the window one token at a time, keeping per-term counts: the first window with the best
+    // score (distinct terms × 1000 + matches) wins.
+    const counts = new Map<number, number>();
+    let matches = 0;
+    const enter = (t: Token, step: 1 | -1) => {
+      if (t.term < 0) return;
+      matches += step;
+      const n = (counts.get(t.term) ?? 0) + step;
+      if (n === 0) counts.delete(t.term);
+      else counts.set(t.term, n);
+    };
+    for (let i = 0; i < SNIPPET_TOKENS; i++) enter(all[i]!, 1);
+    let bestScore = counts.size * 1000 + matches;
+    for (let i = 1; i + SNIPPET_TOKENS <= all.length; i++) {
+      enter(all[i - 1]!, -1);
+      enter(all[i + SNIPPET_TOKENS - 1]!, 1);
+      const score = counts.size * 1000 + matches;
       if (score > bestScore) {
         bestScore = score;
         best = i;
@@ -124,41 +146,53 @@ export function snippetOf(text: string, matcher: TermMatcher): { snippet: string
   return { snippet, highlights };
 }
 
-/** A stored row as a candidate hit, with its snippet for the query. */
-export function toCandidate(row: StoredHit, matcher: TermMatcher, bm25?: number): CandidateHit {
-  const { rowid: _rowid, title: _title, ...hit } = row;
-  return { ...hit, ...snippetOf(row.text, matcher), ...(bm25 === undefined ? {} : { bm25 }) };
+/** The parts of a hit that come from its stored row and the query: text, snippet, highlights, where it lives. */
+export type LoadedHit = Omit<SearchHit, 'score'>;
+
+/**
+ * Loads the rows of `keys` (kind and base rowid), checked against scope and
+ * filters again, with each one's snippet for the query. Only the hits a
+ * search returns are loaded: texts are the largest part of a row.
+ */
+export function loadHits(
+  repo: SearchRepo,
+  scope: Scope,
+  keys: Array<{ kind: HitKind; rowid: number }>,
+  matcher: TermMatcher,
+  filters: SearchFilters,
+  now: number,
+): Map<string, LoadedHit> {
+  const hits = new Map<string, LoadedHit>();
+  for (const kind of new Set(keys.map((k) => k.kind))) {
+    const rowids = keys.filter((k) => k.kind === kind).map((k) => k.rowid);
+    for (const row of repo.load(scope, kind, rowids, filters, now)) {
+      const { rowid, title: _title, ...hit } = row;
+      hits.set(`${kind}:${rowid}`, { ...hit, ...snippetOf(row.text, matcher) });
+    }
+  }
+  return hits;
 }
 
 /**
  * The best `limit` rows of the scope for a parsed query. With coordination
  * on, rows are re-ranked by BM25 scaled by their share of the query's terms.
  */
-export function keywordSearch(repo: SearchRepo, scope: Scope, query: ParsedQuery, filters: SearchFilters, limit: number, now: number): CandidateHit[] {
+export function keywordSearch(repo: SearchRepo, scope: Scope, query: ParsedQuery, filters: SearchFilters, limit: number, now: number): KeywordMatch[] {
   if (!query.match) return [];
   const { titleWeight, coordination } = KEYWORD_TUNING;
   // One counted term: every match holds it, so coordination cannot reorder anything.
   const rerank = coordination > 0 && query.terms.length > 1;
-  // Which terms each candidate holds comes from the index itself, so only the rows returned are loaded.
+  // Which terms each candidate holds comes from the index itself, so no row is loaded here.
   const terms = rerank ? query.terms.map((t) => t.match) : [];
-  const candidates = repo.keywordCandidates(scope, { match: query.match, titleWeight, terms }, filters, rerank ? Math.max(limit * 3, 50) : limit, now);
-  const weights = rerank ? idfWeights(repo, query.terms) : [1];
+  const { candidates, termDocs } = repo.keywordCandidates(scope, { match: query.match, titleWeight, terms }, filters, rerank ? Math.max(limit * 3, 50) : limit, now);
+  const weights = rerank ? idfWeights(repo, query.terms, termDocs) : [1];
   const total = weights.reduce((a, b) => a + b, 0);
   const scored = candidates.map((c) => {
     const held = rerank ? c.has.reduce((sum, has, t) => (has ? sum + weights[t]! : sum), 0) : total;
-    const share = total > 0 ? held / total : 0;
-    return { c, share, rank: c.bm25 * (1 - coordination + coordination * share) };
+    const coverage = total > 0 ? held / total : 0;
+    const rank = c.bm25 * (1 - coordination + coordination * coverage);
+    return { kind: c.kind, rowid: c.rowid, bm25: c.bm25, coverage, keywordScore: -rank };
   });
-  scored.sort((a, b) => a.rank - b.rank);
-  const top = scored.slice(0, limit);
-  const matcher = termMatcher(query.terms);
-  const rows = new Map<string, StoredHit>();
-  for (const kind of new Set(top.map((s) => s.c.kind))) {
-    const rowids = top.filter((s) => s.c.kind === kind).map((s) => s.c.rowid);
-    for (const row of repo.load(scope, kind, 'rowid', rowids, filters, now)) rows.set(`${kind}:${row.rowid}`, row);
-  }
-  return top.flatMap((s) => {
-    const row = rows.get(`${s.c.kind}:${s.c.rowid}`);
-    return row ? [{ ...toCandidate(row, matcher, s.c.bm25), coverage: s.share, keywordScore: -s.rank }] : [];
-  });
+  scored.sort((a, b) => b.keywordScore - a.keywordScore);
+  return scored.slice(0, limit);
 }

@@ -11,8 +11,8 @@ import { checkDims, type CallerVector, type ModelLookup } from '../embed/caller-
 import { vectorKey, type OwnerTable, type VectorSearch } from '../embed/service';
 import type { Db } from '../repos';
 import { KIND_TABLE, kindsFor, type SearchRepo } from '../repos/search';
-import { keywordSearch, termMatcher, toCandidate, type CandidateHit } from './keyword';
-import { parseQuery, type ParsedQuery } from './query';
+import { keywordSearch, loadHits, termMatcher } from './keyword';
+import { parseQuery } from './query';
 
 export const DEFAULT_LIMIT = 10;
 
@@ -26,10 +26,11 @@ export const DEFAULT_RRF_K = SEARCH_DEFAULTS.rrfK;
 export const DEFAULT_FUSION = SEARCH_DEFAULTS.fusion;
 export const DEFAULT_WEIGHTS = SEARCH_DEFAULTS.weights;
 
-interface Ranked extends CandidateHit {
-  cosine?: number;
-  rankKeyword?: number;
-  rankVector?: number;
+/** A candidate of either side, before its row is loaded. */
+interface Ranked extends FusionInput {
+  kind: HitKind;
+  rowid: number;
+  keywordScore?: number;
 }
 
 /**
@@ -103,7 +104,6 @@ async function vectorCandidates(
   repo: SearchRepo,
   scope: Scope,
   probe: CallerVector | string,
-  parsed: ParsedQuery,
   filters: SearchFilters,
   count: number,
   minSimilarity: number,
@@ -122,16 +122,16 @@ async function vectorCandidates(
     const kind = TABLE_KIND[hit.id.slice(0, sep) as OwnerTable];
     byKind.set(kind, [...(byKind.get(kind) ?? []), hit.id.slice(sep + 1)]);
   }
-  const rows = new Map<string, CandidateHit>();
-  const matcher = termMatcher(parsed.terms);
+  // Only the keys: the texts are loaded for the hits returned.
+  const rowids = new Map<string, number>();
   for (const [kind, ids] of byKind) {
-    for (const row of repo.load(scope, kind, 'id', ids, filters, now)) rows.set(vectorKey(KIND_TABLE[kind], row.id), toCandidate(row, matcher));
+    for (const row of repo.keys(scope, kind, ids, filters, now)) rowids.set(vectorKey(KIND_TABLE[kind], row.id), row.rowid);
   }
   const out: Ranked[] = [];
   for (const hit of nearest) {
-    const row = rows.get(hit.id);
-    if (!row) continue;
-    out.push({ ...row, cosine: hit.score, rankVector: out.length + 1 });
+    const rowid = rowids.get(hit.id);
+    if (rowid === undefined) continue;
+    out.push({ kind: TABLE_KIND[hit.id.slice(0, hit.id.indexOf(':')) as OwnerTable], rowid, cosine: hit.score, rankVector: out.length + 1 });
     if (out.length >= count) break;
   }
   return out;
@@ -168,45 +168,53 @@ export async function search(deps: SearchDeps, scope: Scope, request: SearchRequ
 
   const repo = deps.db.repos.search;
   const parsed = parseQuery(query);
+  // The vector side starts first: its query goes to the embedding worker, which embeds it while the keyword side runs here.
+  const vectorSide =
+    mode !== 'keyword' && (probe || query.trim())
+      ? vectorCandidates(deps, repo, scope, probe ?? query, filters, candidates, minSimilarity, now).catch((error: unknown): Ranked[] => {
+          // Hybrid degrades to keyword when no model is available; vector mode cannot.
+          if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
+          return [];
+        })
+      : undefined;
+  // Observed below; this only keeps a failure from being reported as unhandled if the keyword side throws first.
+  vectorSide?.catch(() => {});
   const keyword: Ranked[] = [];
   if (mode !== 'vector') {
     keywordSearch(repo, scope, parsed, filters, candidates, now).forEach((hit, i) => keyword.push({ ...hit, rankKeyword: i + 1 }));
   }
-  let vector: Ranked[] = [];
-  if (mode !== 'keyword' && (probe || query.trim())) {
-    try {
-      vector = await vectorCandidates(deps, repo, scope, probe ?? query, parsed, filters, candidates, minSimilarity, now);
-    } catch (error) {
-      // Hybrid degrades to keyword when no model is available; vector mode cannot.
-      if (mode === 'vector') throw error instanceof MnemoFailure ? error : new MnemoFailure('QUERY_FAILED', 'search: the embedding model is not available');
-    }
-  }
+  const vector = (await vectorSide) ?? [];
 
   const merged = new Map<string, Ranked>();
-  for (const hit of keyword) merged.set(`${hit.kind}:${hit.id}`, hit);
+  for (const hit of keyword) merged.set(`${hit.kind}:${hit.rowid}`, hit);
   for (const hit of vector) {
-    const key = `${hit.kind}:${hit.id}`;
+    const key = `${hit.kind}:${hit.rowid}`;
     const existing = merged.get(key);
     merged.set(key, existing ? { ...existing, cosine: hit.cosine, rankVector: hit.rankVector } : hit);
   }
   const candidatesMerged = [...merged.values()];
   const fusedAll =
     mode === 'hybrid' ? fusedScores(candidatesMerged, { fusion: request.fusion ?? DEFAULT_FUSION, weights, rrfK: request.rrfK ?? DEFAULT_RRF_K }) : [];
-  const hits: SearchHit[] = candidatesMerged.map((h, i) => {
-    const fused = mode === 'keyword' ? h.keywordScore! : mode === 'vector' ? h.cosine! : fusedAll[i]!;
+  const ranked = candidatesMerged.map((h, i) => ({ h, fused: mode === 'keyword' ? h.keywordScore! : mode === 'vector' ? h.cosine! : fusedAll[i]! }));
+  ranked.sort((a, b) => b.fused - a.fused);
+  const best = ranked.slice(0, limit);
+
+  // Texts, snippets and references only for the hits returned.
+  const loaded = loadHits(repo, scope, best.map((r) => r.h), termMatcher(parsed.terms), filters, now);
+  const top = best.flatMap(({ h, fused }): SearchHit[] => {
+    const row = loaded.get(`${h.kind}:${h.rowid}`);
+    if (!row) return [];
     const score: SearchHit['score'] = { fused };
     if (h.bm25 !== undefined) score.bm25 = h.bm25;
     if (h.coverage !== undefined) score.coverage = h.coverage;
     if (h.cosine !== undefined) score.cosine = h.cosine;
     if (h.rankKeyword !== undefined) score.rankKeyword = h.rankKeyword;
     if (h.rankVector !== undefined) score.rankVector = h.rankVector;
-    return {
-      kind: h.kind, id: h.id, text: h.text, snippet: h.snippet, highlights: h.highlights, score,
-      ...(h.metadata === undefined ? {} : { metadata: h.metadata }), ref: h.ref, createdAt: h.createdAt,
-    };
+    return [{
+      kind: row.kind, id: row.id, text: row.text, snippet: row.snippet, highlights: row.highlights, score,
+      ...(row.metadata === undefined ? {} : { metadata: row.metadata }), ref: row.ref, createdAt: row.createdAt,
+    }];
   });
-  hits.sort((a, b) => b.score.fused - a.score.fused);
-  const top = hits.slice(0, limit);
 
   const recalled = top.filter((h) => h.kind === 'memory').map((h) => h.id);
   // Recall counts as access. No change event: views refreshing on it would search again, forever.
