@@ -98,8 +98,7 @@ test('killing the owner tab mid-insertMany leaves all or none of it, and a healt
   // Four full batches plus three partial ones: on loaded cores one batch alone took 39 s, past 120 s in all.
 }, 360_000);
 
-// Firefox: crashPage kills every tab's content process (no per-tab crash over BiDi), so no follower would survive it.
-test.skipIf(IS_FIREFOX)('a call forwarded to an owner that crashes fails with LOCKED, and the next owner finds all or none of it', async () => {
+test('a call forwarded to an owner that crashes fails with LOCKED, and the next owner finds all or none of it', async () => {
   const browser = await launch();
   const owner = await openApp(browser.context, app.url);
   const follower = await openApp(browser.context, app.url);
