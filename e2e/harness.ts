@@ -142,14 +142,20 @@ export async function crashPage(browser: Browser, page: Page): Promise<void> {
     await crashed;
     return;
   }
+  process.kill(await firefoxPagePid(browser, page), 'SIGKILL');
+  // The page is gone; Playwright's BiDi driver may not say so, so closing it must not wait for an answer.
+  await Promise.race([page.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+}
+
+/** Firefox only: the content process that runs `page` (the one whose resident size grows by a marker the page touches). */
+export async function firefoxPagePid(browser: Browser, page: Page): Promise<number> {
   const before = firefoxTabProcesses(browser.profile);
   await page.evaluate((bytes) => {
-    (window as unknown as { crashMarker: Uint8Array }).crashMarker = new Uint8Array(bytes).fill(1);
+    const w = window as unknown as { crashMarkers?: Uint8Array[] };
+    (w.crashMarkers ??= []).push(new Uint8Array(bytes).fill(1));
   }, MARKER_BYTES);
   const after = firefoxTabProcesses(browser.profile);
   const grown = [...after].filter(([pid, rss]) => before.has(pid) && rss - before.get(pid)! > (MARKER_BYTES / 1024) * 0.75).map(([pid]) => pid);
   if (grown.length !== 1) throw new Error(`cannot tell the page's Firefox content process: ${grown.length} grew by the marker`);
-  process.kill(grown[0]!, 'SIGKILL');
-  // The page is gone; Playwright's BiDi driver may not say so, so closing it must not wait for an answer.
-  await Promise.race([page.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+  return grown[0]!;
 }
