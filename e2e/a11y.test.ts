@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { focused, seriousViolations } from './axe';
-import { IS_FIREFOX, launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -100,16 +100,6 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
         const f = await focused(page);
         if (f && match(f)) return f;
         trail.push(f ? `${f.host}>${f.tag}${f.id ? `#${f.id}` : ''} "${f.name.slice(0, 30)}"` : '(none)');
-        // Firefox: Tab past the last stop moves focus to the browser's own UI, where BiDi's synthetic keys
-        // never bring it back to the page's top as a real Tab does; put the starting point there instead.
-        if (!f && IS_FIREFOX) {
-          await page.evaluate(() => {
-            const root = document.documentElement;
-            root.tabIndex = -1;
-            root.addEventListener('blur', () => root.removeAttribute('tabindex'), { once: true });
-            root.focus();
-          });
-        }
       }
       throw new Error(`focus never reached the element; the last stops: ${trail.slice(-12).join(', ')}`);
     };
