@@ -94,12 +94,14 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
     };
     /** Tabs forward until the focused element matches; fails after `max` presses. */
     const tabTo = async (match: (f: NonNullable<Awaited<ReturnType<typeof focused>>>) => boolean, max = 250) => {
+      const trail: string[] = [];
       for (let i = 0; i < max; i += 1) {
         await key('Tab');
         const f = await focused(page);
         if (f && match(f)) return f;
+        trail.push(f ? `${f.host}>${f.tag}${f.id ? `#${f.id}` : ''} "${f.name.slice(0, 30)}"` : '(none)');
       }
-      throw new Error('focus never reached the element');
+      throw new Error(`focus never reached the element; the last stops: ${trail.slice(-12).join(', ')}`);
     };
 
     // `n` with nothing open: the new-session field; Enter adds it.

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { crashPage, IS_FIREFOX, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 
@@ -33,7 +33,8 @@ function opfsFiles(profile: string): Array<{ path: string; bytes: Buffer }> {
       else out.push({ path, bytes: readFileSync(path) });
     }
   };
-  walk(join(profile, 'Default', 'File System'));
+  // Chromium keeps OPFS under Default/File System; Firefox under storage/default/<origin>/fs (file contents as written).
+  walk(IS_FIREFOX ? join(profile, 'storage', 'default') : join(profile, 'Default', 'File System'));
   return out;
 }
 
@@ -321,10 +322,8 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
         void window.mnemo!.encryption.enable(pass).catch(() => {});
       }, PASS);
       await page.waitForTimeout(Math.round(enableMs * fraction));
-      const crashed = page.waitForEvent('crash');
-      void (await browser.context.newCDPSession(page)).send('Page.crash').catch(() => {});
-      await crashed;
-      await page.close();
+      await crashPage(browser, page);
+      if (!IS_FIREFOX) await page.close();
 
       page = await openApp(browser.context, app.url);
       const status = await page.evaluate(() => window.mnemo!.encryption.status());

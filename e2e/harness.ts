@@ -50,6 +50,14 @@ export function newProfile(): string {
   return mkdtempSync(join(tmpdir(), 'mnemo-profile-'));
 }
 
+/**
+ * Firefox puts every tab of one cross-origin-isolated site in one content
+ * process unless allowed more (`dom.ipc.processCount.webCOOP+COEP`, default
+ * 1); with 4, each tab of the app gets its own process, as in Chromium, so a
+ * crash can take one tab and leave the others.
+ */
+const FIREFOX_TEST_PREFS = { 'dom.ipc.processCount.webCOOP+COEP': 4 };
+
 export async function launch(
   profile = newProfile(),
   options: { offline?: boolean; serviceWorkers?: 'allow' | 'block' } & Pick<LaunchPersistentOptions, 'firefoxUserPrefs'> = {},
@@ -59,6 +67,7 @@ export async function launch(
     ...options,
     offline: options.offline ?? false,
     serviceWorkers: options.serviceWorkers ?? 'allow',
+    ...(IS_FIREFOX ? { firefoxUserPrefs: { ...FIREFOX_TEST_PREFS, ...options.firefoxUserPrefs } } : {}),
   });
   return {
     context,
@@ -95,12 +104,36 @@ export async function fillNumber(input: Locator, value: string): Promise<void> {
   await input.fill(value);
 }
 
+/** Bytes a page allocates so that its Firefox content process can be told from the others by its resident size. */
+const MARKER_BYTES = 128 * 1024 * 1024;
+
+/** This profile's Firefox web content processes (Linux /proc), with their resident size in KiB. */
+function firefoxTabProcesses(profile: string): Map<number, number> {
+  const processes = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      try {
+        // Content processes rewrite their argv as one space-separated string.
+        const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean);
+        const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+        return [{ pid: Number(pid), args, rss }];
+      } catch {
+        return []; // exited meanwhile
+      }
+    });
+  // The browser (and the relay in front of it) carry the profile; its content processes name it with -parentPid.
+  const parents = new Set(processes.filter((p) => p.args.includes(profile)).map((p) => String(p.pid)));
+  const tabs = processes.filter((p) => p.args.includes('-isForBrowser') && p.args.at(-1) === 'tab' && parents.has(p.args[p.args.indexOf('-parentPid') + 1] ?? ''));
+  return new Map(tabs.map((p) => [p.pid, p.rss]));
+}
+
 /**
- * Kills the page's renderer as a crash would, with no unload. Chromium: the
- * DevTools protocol's Page.crash. Firefox has no such command over WebDriver
- * BiDi, so every web content process of this profile's Firefox gets SIGKILL
- * (Linux /proc): every open tab of that browser goes, which a test with one
- * page tolerates; the browser itself lives on and opens new pages.
+ * Kills the page's renderer as a crash would, with no unload; the browser and
+ * its other tabs live on. Chromium: the DevTools protocol's Page.crash.
+ * Firefox has no such command over WebDriver BiDi, so the page's content
+ * process gets SIGKILL (Linux /proc): the page touches a 128 MiB buffer, and
+ * the one process of this profile whose resident size grew by most of it is
+ * the page's (each tab has its own, FIREFOX_TEST_PREFS).
  */
 export async function crashPage(browser: Browser, page: Page): Promise<void> {
   if (!IS_FIREFOX) {
@@ -109,21 +142,20 @@ export async function crashPage(browser: Browser, page: Page): Promise<void> {
     await crashed;
     return;
   }
-  const processes = readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .flatMap((pid) => {
-      try {
-        // Content processes rewrite their argv as one space-separated string.
-        return [{ pid: Number(pid), args: readFileSync(`/proc/${pid}/cmdline`, 'utf8').split(/[\0 ]/).filter(Boolean) }];
-      } catch {
-        return []; // exited meanwhile
-      }
-    });
-  // The browser (and the relay in front of it) carry the profile; its content processes name it with -parentPid.
-  const parents = new Set(processes.filter((p) => p.args.includes(browser.profile)).map((p) => String(p.pid)));
-  const tabs = processes.filter((p) => p.args.includes('-isForBrowser') && p.args.at(-1) === 'tab' && parents.has(p.args[p.args.indexOf('-parentPid') + 1] ?? ''));
-  if (tabs.length === 0) throw new Error('no Firefox content process to kill');
-  for (const tab of tabs) process.kill(tab.pid, 'SIGKILL');
+  process.kill(await firefoxPagePid(browser, page), 'SIGKILL');
   // The page is gone; Playwright's BiDi driver may not say so, so closing it must not wait for an answer.
   await Promise.race([page.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+}
+
+/** Firefox only: the content process that runs `page` (the one whose resident size grows by a marker the page touches). */
+export async function firefoxPagePid(browser: Browser, page: Page): Promise<number> {
+  const before = firefoxTabProcesses(browser.profile);
+  await page.evaluate((bytes) => {
+    const w = window as unknown as { crashMarkers?: Uint8Array[] };
+    (w.crashMarkers ??= []).push(new Uint8Array(bytes).fill(1));
+  }, MARKER_BYTES);
+  const after = firefoxTabProcesses(browser.profile);
+  const grown = [...after].filter(([pid, rss]) => before.has(pid) && rss - before.get(pid)! > (MARKER_BYTES / 1024) * 0.75).map(([pid]) => pid);
+  if (grown.length !== 1) throw new Error(`cannot tell the page's Firefox content process: ${grown.length} grew by the marker`);
+  return grown[0]!;
 }

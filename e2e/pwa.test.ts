@@ -7,7 +7,7 @@ import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:f
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../scripts/serve.mjs';
 import { IS_FIREFOX, launch, openApp, screenshotPath, serveApp, type App } from './harness';
@@ -72,17 +72,29 @@ async function closeServer(server: Server): Promise<void> {
  * worker) so a test can wait until nothing is in flight.
  */
 function trackRequests(context: BrowserContext) {
-  const inFlight = new Set<unknown>();
+  const inFlight = new Set<Request>();
   context.on('request', (request) => inFlight.add(request));
   context.on('requestfinished', (request) => inFlight.delete(request));
   context.on('requestfailed', (request) => inFlight.delete(request));
   return {
-    /** Resolves once no request has been in flight for `quietMs`. */
-    async quiet(quietMs = 500, timeoutMs = 60_000): Promise<void> {
+    /**
+     * Resolves once no request has been in flight for `quietMs`. Firefox: after an offline
+     * reload, Playwright's BiDi driver reports the service worker's answer to the stylesheet
+     * request as started but never as finished (the sheet is applied and its Resource Timing
+     * entry complete), so with `page` given, a request the page's Resource Timing shows as
+     * complete counts as finished.
+     */
+    async quiet(page?: Page, quietMs = 500, timeoutMs = 60_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       let since = Date.now();
       while (Date.now() - since < quietMs) {
-        if (Date.now() > deadline) throw new Error(`${inFlight.size} requests still in flight`);
+        if (IS_FIREFOX && page && inFlight.size > 0) {
+          const complete = new Set(
+            await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => (e as PerformanceResourceTiming).responseEnd > 0).map((e) => e.name)),
+          );
+          for (const request of inFlight) if (complete.has(request.url())) inFlight.delete(request);
+        }
+        if (Date.now() > deadline) throw new Error(`${inFlight.size} requests still in flight: ${[...inFlight].map((r) => `${r.method()} ${r.url()}`).join(', ')}`);
         if (inFlight.size > 0) since = Date.now();
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
@@ -214,7 +226,7 @@ describe('service worker', () => {
       });
       expect(offline.runtime.size).toBeGreaterThan(10_000_000);
       await page.locator('mn-pwa-status [data-testid="network"][data-online="false"]').waitFor();
-      await requests.quiet();
+      await requests.quiet(page);
       // Nothing the page or its workers loaded went to the (absent) network.
       expect(failed).toEqual([]);
       expect(network).toEqual([]);

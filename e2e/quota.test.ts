@@ -1,7 +1,12 @@
 /**
  * Writes that hit the storage quota. Chromium's DevTools protocol caps the
  * origin's quota (Storage.overrideQuotaForOrigin) a few megabytes above what
- * the app already uses; large insertMany batches then run into it through
+ * the app already uses. Firefox has no runtime override: its limit is the
+ * launch-time pref `dom.quotaManager.temporaryStorage.fixedLimit` (a
+ * non-persisted origin gets a fifth of it), so the test launches Firefox with
+ * a small limit and fills it up to the same headroom with a ballast file in
+ * OPFS, outside the database; deleting the ballast is what frees the space
+ * again. Large insertMany batches then run into the cap through
  * `window.mnemo`. The opfs-sahpool VFS grows its files as SQLite writes (it
  * pre-allocates only the empty pool files), so the cap is reached within a few
  * batches. The failing write must reject with QUOTA_EXCEEDED and leave the
@@ -24,10 +29,52 @@ const KEPT = Array.from({ length: 20 }, (_, i) => `kept ${i}`);
 let app: App;
 let browser: Browser;
 let page: Page;
-let cdp: CDPSession;
+let cdp: CDPSession | undefined;
 let origin: string;
 let conversationId: string;
 let filled: { batches: number; error: MnemoError | null };
+
+/** Firefox's whole temporary storage (KiB); a non-persisted origin may use a fifth of it (10 MiB at least). */
+const FIREFOX_STORAGE_LIMIT_KIB = 250 * 1024;
+const BALLAST = 'mnemo-test-quota-ballast';
+
+/** Leaves `headroom` bytes of quota free: Chromium lowers the quota, Firefox fills the gap with a ballast file. */
+async function capQuota(usage: number, headroom: number): Promise<void> {
+  if (cdp) {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + headroom });
+    return;
+  }
+  const ballast = await page.evaluate(
+    async ({ name, headroom }) => {
+      const { quota = 0, usage = 0 } = await navigator.storage.estimate();
+      const file = await (await navigator.storage.getDirectory()).getFileHandle(name, { create: true });
+      const writable = await file.createWritable();
+      const chunk = new Uint8Array(1024 * 1024).fill(1);
+      let size = 0;
+      for (const target = quota - usage - headroom; size < target; size += chunk.length) {
+        await writable.write(chunk.subarray(0, Math.min(chunk.length, target - size)));
+      }
+      await writable.close();
+      return { quota, usage, size, after: await navigator.storage.estimate() };
+    },
+    { name: BALLAST, headroom },
+  );
+  console.info(`quota (Firefox): ${JSON.stringify(ballast)}`);
+}
+
+/** Makes room again: Chromium drops the override, Firefox deletes the ballast (already gone is fine). */
+async function liftCap(): Promise<void> {
+  if (cdp) {
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    return;
+  }
+  await page.evaluate(async (name) => {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(name).catch((error: DOMException) => {
+      if (error.name !== 'NotFoundError') throw error;
+    });
+  }, BALLAST);
+}
 
 const readBack = () =>
   page.evaluate(
@@ -51,12 +98,11 @@ const write = (content: string) =>
   );
 
 beforeAll(async () => {
-  if (IS_FIREFOX) return;
   app = await serveApp();
-  browser = await launch();
+  browser = await launch(undefined, IS_FIREFOX ? { firefoxUserPrefs: { 'dom.quotaManager.temporaryStorage.fixedLimit': FIREFOX_STORAGE_LIMIT_KIB } } : {});
   page = await openApp(browser.context, app.url);
   origin = new URL(app.url).origin;
-  cdp = await browser.context.newCDPSession(page);
+  cdp = IS_FIREFOX ? undefined : await browser.context.newCDPSession(page);
 
   const before = await page.evaluate(
     async ({ scope, kept }) => {
@@ -74,7 +120,7 @@ beforeAll(async () => {
   );
   conversationId = before.conversationId;
 
-  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: before.usage + HEADROOM });
+  await capQuota(before.usage, HEADROOM);
   filled = await page.evaluate(
     async ({ scope, conversationId, rowChars, batchRows, maxBatches }) => {
       const s = window.mnemo!.space(scope);
@@ -111,8 +157,7 @@ afterAll(async () => {
   await app?.close();
 });
 
-// Firefox has no runtime quota override (its limit is a launch-time pref, and lifting it needs a restart).
-describe.skipIf(IS_FIREFOX)('writing past the storage quota', () => {
+describe('writing past the storage quota', () => {
   test('a write fails once the quota is reached', () => {
     expect(filled.error, 'no write failed: the quota was not enforced').not.toBeNull();
     expect(filled.error!.message).not.toMatch(/[a-z]{1000}/);
@@ -134,12 +179,12 @@ describe.skipIf(IS_FIREFOX)('writing past the storage quota', () => {
 
   // A failed COMMIT must leave Sql.tx's nesting depth intact, or every later write fails.
   test('with the cap lifted, the same connection writes again', async () => {
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await liftCap();
     expect(await write('after the quota was raised')).toBeNull();
   });
 
   test('after a reload with the cap lifted, every row is intact and writes work', async () => {
-    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await liftCap();
     const { total } = await readBack();
     await page.reload();
     await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
