@@ -4,7 +4,7 @@
  * quoting the token or row contents.
  */
 import type { RemoteSpace } from '../../shared/api';
-import type { RemoteVersion, SyncTable } from '../repos/sync';
+import type { RemoteVersion } from '../repos/sync';
 
 export type FailureKind = 'unreachable' | 'unauthenticated' | 'forbidden' | 'not-found' | 'refused' | 'server';
 
@@ -17,15 +17,9 @@ export class SyncFailure extends Error {
   }
 }
 
-export interface WireChange {
+/** A pushed change: a version as the server stores it, under a change id that makes a retry idempotent. */
+export interface WireChange extends RemoteVersion {
   id: string;
-  table: SyncTable;
-  rowId: string;
-  hlc: string;
-  device: string;
-  deleted: boolean;
-  data: Record<string, unknown> | null;
-  embedding?: { model: string; dims: number; vector: string };
 }
 
 export type PushStatus = 'applied' | 'superseded' | 'duplicate';
