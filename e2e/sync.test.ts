@@ -8,7 +8,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { SpaceJsonExport, SyncStatus } from '../src/shared/api';
-import { startCluster, type Cluster } from '../test/server/postgres';
+import { startCluster, type Cluster } from '../scripts/ensure-postgres.mjs';
 import { account, call, pullAll, startServer, type Running } from '../test/server/harness';
 import { launch, openApp, screenshotPath, serveApp, type App, type Browser } from './harness';
 

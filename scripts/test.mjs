@@ -106,6 +106,12 @@ if (
 ) passed += 1;
 else failed += 1;
 
+// Quick sync benchmark (2,000 messages between two profiles through the server on a
+// throwaway PostgreSQL): one test that passes when both devices end with every
+// message and every figure is present; timings are never checked.
+if (run('Quick sync benchmark', 'node', ['scripts/bench-sync.mjs', '--quick', '--out', 'test-results/bench'], { MNEMO_SKIP_BUILD: '1' })) passed += 1;
+else failed += 1;
+
 for (const step of steps) if (!step.ok) console.log(`step failed: ${step.label}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && steps.every((s) => s.ok) ? 0 : 1);

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startCluster } from './postgres';
+import { startCluster } from '../../scripts/ensure-postgres.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
