@@ -139,6 +139,7 @@ console.log(`Mnemo sync benchmark: N = ${N}, ${ROUNDS} latency rounds, ${browser
 
 const cluster = await startCluster();
 const pool = new pg.Pool({ connectionString: cluster.url, max: 10 });
+/** @type {Array<() => unknown>} */
 const cleanups = [() => cluster.stop(), () => pool.end()];
 let exitCode = 0;
 let output;
