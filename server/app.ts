@@ -277,7 +277,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         const outcome = await push(pool, userId, deviceId, request.params.spaceId, changes);
         if (outcome.status === 'not-found') return send(reply, 404, 'NOT_FOUND', 'no such space');
         if (outcome.status === 'read-only') return send(reply, 403, 'FORBIDDEN', 'this account may only read this space');
-        return { results: outcome.results };
+        return { results: outcome.results, seq: outcome.seq };
       },
     );
 

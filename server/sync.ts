@@ -28,7 +28,9 @@ export async function push(
   deviceId: string,
   spaceId: string,
   changes: ChangeRecord[],
-): Promise<{ status: 'not-found' } | { status: 'read-only' } | { status: 'ok'; results: Array<{ id: string; status: PushStatus }> }> {
+): Promise<
+  { status: 'not-found' } | { status: 'read-only' } | { status: 'ok'; results: Array<{ id: string; status: PushStatus }>; seq: { before: string; after: string } }
+> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -42,6 +44,9 @@ export async function push(
       return { status: 'read-only' };
     }
     await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [SPACE_LOCK, spaceId]);
+    const lastSeq = async () =>
+      (await client.query<{ seq: string }>('SELECT coalesce(max(seq), 0)::text AS seq FROM rows WHERE space_id = $1', [spaceId])).rows[0]!.seq;
+    const before = await lastSeq();
 
     const inserted = await client.query<{ change_id: string }>(
       `INSERT INTO changes (space_id, change_id, table_name, row_id, hlc, device, applied, pushed_by)
@@ -98,10 +103,13 @@ export async function push(
       for (const row of upserted.rows) applied.add(row.change_id);
       await client.query('UPDATE changes SET applied = true WHERE space_id = $1 AND change_id = ANY($2::text[])', [spaceId, [...applied]]);
     }
+    const after = applied.size > 0 ? await lastSeq() : before;
     await client.query('COMMIT');
     return {
       status: 'ok',
       results: changes.map((c) => ({ id: c.id, status: !fresh.has(c.id) ? 'duplicate' : applied.has(c.id) ? 'applied' : 'superseded' })),
+      // Under the lock, the space's rows with seq in (before, after] are exactly this push's.
+      seq: { before, after },
     };
   } catch (error) {
     await client.query('ROLLBACK');

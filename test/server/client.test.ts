@@ -270,6 +270,44 @@ describe('caller-supplied vectors', () => {
   });
 });
 
+describe('pull after push', () => {
+  test("a device's own pushed rows are not pulled back; rows another device wrote in between still are", async () => {
+    const alice = await account(servers[0]!.url, 'alice-own', 'laptop');
+    const phoneToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'alice-own', password: 'correct horse battery', device: 'phone' })).body.token;
+    const scope = { userId: 'alice', spaceId: 'own-rows' };
+    const laptop = await device(alice.token, [scope]);
+    const s1 = laptop.mnemo.space(scope);
+    const session = await s1.sessions.create({ name: 'work' });
+    const conv = await s1.conversations.create({ sessionId: session.id, title: 'plans' });
+    // More than one push batch (500), so each batch's cursor step is checked.
+    await s1.messages.insertMany(Array.from({ length: 1_200 }, (_, i) => ({ conversationId: conv.id, role: 'user' as const, content: `note ${i}` })));
+    expect((await laptop.mnemo.sync.now()).pushed).toBe(1_202);
+    expect((await laptop.mnemo.sync.now()).pulled).toBe(0);
+
+    // The phone joins and writes; the laptop writes too and pushes before pulling the phone's rows.
+    const phone = await device(phoneToken, [scope]);
+    expect((await phone.mnemo.sync.now()).pulled).toBe(1_202);
+    const fromPhone = await phone.mnemo.space(scope).messages.add({ conversationId: conv.id, role: 'user', content: 'from the phone' });
+    await phone.mnemo.sync.now();
+    await s1.messages.add({ conversationId: conv.id, role: 'user', content: 'from the laptop' });
+    const next = await laptop.mnemo.sync.now();
+    // The phone's message and its conversation (touched) are pulled before the push; the laptop's own are not pulled back afterwards.
+    expect(next).toMatchObject({ pushed: 2, pulled: 2 });
+    expect((await s1.messages.get(fromPhone.id)).content).toBe('from the phone');
+    expect((await laptop.mnemo.sync.now()).pulled).toBe(0);
+
+    // The phone pushes while the laptop is offline-ish (does not sync); the laptop then pushes first
+    // (its pull sees the phone's change, so nothing is skipped), ending with identical content.
+    const p2 = await phone.mnemo.space(scope).messages.add({ conversationId: conv.id, role: 'assistant', content: 'phone again' });
+    await phone.mnemo.sync.now();
+    await s1.messages.add({ conversationId: conv.id, role: 'assistant', content: 'laptop again' });
+    await laptop.mnemo.sync.now();
+    await phone.mnemo.sync.now();
+    expect((await s1.messages.get(p2.id)).content).toBe('phone again');
+    expect(content(await phone.mnemo.files.exportJson(scope))).toEqual(content(await laptop.mnemo.files.exportJson(scope)));
+  });
+});
+
 describe('CORS for the browser app', () => {
   test('a preflight from the app origin is answered; replies carry the allow-origin header', async () => {
     const preflight = await fetch(`${servers[0]!.url}/spaces/x/push`, {

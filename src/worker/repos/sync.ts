@@ -198,6 +198,11 @@ export class SyncRepo {
     this.sql.run('UPDATE sync_spaces SET cursor = ? WHERE user_id = ? AND space_id = ?', [cursor, scope.userId, scope.spaceId]);
   }
 
+  /** Moves the pull cursor from `from` to `to`, only if it is still at `from`. */
+  advanceCursor(scope: Scope, from: string, to: string): void {
+    this.sql.run('UPDATE sync_spaces SET cursor = ? WHERE user_id = ? AND space_id = ? AND cursor = ?', [to, scope.userId, scope.spaceId, from]);
+  }
+
   inboxCount(scope: Scope): number {
     return Number(this.sql.value('SELECT count(*) FROM sync_inbox WHERE user_id = ? AND space_id = ?', [scope.userId, scope.spaceId]) ?? 0);
   }

@@ -442,10 +442,13 @@ export class SyncService {
       }
       if (unsendable.length > 0) db.sql.tx(() => unsendable.forEach((n) => repo.drop(n)));
       if (changes.length === 0) continue;
-      const results = await remote.push(scope.spaceId, changes.map((c) => c.wire));
+      const { results, seq } = await remote.push(scope.spaceId, changes.map((c) => c.wire));
       const byId = new Map(results.map((r) => [r.id, r.status]));
       let lost = 0;
       db.sql.tx(() => {
+        // Nobody wrote to the space since this device's cursor, so the rows up to `after` are
+        // the ones just pushed: the next pull starts after them instead of fetching them back.
+        if (seq) repo.advanceCursor(scope, seq.before, seq.after);
         for (const { entry, wire } of changes) {
           const status = byId.get(wire.id);
           if (!status) continue;

@@ -24,6 +24,11 @@ export interface WireChange extends RemoteVersion {
 
 export type PushStatus = 'applied' | 'superseded' | 'duplicate';
 
+export interface PushReply {
+  results: Array<{ id: string; status: PushStatus }>;
+  seq?: { before: string; after: string };
+}
+
 export interface PullPage {
   changes: RemoteVersion[];
   cursor: string;
@@ -82,13 +87,16 @@ export class Remote {
     throw new SyncFailure(status === 400 ? 'refused' : 'server', `creating the space on the server failed (${Remote.problem(status, body)})`);
   }
 
-  async push(spaceId: string, changes: WireChange[]): Promise<Array<{ id: string; status: PushStatus }>> {
-    const { status, body } = await this.request<{ results?: Array<{ id: string; status: PushStatus }> }>(
-      'POST',
-      `/spaces/${encodeURIComponent(spaceId)}/push`,
-      { changes },
-    );
-    if (status === 200 && Array.isArray(body.results)) return body.results;
+  /**
+   * Sends one batch; per change its status, and the space's last `seq` before
+   * and after the batch was written (an older server sends no `seq`).
+   */
+  async push(spaceId: string, changes: WireChange[]): Promise<PushReply> {
+    const { status, body } = await this.request<Partial<PushReply>>('POST', `/spaces/${encodeURIComponent(spaceId)}/push`, { changes });
+    if (status === 200 && Array.isArray(body.results)) {
+      const seq = body.seq;
+      return { results: body.results, ...(seq && typeof seq.before === 'string' && typeof seq.after === 'string' ? { seq } : {}) };
+    }
     if (status === 403) throw new SyncFailure('forbidden', 'this account may only read the space (a read grant): local changes stay here');
     if (status === 404) throw new SyncFailure('not-found', 'the space is not shared with this account on the server');
     throw new SyncFailure(status === 400 ? 'refused' : 'server', `the server refused the changes (${Remote.problem(status, body)})`);
