@@ -5,7 +5,7 @@ import { scopeKey } from '../shared/scope';
 import { ENDPOINTS_KEY, parseEndpoints, type EndpointConfig } from './chat/endpoints';
 import { navigate } from './route';
 import { controls, errorText, picking } from './styles';
-import { attempt, formatTime, MnView } from './view';
+import { attempt, formatTime, MnView, renderTask } from './view';
 
 const text = (data: FormData, key: string) => String(data.get(key) ?? '').trim();
 
@@ -149,9 +149,9 @@ export class MnAgents extends MnView {
     return html`
       ${this.error ? html`<p class="card error" role="alert">${this.error}</p>` : nothing}
       ${this.notice ? html`<p class="meta" role="status" data-testid="agents-notice">${this.notice}</p>` : nothing}
-      ${this.data.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="card error">${errorText(e)}</p>`,
+      ${renderTask(this.data, {
+        key: this.scope && scopeKey(this.scope),
+        error: (e) => html`<p class="card error" role="alert">${errorText(e)}</p>`,
         complete: (data) => {
           if (!data) return nothing;
           const selected = data.agents.find((a) => a.id === this.selectedId) ?? null;

@@ -6,8 +6,8 @@ import type { ResendRequest } from './mn-chat-composer';
 import './mn-chat-composer';
 import './mn-message-list';
 import { navigate } from './route';
-import { controls, errorText, picking } from './styles';
-import { attempt, MnView } from './view';
+import { controls, picking } from './styles';
+import { attempt, MnView, renderTask } from './view';
 
 const text = (data: FormData, key: string) => String(data.get(key) ?? '').trim();
 
@@ -228,9 +228,8 @@ export class MnChats extends MnView {
   private renderSessions() {
     return html`<section class="card" aria-labelledby="sessions-h">
       <h2 id="sessions-h">Sessions</h2>
-      ${this.sessions.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.sessions, {
+        key: this.scope && scopeKey(this.scope),
         complete: (page) =>
           page && page.items.length
             ? html`<ul class="plain" data-testid="sessions">
@@ -281,9 +280,8 @@ export class MnChats extends MnView {
     if (!this.sessionId) return html`<section class="card" aria-label="Conversations"><h2>Conversations</h2><p class="muted">Pick a session.</p></section>`;
     return html`<section class="card" aria-labelledby="conversations-h">
       <h2 id="conversations-h">Conversations</h2>
-      ${this.conversations.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.conversations, {
+        key: this.sessionId,
         complete: (page) =>
           page && page.items.length
             ? html`<ul class="plain" data-testid="conversations">

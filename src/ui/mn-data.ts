@@ -4,7 +4,7 @@ import type { TableCounts } from '../shared/api';
 import { controls, errorText } from './styles';
 import './mn-encryption';
 import './mn-files';
-import { formatBytes, MnView } from './view';
+import { formatBytes, MnView, renderTask } from './view';
 
 const LABELS: Record<keyof TableCounts, string> = {
   spaces: 'Spaces',
@@ -88,12 +88,7 @@ export class MnData extends MnView {
   }
 
   override render() {
-    return this.data.render({
-      // A refresh keeps the page (and the forms and notices of the views inside it) on screen.
-      pending: () => (this.data.value ? this.renderLoaded(this.data.value) : html`<p class="muted">Loading statistics…</p>`),
-      error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
-      complete: (value) => this.renderLoaded(value),
-    });
+    return renderTask(this.data, { loading: 'Loading statistics…', complete: (value) => this.renderLoaded(value) });
   }
 
   private renderLoaded({ stats, health, path }: NonNullable<typeof this.data.value>) {

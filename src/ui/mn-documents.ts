@@ -2,8 +2,9 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { Progress } from '../shared/api';
 import type { DocumentChunk } from '../shared/models';
+import { scopeKey } from '../shared/scope';
 import { controls, errorText } from './styles';
-import { formatBytes, formatTime, MnView } from './view';
+import { formatBytes, formatTime, MnView, renderTask } from './view';
 
 /** Documents of a session: upload with progress, list, chunks, delete. */
 export class MnDocuments extends MnView {
@@ -102,7 +103,9 @@ export class MnDocuments extends MnView {
   override render() {
     return html`<section class="card" aria-labelledby="docs-h">
       <h2 id="docs-h">Documents</h2>
-      ${this.sessions.render({
+      ${renderTask(this.sessions, {
+        key: this.scope && scopeKey(this.scope),
+        loading: 'Loading sessions…',
         complete: (page) => html`<label>Session
           <select @change=${(e: Event) => (this.sessionId = (e.target as HTMLSelectElement).value || null)}>
             <option value="">Choose a session…</option>
@@ -121,8 +124,8 @@ export class MnDocuments extends MnView {
         ? html`<label>Processing <progress max=${this.progress.total} value=${this.progress.done}></progress></label>`
         : nothing}
       ${this.notice ? html`<p role="status">${this.notice}</p>` : nothing}
-      ${this.documents.render({
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.documents, {
+        key: this.sessionId,
         complete: (page) =>
           page
             ? html`<ul class="plain" data-testid="documents">

@@ -1,7 +1,7 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { MnView, renderTask } from './view';
 
 type Action = 'enable' | 'change' | 'disable';
 
@@ -83,9 +83,8 @@ export class MnEncryption extends MnView {
     return html`
       <section class="card" aria-labelledby="encryption-h">
         <h2 id="encryption-h">Encryption</h2>
-        ${this.status.render({
-          pending: () => html`<p class="muted">Reading encryption status…</p>`,
-          error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
+        ${renderTask(this.status, {
+          loading: 'Reading encryption status…',
           complete: (status) =>
             !status.available
               ? html`<p class="muted">In-memory database: nothing is stored on this device, so there is nothing to encrypt.</p>`

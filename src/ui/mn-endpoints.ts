@@ -7,7 +7,7 @@ import {
 } from './chat/endpoints';
 import { createChatClient, normalizeBaseUrl, type ChatError } from './chat/openai';
 import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { MnView, renderTask } from './view';
 
 /** The page's own Content-Security-Policy, read from its response headers (null when served without one). */
 async function pagePolicy(): Promise<string | null> {
@@ -242,9 +242,7 @@ export class MnEndpoints extends MnView {
       <h2 id="endpoints-h">Chat models</h2>
       <p class="meta">Any OpenAI-compatible server: Ollama, LM Studio, llama.cpp, vLLM, OpenRouter, OpenAI. The page calls it directly; the server must allow this origin (CORS) and this app’s Content-Security-Policy must list it (MNEMO_CONNECT_SRC; local servers are allowed by default).</p>
       ${this.notice ? html`<p role="status">${this.notice}</p>` : nothing}
-      ${this.data.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
+      ${renderTask(this.data, {
         complete: (data) => data === undefined ? nothing : html`
           ${data.endpoints.length === 0
             ? html`<p class="muted">No endpoint yet.</p>`

@@ -3,8 +3,8 @@ import { css, html, nothing } from 'lit';
 import type { ExecutionListRequest } from '../shared/api';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../shared/models';
 import { scopeKey } from '../shared/scope';
-import { controls, errorText } from './styles';
-import { formatTime, MnView } from './view';
+import { controls } from './styles';
+import { formatTime, MnView, renderTask } from './view';
 
 const PAGE_SIZE = 25;
 
@@ -104,9 +104,8 @@ export class MnExecutions extends MnView {
           </select>
         </label>
       </form>
-      ${this.executions.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.executions, {
+        key: this.scope && scopeKey(this.scope),
         complete: (page) =>
           !page || page.total === 0
             ? html`<p class="muted">No executions${this.agentId || this.sessionId || this.status ? ' match these filters' : ' yet; every model run of the chat is recorded here'}.</p>`

@@ -2,7 +2,7 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { BackupInfo, BackupStatus, ImportOptions, Progress } from '../shared/api';
 import { controls, errorText } from './styles';
-import { formatBytes, formatTime, MnView } from './view';
+import { formatBytes, formatTime, MnView, renderTask } from './view';
 
 const DAY_MS = 86_400_000;
 
@@ -214,12 +214,7 @@ export class MnFiles extends MnView {
   }
 
   override render() {
-    return this.data.render({
-      // While a refresh runs the last state stays on screen: the form (and the file picked in it) is kept.
-      pending: () => (this.data.value ? this.renderLoaded(this.data.value) : html`<p class="muted">Loading backups…</p>`),
-      error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
-      complete: (value) => this.renderLoaded(value),
-    });
+    return renderTask(this.data, { loading: 'Loading backups…', complete: (value) => this.renderLoaded(value) });
   }
 
   private renderLoaded({ status, backups }: { status: BackupStatus; backups: BackupInfo[] }) {

@@ -2,8 +2,9 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { MemoryListRequest } from '../shared/api';
 import type { Memory, MemoryKind } from '../shared/models';
+import { scopeKey } from '../shared/scope';
 import { controls, errorText } from './styles';
-import { formatTime, MnView } from './view';
+import { formatTime, MnView, renderTask } from './view';
 
 export const PAGE_SIZE = 50;
 
@@ -240,9 +241,8 @@ export class MnMemories extends MnView {
           <button type="submit">Add memory</button>
         </div>
       </form>
-      ${this.memories.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.memories, {
+        key: this.scope && scopeKey(this.scope),
         complete: (page) => html`
           <p class="meta" data-testid="memories-total">${page.total} ${this.kind === 'long' ? 'long-term' : 'short-term'} memories</p>
           <ul class="plain" data-testid="memories">${page.items.map((m) => this.renderMemory(m))}</ul>

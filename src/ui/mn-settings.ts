@@ -5,7 +5,7 @@ import { SEARCH_DEFAULTS } from '../shared/search-defaults';
 import './mn-endpoints';
 import './mn-sync';
 import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { MnView, renderTask } from './view';
 
 export type Theme = 'system' | 'light' | 'dark';
 const THEME_KEY = 'mnemo.theme';
@@ -110,9 +110,8 @@ export class MnSettings extends MnView {
       ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
       <mn-endpoints></mn-endpoints>
       <mn-sync></mn-sync>
-      ${this.data.render({
-        pending: () => html`<p class="muted">Loading settings…</p>`,
-        error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
+      ${renderTask(this.data, {
+        loading: 'Loading settings…',
         complete: ({ status, defaults, threshold }) => html`<div class="grid">
           <section class="card" aria-labelledby="model-h">
             <h2 id="model-h">Embedding model</h2>

@@ -3,8 +3,8 @@ import { css, html, nothing } from 'lit';
 import type { TableCounts } from '../shared/api';
 import type { Scope, Space } from '../shared/models';
 import { scopeKey } from '../shared/scope';
-import { controls, errorText, picking } from './styles';
-import { attempt, MnView } from './view';
+import { controls, picking } from './styles';
+import { attempt, MnView, renderTask } from './view';
 
 type Row = Space & { counts: TableCounts | null };
 
@@ -170,9 +170,7 @@ export class MnSpaces extends MnView {
       <p class="meta">Every row belongs to one space of one user. A space appears here once something is stored in it.</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.notice ? html`<p role="status">${this.notice}</p>` : nothing}
-      ${this.spaces.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.spaces, {
         complete: (rows) =>
           rows.length === 0
             ? html`<p class="muted">No spaces yet.</p>`

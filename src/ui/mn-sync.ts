@@ -3,7 +3,7 @@ import { css, html, nothing } from 'lit';
 import type { Progress, RemoteSpace, SyncStatus } from '../shared/api';
 import type { Scope, Space } from '../shared/models';
 import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { MnView, renderTask } from './view';
 
 const when = (at: number | null) => (at === null ? 'never' : new Date(at).toLocaleString());
 
@@ -159,9 +159,8 @@ export class MnSync extends MnView {
     return html`
       <section class="card" aria-labelledby="sync-h">
         <h2 id="sync-h">Sync</h2>
-        ${this.data.render({
-          pending: () => html`<p class="muted">Reading sync status…</p>`,
-          error: (e) => html`<p class="error" role="alert">${errorText(e)}</p>`,
+        ${renderTask(this.data, {
+          loading: 'Reading sync status…',
           complete: ({ status, local, remote }) => html`
             ${status.configured ? this.renderStatus(status) : html`<p class="muted" data-testid="sync-status">Not signed in: this device keeps its data to itself.</p>`}
             ${status.configured ? this.renderSpaces(status, local, remote) : nothing}

@@ -3,8 +3,8 @@ import { css, html, nothing } from 'lit';
 import type { JsonObject, VectorEntry } from '../shared/models';
 import { scopeKey } from '../shared/scope';
 import { navigate } from './route';
-import { controls, errorText, picking } from './styles';
-import { attempt, formatTime, MnView } from './view';
+import { controls, picking } from './styles';
+import { attempt, formatTime, MnView, renderTask } from './view';
 
 const PAGE_SIZE = 25;
 
@@ -158,9 +158,8 @@ export class MnVectors extends MnView {
   private renderCollections() {
     return html`<section class="card" aria-labelledby="collections-h">
       <h2 id="collections-h">Collections</h2>
-      ${this.collections.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.collections, {
+        key: this.scope && scopeKey(this.scope),
         complete: (list) =>
           !list || list.length === 0
             ? html`<p class="muted">No vector entries in this space. Apps add them with <code>s.vectors.add({ collection, content })</code>.</p>`
@@ -182,9 +181,8 @@ export class MnVectors extends MnView {
     if (!collection) return html`<section class="card" aria-label="Entries"><h2>Entries</h2><p class="muted">Pick a collection.</p></section>`;
     return html`<section class="card" aria-labelledby="entries-h">
       <h2 id="entries-h">Entries of ${collection}</h2>
-      ${this.entries.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
-        error: (e) => html`<p class="error">${errorText(e)}</p>`,
+      ${renderTask(this.entries, {
+        key: this.scope && `${scopeKey(this.scope)}/${this.collection}`,
         complete: (page) =>
           !page || page.total === 0
             ? html`<p class="muted">This collection is empty.</p>`
@@ -222,8 +220,8 @@ export class MnVectors extends MnView {
     if (!this.selectedId) return html`<section class="card" aria-label="Entry"><h2>Entry</h2><p class="muted">Pick an entry to view or edit it.</p></section>`;
     return html`<section class="card" aria-labelledby="entry-h">
       <h2 id="entry-h">Entry</h2>
-      ${this.entry.render({
-        pending: () => html`<p class="muted">Loading…</p>`,
+      ${renderTask(this.entry, {
+        key: this.selectedId,
         complete: (entry) => {
           if (!entry) return html`<p class="muted">This entry no longer exists.</p>`;
           if (this.editing) {

@@ -1,5 +1,6 @@
 import { ContextConsumer } from '@lit/context';
-import { LitElement } from 'lit';
+import type { Task } from '@lit/task';
+import { html, LitElement } from 'lit';
 import type { MnemoClient, ScopedClient } from '../client';
 import type { Scope } from '../shared/models';
 import { scopeKey } from '../shared/scope';
@@ -96,4 +97,29 @@ export function formatBytes(bytes: number | null | undefined): string {
     unit += 1;
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** What each task last showed its result for (see renderTask). */
+const shownFor = new WeakMap<object, string>();
+
+/**
+ * Renders a view's task. While it runs again (every committed write re-runs
+ * the views' tasks) the last result stays on screen, so lists, forms, the
+ * text typed in them and focus do not blink away; only a run for something
+ * else — another `key`: the space, the selected item — shows `loading`.
+ */
+export function renderTask<A extends readonly unknown[], T>(
+  task: Task<A, T>,
+  options: { complete: (value: T) => unknown; key?: string | null | undefined; loading?: string; error?: (error: unknown) => unknown },
+): unknown {
+  const key = options.key ?? '';
+  return task.render({
+    pending: () =>
+      task.value !== undefined && shownFor.get(task) === key ? options.complete(task.value) : html`<p class="muted">${options.loading ?? 'Loading…'}</p>`,
+    error: options.error ?? ((error: unknown) => html`<p class="error" role="alert">${errorText(error)}</p>`),
+    complete: (value: T) => {
+      shownFor.set(task, key);
+      return options.complete(value);
+    },
+  });
 }
