@@ -46,3 +46,44 @@ test('a person creates a session and a conversation, chats, reloads, and finds e
   await page.screenshot({ path: screenshotPath('chats-phone'), fullPage: true });
   await browser.dispose();
 });
+
+test('a write elsewhere refreshes the lists in place: no blink to Loading…, the text being typed stays', async () => {
+  const browser = await launch();
+  const page = await openApp(browser.context, app.url);
+  await page.getByLabel('Session name').fill('First');
+  await page.getByRole('button', { name: 'Add' }).first().click();
+  await page.getByRole('button', { name: 'First' }).waitFor();
+
+  // Watch the view's shadow DOM for any "Loading…" from here on, and mark the list element.
+  await page.evaluate(() => {
+    const find = (root: Document | ShadowRoot): ShadowRoot | null => {
+      for (const el of root.querySelectorAll('*')) {
+        if (el.tagName.toLowerCase() === 'mn-chats' && el.shadowRoot) return el.shadowRoot;
+        if (el.shadowRoot) {
+          const inner = find(el.shadowRoot);
+          if (inner) return inner;
+        }
+      }
+      return null;
+    };
+    const shadow = find(document)!;
+    const seen = ((window as unknown as { blinks: string[] }).blinks = []);
+    new MutationObserver(() => {
+      if (shadow.textContent?.includes('Loading…')) seen.push('Loading…');
+    }).observe(shadow, { subtree: true, childList: true, characterData: true });
+    (shadow.querySelector('[data-testid="sessions"]') as HTMLElement & { marked?: boolean }).marked = true;
+    (window as unknown as { chatsShadow: ShadowRoot }).chatsShadow = shadow;
+  });
+  await page.getByLabel('Session name').fill('half-typed name');
+
+  // Another writer (a script, another tab) adds a session: the list grows in place.
+  await page.evaluate(() => window.mnemo!.space({ userId: 'local', spaceId: 'default' }).sessions.create({ name: 'Second' }));
+  await page.getByRole('button', { name: 'Second' }).waitFor();
+  expect(await page.getByLabel('Session name').inputValue()).toBe('half-typed name');
+  const state = await page.evaluate(() => {
+    const w = window as unknown as { blinks: string[]; chatsShadow: ShadowRoot };
+    return { blinks: w.blinks, sameList: (w.chatsShadow.querySelector('[data-testid="sessions"]') as HTMLElement & { marked?: boolean }).marked === true };
+  });
+  expect(state).toEqual({ blinks: [], sameList: true });
+  await browser.dispose();
+});
