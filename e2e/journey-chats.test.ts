@@ -67,7 +67,8 @@ test('a write elsewhere refreshes the lists in place: no blink to Loading…, th
       return null;
     };
     const shadow = find(document)!;
-    const seen = ((window as unknown as { blinks: string[] }).blinks = []);
+    const seen: string[] = [];
+    (window as unknown as { blinks: string[] }).blinks = seen;
     new MutationObserver(() => {
       if (shadow.textContent?.includes('Loading…')) seen.push('Loading…');
     }).observe(shadow, { subtree: true, childList: true, characterData: true });
