@@ -1,0 +1,39 @@
+-- Vectors Mnemo computed are stored compact (src/worker/engine/vector-codec.ts);
+-- a caller's own vectors (registered models) stay float32, exactly as given.
+-- A row's format follows from its length, which the CHECK below allows: the
+-- table is rebuilt because a CHECK cannot be altered. It is rebuilt under its
+-- own name (copy out, drop, create, copy back) because renaming a new table
+-- into place fails while other tables' triggers name the dropped one.
+--
+-- `mnemo_compact_vector(blob, dims)` is registered by the migration runner
+-- (engine/migrations.ts); it rewrites a float32 blob in the compact format.
+-- Vectors of a model not registered here are Mnemo's own, but also a caller's
+-- whose model a merged file has not registered yet: those lose their float32
+-- exactness here, as any vector of an unregistered model does later on.
+CREATE TABLE embeddings_old AS
+  SELECT owner_table, owner_id, model_id, user_id, space_id, dims,
+         CASE WHEN model_id IN (SELECT id FROM embedding_models) THEN vector ELSE mnemo_compact_vector(vector, dims) END AS vector,
+         created_at
+  FROM embeddings;
+DROP TABLE embeddings;
+
+CREATE TABLE embeddings (
+  owner_table TEXT    NOT NULL CHECK (owner_table IN ('messages', 'memories', 'vector_entries', 'chunks')),
+  owner_id    TEXT    NOT NULL,
+  model_id    TEXT    NOT NULL,
+  -- the owner's scope, copied so the vector cache can filter by scope without joins
+  user_id     TEXT    NOT NULL,
+  space_id    TEXT    NOT NULL,
+  dims        INTEGER NOT NULL CHECK (dims > 0),
+  -- float32 (dims * 4 bytes) or float16 (dims * 2 bytes), little-endian
+  vector      BLOB    NOT NULL CHECK (length(vector) IN (dims * 4, dims * 2)),
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (owner_table, owner_id, model_id)
+) WITHOUT ROWID;
+-- Serves the per-model count that search runs after every write to check its index is current.
+CREATE INDEX embeddings_model ON embeddings (model_id);
+
+INSERT INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at)
+  SELECT owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at FROM embeddings_old
+  ORDER BY owner_table, owner_id, model_id;
+DROP TABLE embeddings_old;
