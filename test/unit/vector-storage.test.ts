@@ -111,9 +111,44 @@ describe('stored vectors', () => {
     await s.messages.delete(added.ids[0]!);
     expect((await t.mnemo.embeddings.status()).embedded).toBe(29);
     expect(count(t.sql, 'SELECT count(*) FROM embeddings')).toBe(29);
-    // The count reads the model index, not the vectors.
-    const plan = t.sql.all<{ detail: string }>("EXPLAIN QUERY PLAN SELECT count(*) FROM embeddings WHERE model_id = 'test-hash-64'");
-    expect(plan.map((r) => r.detail).join(' ')).toContain('embeddings_model');
+  });
+
+  test('the per-model counts the triggers keep match the rows through every kind of write', async () => {
+    const t = await open();
+    const s = t.mnemo.space(A);
+    const counted = () => t.core.sql.all('SELECT model_id AS model, n FROM embedding_counts ORDER BY model_id');
+    const actual = () => t.core.sql.all('SELECT model_id AS model, count(*) AS n FROM embeddings GROUP BY model_id ORDER BY model_id');
+    await t.mnemo.embeddings.register({ id: 'ext', dims: 3 });
+    const session = await s.sessions.create({ name: 'n' });
+    const conv = await s.conversations.create({ sessionId: session.id });
+    const added = await s.messages.insertMany(Array.from({ length: 12 }, (_, i) => ({ conversationId: conv.id, role: 'user' as const, content: `row ${i}` })));
+    const entry = await s.vectors.add({ collection: 'c', content: 'x', embedding: [1, 0, 0], embeddingModel: 'ext' });
+    await t.mnemo.embeddings.flush();
+    expect(counted()).toEqual(actual());
+    // Replacing a vector (same owner and model) keeps the count.
+    await s.vectors.update(entry.id, { content: 'y', embedding: [0, 1, 0], embeddingModel: 'ext' });
+    await s.messages.upsert({ id: added.ids[0]!, conversationId: conv.id, role: 'user', content: 'changed' });
+    await t.mnemo.embeddings.flush();
+    expect(counted()).toEqual(actual());
+    expect(await t.mnemo.embeddings.models()).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'ext', embedded: 1 })]));
+    // Cascades, a model change and an unregister.
+    const bytes = await t.mnemo.files.exportSpace(A);
+    await s.sessions.delete(session.id);
+    expect(counted()).toEqual(actual());
+    await t.mnemo.files.import(bytes, { mode: 'merge' });
+    await t.mnemo.embeddings.flush();
+    expect(counted()).toEqual(actual());
+    expect(count(t.core.sql, "SELECT n FROM embedding_counts WHERE model_id = 'test-hash-64'")).toBe(13);
+    await t.mnemo.embeddings.setModel('mnemo-test-32d');
+    await t.mnemo.embeddings.flush();
+    expect(counted()).toEqual(actual());
+    await t.mnemo.embeddings.unregister('ext');
+    expect(counted()).toEqual(actual());
+    expect(count(t.core.sql, 'SELECT count(*) FROM embedding_counts WHERE n < 0')).toBe(0);
+    // rebuildIndex() counts again, repairing counts that were off.
+    t.core.sql.exec("UPDATE embedding_counts SET n = n + 5; INSERT INTO embedding_counts VALUES ('gone', 3)");
+    await t.mnemo.rebuildIndex();
+    expect(counted()).toEqual(actual());
   });
 });
 
@@ -142,7 +177,7 @@ describe('migration 0007', () => {
     return { all, driver, sql, own, theirs };
   }
 
-  test('rewrites computed vectors as float16, keeps caller vectors, index and triggers', async () => {
+  test('rewrites computed vectors as float16, keeps caller vectors and triggers, counts per model', async () => {
     const { all, sql, own, theirs } = await version6();
     expect(migrate(sql, all).applied).toEqual([7]);
     const rows = sql.all<{ id: string; model: string; vector: Uint8Array }>('SELECT owner_id AS id, model_id AS model, vector FROM embeddings ORDER BY owner_id, model_id');
@@ -153,11 +188,16 @@ describe('migration 0007', () => {
     ]);
     expect([...rows[0]!.vector]).toEqual([...f32Blob(theirs)]);
     expectHalfClose(decodeVector(rows[1]!.vector, 4), Float32Array.from(own));
-    expect(sql.value("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'embeddings_model'")).toBe(1);
+    expect(sql.value("SELECT 1 FROM sqlite_schema WHERE type = 'index' AND name = 'embeddings_model'")).toBeUndefined();
+    expect(sql.all('SELECT model_id AS model, n FROM embedding_counts ORDER BY model_id')).toEqual([
+      { model: 'ext', n: 1 },
+      { model: 'test-hash-64', n: 2 },
+    ]);
     expect(sql.all('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
     // The owners' triggers of 0003 reach the rebuilt table.
     sql.exec("DELETE FROM messages WHERE id = 'm1'");
     expect(count(sql, 'SELECT count(*) FROM embeddings')).toBe(1);
+    expect(sql.all('SELECT model_id AS model, n FROM embedding_counts')).toEqual([{ model: 'test-hash-64', n: 1 }]);
     // The new CHECK still refuses a length that fits neither format.
     expect(() => sql.exec("INSERT INTO embeddings VALUES ('messages', 'm2', 'x', 'alice', 'home', 4, x'00', 1)")).toThrow();
     sql.close();

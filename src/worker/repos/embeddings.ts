@@ -20,8 +20,9 @@ export interface StoredVector extends Scope {
 export class EmbeddingsRepo {
   constructor(private readonly sql: Sql) {}
 
+  /** Vectors stored under a model, from the count triggers keep (migration 0007): one row read. */
   count(modelId: string): number {
-    return Number(this.sql.value('SELECT count(*) FROM embeddings WHERE model_id = ?', [modelId]) ?? 0);
+    return Number(this.sql.value('SELECT n FROM embedding_counts WHERE model_id = ?', [modelId]) ?? 0);
   }
 
   /** Every vector of one model, with its owner and scope, one at a time (a 1536-d model's vectors can be gigabytes). */
@@ -35,13 +36,21 @@ export class EmbeddingsRepo {
 
   /** Dimensions of the vectors stored under a model (null when it has none). */
   dims(modelId: string): number | null {
+    // No index on model_id: the count says whether looking is worth a scan.
+    if (this.count(modelId) === 0) return null;
     const dims = this.sql.value('SELECT dims FROM embeddings WHERE model_id = ? LIMIT 1', [modelId]);
     return dims === undefined ? null : Number(dims);
   }
 
+  /** Counts every model's vectors again (rebuildIndex: a repair if the kept counts were ever off). */
+  recount(): void {
+    this.sql.run('DELETE FROM embedding_counts');
+    this.sql.run('INSERT INTO embedding_counts (model_id, n) SELECT model_id, count(*) FROM embeddings GROUP BY model_id');
+  }
+
   /** Rows holding a vector, per model. */
   countsByModel(): Map<string, number> {
-    const rows = this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, count(*) AS n FROM embeddings GROUP BY model_id');
+    const rows = this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, n FROM embedding_counts WHERE n > 0');
     return new Map(rows.map((r) => [String(r.model), Number(r.n)]));
   }
 
@@ -66,14 +75,17 @@ export class EmbeddingsRepo {
   }
 
   /**
-   * Stores a vector, replacing one of the same owner and model: exactly when
+   * Stores a vector, replacing one of the same owner and model (an UPSERT, so
+   * the per-model count stays right): exactly when
    * `exact` (a caller's vector), else compact (one Mnemo computed). Returns
    * the vector as a read will return it, for indexes kept in step.
    */
   put(entry: StoredVector, modelId: string, now: number, exact: boolean): Float32Array {
     const blob = encodeVector(entry.vector, exact);
     this.sql.run(
-      'INSERT OR REPLACE INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      `INSERT INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (owner_table, owner_id, model_id) DO UPDATE SET
+         user_id = excluded.user_id, space_id = excluded.space_id, dims = excluded.dims, vector = excluded.vector, created_at = excluded.created_at`,
       [entry.table, entry.id, modelId, entry.userId, entry.spaceId, entry.vector.length, blob, now],
     );
     return exact ? entry.vector : decodeVector(blob, entry.vector.length);
@@ -83,8 +95,10 @@ export class EmbeddingsRepo {
   putIfQueued(entry: StoredVector, modelId: string, now: number): Float32Array {
     const blob = encodeVector(entry.vector, false);
     this.sql.run(
-      `INSERT OR REPLACE INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM embed_queue WHERE owner_table = ? AND owner_id = ?)`,
+      `INSERT INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at)
+       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM embed_queue WHERE owner_table = ? AND owner_id = ?)
+       ON CONFLICT (owner_table, owner_id, model_id) DO UPDATE SET
+         user_id = excluded.user_id, space_id = excluded.space_id, dims = excluded.dims, vector = excluded.vector, created_at = excluded.created_at`,
       [entry.table, entry.id, modelId, entry.userId, entry.spaceId, entry.vector.length, blob, now, entry.table, entry.id],
     );
     return decodeVector(blob, entry.vector.length);
