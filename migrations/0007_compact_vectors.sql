@@ -1,4 +1,4 @@
--- Vectors Mnemo computed are stored compact (src/worker/engine/vector-codec.ts);
+-- Vectors Mnemo computed are stored as float16 (src/worker/engine/vector-codec.ts);
 -- a caller's own vectors (registered models) stay float32, exactly as given.
 -- A row's format follows from its length, which the CHECK below allows: the
 -- table is rebuilt because a CHECK cannot be altered. It is rebuilt under its
@@ -6,10 +6,10 @@
 -- into place fails while other tables' triggers name the dropped one.
 --
 -- `mnemo_compact_vector(blob, dims)` is registered by the migration runner
--- (engine/migrations.ts); it rewrites a float32 blob in the compact format.
--- Vectors of a model not registered here are Mnemo's own, but also a caller's
--- whose model a merged file has not registered yet: those lose their float32
--- exactness here, as any vector of an unregistered model does later on.
+-- (engine/migrations.ts); it rewrites a float32 blob as float16. Vectors of a
+-- model not registered here are Mnemo's own, but may also be a caller's whose
+-- model a merged file has not registered yet: those become float16 here
+-- (about 3 significant digits). Later writes never convert a stored vector.
 CREATE TABLE embeddings_old AS
   SELECT owner_table, owner_id, model_id, user_id, space_id, dims,
          CASE WHEN model_id IN (SELECT id FROM embedding_models) THEN vector ELSE mnemo_compact_vector(vector, dims) END AS vector,
