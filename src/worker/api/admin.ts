@@ -163,6 +163,7 @@ export function adminApi(deps: AdminDeps): AdminApi {
       const sql = connection.sql;
       const result = sql.tx(() => {
         const rows = connection.repos.search.rebuild();
+        connection.repos.embeddings.recount();
         const queuedForEmbedding = deps.embeddings.requeueMissing();
         connection.repos.search.refreshIndexMeta(deps.now(), Math.round(performance.now() - started));
         return { rows, queuedForEmbedding };

@@ -273,14 +273,15 @@ export class EmbeddingService implements VectorSearch, VectorStore {
         if (this.stopped || this.modelId !== modelId) return;
         const now = this.now();
         const { sql, repos } = this.db;
-        sql.tx(() => {
-          batch.forEach((row, i) => {
-            repos.embeddings.putIfQueued({ ...row, vector: vectors[i]! }, modelId, now);
+        const stored = sql.tx(() =>
+          batch.map((row, i) => {
+            const vector = repos.embeddings.putIfQueued({ ...row, vector: vectors[i]! }, modelId, now);
             repos.embedQueue.remove(row.table, row.id, row.token);
-          });
-        });
+            return vector;
+          }),
+        );
         const cache = this.caches.get(modelId);
-        if (cache) batch.forEach((row, i) => cache.put(vectorKey(row.table, row.id), scopeKey(row), vectors[i]!));
+        if (cache) batch.forEach((row, i) => cache.put(vectorKey(row.table, row.id), scopeKey(row), stored[i]!));
         done += batch.length;
         const seconds = (performance.now() - started) / 1000;
         const rate = done / Math.max(seconds, 1e-3);
@@ -410,17 +411,19 @@ export class EmbeddingService implements VectorSearch, VectorStore {
   }
 
   /**
-   * Stores a vector computed outside the queue: one the caller brought, or
-   * the current model's computed for memory dedup (which dequeues the row).
+   * Stores a vector computed outside the queue: one the caller brought (kept
+   * exactly), or the current model's computed for memory dedup (stored
+   * compact like the queue's, and dequeued).
    */
   storeVector(table: OwnerTable, id: string, scope: Scope, modelId: string, vector: Float32Array): void {
     const { repos } = this.db;
-    repos.embeddings.put({ table, id, userId: scope.userId, spaceId: scope.spaceId, vector }, modelId, this.now());
-    if (modelId === this.modelId) repos.embedQueue.remove(table, id);
+    const own = modelId === this.modelId;
+    const stored = repos.embeddings.put({ table, id, userId: scope.userId, spaceId: scope.spaceId, vector }, modelId, this.now(), !own);
+    if (own) repos.embedQueue.remove(table, id);
     const cache = this.caches.get(modelId);
     if (cache) {
       this.touched.add(modelId);
-      cache.put(vectorKey(table, id), scopeKey(scope), vector);
+      cache.put(vectorKey(table, id), scopeKey(scope), stored);
     }
   }
 

@@ -6,6 +6,7 @@
 import { fail, MnemoFailure } from '../../shared/errors';
 import type { Sql } from './sql';
 import { toFailure } from './sql';
+import { registerVectorFunctions } from './vector-codec';
 
 export interface Migration {
   version: number;
@@ -110,6 +111,8 @@ export function migrate(sql: Sql, migrations: Migration[], now: () => number = D
   assertMigratable(state, migrations);
   const pending = migrations.filter((m) => m.version > state.version);
   const applied: number[] = [];
+  // Functions the migrations' SQL calls; registering is per connection and idempotent.
+  if (pending.length > 0) registerVectorFunctions(sql.raw);
   for (const migration of pending) {
     sql.clearStatements();
     try {

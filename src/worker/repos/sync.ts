@@ -7,6 +7,7 @@
 import { formatHlc, HybridClock, isLater } from '../../shared/hlc';
 import type { Scope } from '../../shared/models';
 import type { Sql, SqlValue } from '../engine/sql';
+import { decodeVector, encodeVector } from '../engine/vector-codec';
 
 /** Synced tables, parents before children: pulled rows are applied in this order. */
 export const SYNC_TABLES = [
@@ -133,14 +134,18 @@ export class SyncRepo {
     this.sql.run('UPDATE sync_rows SET pending = 0 WHERE n = ? AND hlc = ?', [n, hlc]);
   }
 
-  /** The row's newest vector of a registered (caller's) model, if any: the only vectors that sync. */
+  /**
+   * The row's newest vector of a registered (caller's) model, if any: the
+   * only vectors that sync. As float32 bytes, whatever its stored format.
+   */
   callerVector(table: SyncTable, rowId: string): { model: string; vector: Uint8Array } | undefined {
     if (!VECTOR_TABLES.has(table)) return undefined;
-    return this.sql.get<{ model: string; vector: Uint8Array }>(
-      `SELECT e.model_id AS model, e.vector FROM embeddings e JOIN embedding_models m ON m.id = e.model_id
+    const row = this.sql.get<{ model: string; dims: number; vector: Uint8Array }>(
+      `SELECT e.model_id AS model, e.dims, e.vector FROM embeddings e JOIN embedding_models m ON m.id = e.model_id
        WHERE e.owner_table = ? AND e.owner_id = ? ORDER BY e.created_at DESC LIMIT 1`,
       [table, rowId],
     );
+    return row && { model: row.model, vector: encodeVector(decodeVector(row.vector, Number(row.dims)), true) };
   }
 
   /** A pulled version without a vector: the caller vectors stored for the row described its old content. */
