@@ -39,12 +39,21 @@ export class MnSettings extends MnView {
     css`
       .grid {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr));
+        /* min(): one column narrower than 20rem on a phone instead of overflowing it. */
+        grid-template-columns: repeat(auto-fit, minmax(min(20rem, 100%), 1fr));
         gap: 1rem;
+      }
+      .grid > *,
+      form > * {
+        min-width: 0;
       }
       form {
         display: grid;
         gap: 0.6rem;
+      }
+      /* A long model name must not widen the card (the select shows it cut; the list shows it whole). */
+      select {
+        max-width: 100%;
       }
       mn-endpoints,
       mn-sync {
