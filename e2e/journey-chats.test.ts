@@ -88,3 +88,20 @@ test('a write elsewhere refreshes the lists in place: no blink to Loading…, th
   expect(state).toEqual({ blinks: [], sameList: true });
   await browser.dispose();
 });
+
+test('every view fits a 360 px phone: nothing widens the page past the screen', async () => {
+  const browser = await launch();
+  const page = await openApp(browser.context, app.url);
+  await page.setViewportSize({ width: 360, height: 800 });
+  const wide: string[] = [];
+  for (const view of ['chats', 'memories', 'documents', 'search', 'vectors', 'agents', 'executions', 'spaces', 'import', 'data', 'settings']) {
+    await page.goto(`${app.url}#${view}`);
+    await page.waitForFunction(() => window.mnemo !== undefined);
+    // Each view has loaded once nothing says Loading any more.
+    await expect.poll(() => page.getByText(/^Loading|^Reading/).count(), { timeout: 30_000 }).toBe(0);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (width > 360) wide.push(`${view}: ${width}px`);
+  }
+  expect(wide).toEqual([]);
+  await browser.dispose();
+});

@@ -35,9 +35,14 @@ export class MnData extends MnView {
   static override styles = [
     controls,
     css`
+      /* The per-space table scrolls inside its card; its width must not widen the page. */
+      :host {
+        display: block;
+        min-width: 0;
+      }
       .grid {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(min(18rem, 100%), 1fr));
         gap: 1rem;
       }
       .grid > section {

@@ -57,8 +57,14 @@ export class MnFiles extends MnView {
   static override styles = [
     controls,
     css`
+      :host {
+        display: block;
+        min-width: 0;
+      }
       .stack {
         display: grid;
+        /* One column no wider than the card: an auto track would grow to its widest item's min-content. */
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.9rem;
       }
       .reminder {
@@ -69,6 +75,11 @@ export class MnFiles extends MnView {
         border-radius: 8px;
         margin: 0;
         padding: 0.5rem 0.75rem;
+        /* A fieldset is as wide as its content by default: it would widen the card on a phone. */
+        min-inline-size: 0;
+      }
+      input[type='file'] {
+        max-width: 100%;
       }
       progress {
         width: 100%;

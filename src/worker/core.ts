@@ -6,6 +6,7 @@
 import type { Limits, Listener, MnemoApi, OpenOptions, ScopedApi } from '../shared/api';
 import type { Scope } from '../shared/models';
 import { DEFAULT_LIMITS, makeSchemas, type Schemas } from '../shared/schemas';
+import { fail } from '../shared/errors';
 import { GLOBAL_SCOPE } from '../shared/scope';
 import { adminApi } from './api/admin';
 import { embeddingsApi } from './api/embeddings';
@@ -203,6 +204,7 @@ export function createMnemo(core: Core, hooks: EncryptionHooks = { encryption: u
     encryption: hooks.encryption,
     sync: syncApi(core.sync, schemas),
     async subscribe(listener: Listener) {
+      if (typeof listener !== 'function') fail('INVALID_INPUT', `subscribe: argument 'listener' must be a function, got ${listener === null ? 'null' : typeof listener}`);
       return core.subscribe(listener);
     },
     async unsubscribe(id: number) {

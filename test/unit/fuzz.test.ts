@@ -336,7 +336,6 @@ const scopeArg = (missing?: Outcome): Arg => {
   return arg;
 };
 
-const UPLOAD_ECHO = "documents.upload echoes an arbitrary file extension or MIME type (markup, 200 characters) in its message (src/worker/content/parse.ts)";
 const required = <T extends Arg>(arg: T) => ({ ...arg, required: true });
 const fileOf = (text: string, name = 'notes.md') => ({ name, type: 'text/markdown', bytes: new TextEncoder().encode(text) });
 
@@ -678,10 +677,7 @@ const ROOT: Record<string, Entry> = {
     args: () => [
       {
         valid: () => {},
-        bad: [...notStrings(), ...numberArg(1, { min: 1, max: 2 }).bad, { label: 'null', value: null }, { label: 'undefined', value: undefined }, { label: 'string', value: MARK }].map((b) => ({
-          ...b,
-          gap: 'subscribe() stores any value as a listener (src/worker/core.ts)',
-        })),
+        bad: [...notStrings(), ...numberArg(1, { min: 1, max: 2 }).bad, { label: 'null', value: null }, { label: 'undefined', value: undefined }, { label: 'string', value: MARK }],
       },
     ],
   },
@@ -971,10 +967,10 @@ const SCOPED: Record<string, Entry> = {
         { label: 'invalid UTF-8', value: { ...file, bytes: new Uint8Array([0x23, 0x20, 0xc3, 0x28, 0xa0, 0xa1]) }, mention: 'UTF-8' },
         { label: 'only whitespace', value: fileOf(' \n\t\n'), mention: 'file' },
         { label: 'damaged PDF', value: { name: 'x.pdf', type: 'application/pdf', bytes: new TextEncoder().encode(`%PDF-1.7 ${MARK}`) }, mention: 'PDF' },
-        { label: 'unsupported MIME type with markup', value: { name: 'x', type: `application/<b>${MARK}`, bytes: file.bytes }, mention: 'type', gap: UPLOAD_ECHO },
-        { label: 'long unsupported MIME type', value: { name: 'x', type: `application/${MARK}${'m'.repeat(200)}`, bytes: file.bytes }, mention: 'type', gap: UPLOAD_ECHO },
-        { label: 'unsupported extension with markup', value: { ...file, name: `x.<img src=x onerror=alert(1)>${MARK}`, type: '' }, mention: 'type', gap: UPLOAD_ECHO },
-        { label: 'long unsupported extension', value: { ...file, name: `x.${MARK}${'e'.repeat(80)}`, type: '' }, mention: 'type', gap: UPLOAD_ECHO },
+        { label: 'unsupported MIME type with markup', value: { name: 'x', type: `application/<b>${MARK}`, bytes: file.bytes }, mention: 'type' },
+        { label: 'long unsupported MIME type', value: { name: 'x', type: `application/${MARK}${'m'.repeat(200)}`, bytes: file.bytes }, mention: 'type' },
+        { label: 'unsupported extension with markup', value: { ...file, name: `x.<img src=x onerror=alert(1)>${MARK}`, type: '' }, mention: 'type' },
+        { label: 'long unsupported extension', value: { ...file, name: `x.${MARK}${'e'.repeat(80)}`, type: '' }, mention: 'type' },
         { label: 'unsupported short extension', value: { ...file, name: 'x.exe', type: '' }, mention: 'type' },
       ];
       const fileArg = objectArg({
@@ -1409,9 +1405,8 @@ describe('hostile strings are stored verbatim', () => {
     expect((await mnemo.spaces.get(s.scope)).userId).toBe("u'; DROP TABLE spaces; --");
   });
 
-  // sqlite-wasm decodes TEXT with a default TextDecoder, which drops a leading byte-order mark:
-  // the bytes are stored (hex EFBBBF…) but read back without it.
-  test.fails('known gap: text starting with U+FEFF reads back identical', async () => {
+  // A default TextDecoder drops a leading byte-order mark: rows are decoded with ignoreBOM (engine/sql.ts).
+  test('text starting with U+FEFF reads back identical', async () => {
     const { mnemo } = await openTest();
     const s = mnemo.space(SCOPE);
     const session = await s.sessions.create({ name: '\ufeffBOM first' });

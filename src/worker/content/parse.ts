@@ -155,7 +155,8 @@ function detectFormat(name: string, type: string, bytes: Uint8Array): Format {
   // Files like README or LICENSE carry neither an extension nor a MIME type;
   // decoding decides whether they are really text.
   if (!ext && (mime === '' || mime === 'application/octet-stream')) return PLAIN;
-  const what = mime || (ext ? `.${ext}` : '');
+  // Named back only when it looks like a type: never markup, never a long string from the caller.
+  const what = [mime, ext ? `.${ext}` : ''].find((w) => w !== '' && /^[a-z0-9.+/-]{1,40}$/.test(w)) ?? '';
   fail('INVALID_INPUT', `Unsupported file type${what ? ` (${what})` : ''}: upload Markdown, plain text or PDF.`);
 }
 

@@ -122,7 +122,8 @@ export class Sql {
   /** Result column names per statement: oo1's `get({})` decodes each name again for every row it returns. */
   private readonly names = new Map<PreparedStatement, string[]>();
   private readonly columns: ColumnExports;
-  private readonly text = new TextDecoder();
+  // ignoreBOM: a text that starts with U+FEFF reads back with it (the default decoder drops it).
+  private readonly text = new TextDecoder('utf-8', { ignoreBOM: true });
   private depth = 0;
   private readonly commitHooks: Array<() => void> = [];
 
