@@ -19,6 +19,8 @@ afterAll(async () => {
 });
 
 const SCOPE = { userId: 'local', spaceId: 'default' };
+const WALK_START = 'keyboard-walk-start';
+const WALK_END = 'keyboard-walk-end';
 const MODES = [
   { name: 'light', width: 1280, scheme: 'light' },
   { name: 'dark', width: 1280, scheme: 'dark' },
@@ -92,12 +94,28 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
       }
       throw new Error('no button or link after the field');
     };
-    /** Tabs forward until the focused element matches; fails after `max` presses. */
+    // Tab past the page's last stop leaves for the browser's toolbar; headless Firefox over BiDi keeps sending keys to the then unfocused page, so the walk wraps at a stop placed after the app instead.
+    await page.evaluate(
+      ([startId, endId]) => {
+        document.body.prepend(Object.assign(document.createElement('span'), { id: startId, tabIndex: -1 }));
+        document.body.append(Object.assign(document.createElement('button'), { id: endId, textContent: 'End of page' }));
+      },
+      [WALK_START, WALK_END],
+    );
+    const isEnd = (f: Awaited<ReturnType<typeof focused>>) => f !== null && f.host === '' && f.id === WALK_END;
+    /** Puts focus before the page's first stop, so that the next Tab goes to the top, as Tab past the end does in a browser with its toolbar. */
+    const fromTop = () => page.evaluate((id) => document.getElementById(id)!.focus(), WALK_START);
+    /** Tabs forward (from the top again after the page's last stop) until the focused element matches; fails after `max` presses. */
     const tabTo = async (match: (f: NonNullable<Awaited<ReturnType<typeof focused>>>) => boolean, max = 250) => {
       const trail: string[] = [];
       for (let i = 0; i < max; i += 1) {
         await key('Tab');
         const f = await focused(page);
+        if (isEnd(f)) {
+          trail.push('(end of page)');
+          await fromTop();
+          continue;
+        }
         if (f && match(f)) return f;
         trail.push(f ? `${f.host}>${f.tag}${f.id ? `#${f.id}` : ''} "${f.name.slice(0, 30)}"` : '(none)');
       }
@@ -170,6 +188,10 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
         await key('Tab');
         const f = await focused(page);
         const header = f !== null && (f.host === 'mn-app' || f.host === 'mn-pwa-status');
+        if (isEnd(f)) {
+          await fromTop();
+          break;
+        }
         if (!f || (inView && header)) break;
         inView ||= !header;
         if (!inView) continue;

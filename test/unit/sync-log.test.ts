@@ -1,4 +1,4 @@
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { HLC_PATTERN } from '../../src/shared/hlc';
 import { fromWireId, toWireId } from '../../src/worker/sync/engine';
 import { errorOf, openTest } from './helpers';
@@ -181,5 +181,31 @@ describe('sync API edge', () => {
     expect((await errorOf(mnemo.sync.configure({ url: 'http://127.0.0.2:9', auto: false }))).message).toMatch(/field 'token' is required/);
     const disabled = await mnemo.sync.disable();
     expect(disabled).toMatchObject({ configured: false, url: null, spaces: [] });
+  });
+});
+
+describe('automatic sync at start', () => {
+  test('a failed read of the settings is retried, so automatic sync still starts in this owner', async () => {
+    let reads = 0;
+    const store = {
+      async read() {
+        reads += 1;
+        if (reads === 1) throw new DOMException('the settings file is busy', 'NotReadableError');
+        return { deviceId: 'device-1', url: 'http://127.0.0.1:9', token: 'mnemo_abcdefghijklmnopqrstuvwxyz012345', spaces: [scope], auto: true, intervalMs: 60_000 };
+      },
+      async write() {},
+    };
+    const requests: string[] = [];
+    const fetchStub = (async (input: string | URL) => {
+      requests.push(String(input));
+      return new Response('{}', { status: 503 });
+    }) as typeof fetch;
+    const { mnemo } = await openTest({ syncStore: store, syncOptions: { fetch: fetchStub, backoffMs: 60_000 } });
+    try {
+      await vi.waitFor(() => expect(requests.length).toBeGreaterThan(0), { timeout: 10_000 });
+      expect(reads).toBeGreaterThanOrEqual(2);
+    } finally {
+      await mnemo.close();
+    }
   });
 });

@@ -121,7 +121,17 @@ export class SyncService {
 
   /** Loads the settings and, when automatic sync is on, starts it. */
   async start(): Promise<void> {
-    const config = await this.load();
+    let config: SyncConfig | null;
+    try {
+      config = await this.load();
+    } catch (error) {
+      // Read failures can be transient (a tab taking over storage another is leaving): a
+      // swallowed one would leave automatic sync off in this owner until the page reloads.
+      this.lastError = `sync settings could not be read: ${error instanceof Error ? error.name : 'unknown error'}`;
+      this.failures += 1;
+      if (!this.stopped) this.timer = setTimeout(() => void this.start().catch(() => undefined), Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (this.failures - 1)));
+      throw error;
+    }
     if (config?.token && config.auto) this.schedule(0);
   }
 
