@@ -194,6 +194,7 @@ describe('automatic sync at start', () => {
         return { deviceId: 'device-1', url: 'http://127.0.0.1:9', token: 'mnemo_abcdefghijklmnopqrstuvwxyz012345', spaces: [scope], auto: true, intervalMs: 60_000 };
       },
       async write() {},
+      async delete() {},
     };
     const requests: string[] = [];
     const fetchStub = (async (input: string | URL) => {
