@@ -129,7 +129,7 @@ export class SyncService {
       // swallowed one would leave automatic sync off in this owner until the page reloads.
       this.lastError = `sync settings could not be read: ${error instanceof Error ? error.name : 'unknown error'}`;
       this.failures += 1;
-      if (!this.stopped) this.timer = setTimeout(() => void this.start().catch(() => undefined), Math.min(MAX_BACKOFF_MS, 1_000 * 2 ** (this.failures - 1)));
+      if (!this.stopped) this.timer = setTimeout(() => void this.start().catch(() => undefined), this.backoff(1_000));
       throw error;
     }
     if (config?.token && config.auto) this.schedule(0);
@@ -318,6 +318,11 @@ export class SyncService {
     }
   }
 
+  /** Exponential backoff from `baseMs` after the failures so far, capped. */
+  private backoff(baseMs: number): number {
+    return Math.min(MAX_BACKOFF_MS, baseMs * 2 ** (this.failures - 1));
+  }
+
   private failed(error: unknown): void {
     this.lastError = error instanceof SyncFailure ? error.message : error instanceof Error ? error.message : 'sync failed';
     this.failures += 1;
@@ -329,8 +334,7 @@ export class SyncService {
       this.clearTimer();
       return;
     }
-    const base = this.deps.backoffMs ?? 2_000;
-    const delay = Math.min(MAX_BACKOFF_MS, base * 2 ** (this.failures - 1)) * (0.75 + Math.random() * 0.5);
+    const delay = this.backoff(this.deps.backoffMs ?? 2_000) * (0.75 + Math.random() * 0.5);
     this.nextRetryAt = this.deps.now() + Math.round(delay);
     this.schedule(delay);
   }
