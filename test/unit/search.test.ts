@@ -261,6 +261,9 @@ describe('fusion math', () => {
     expect(long.highlights.map(([a, b]) => long.snippet.slice(a, b))).toEqual(['fox', 'jumped', 'dog']);
     const accented = snippetOf('Café crème in Zürich', termMatcher(parseQuery('cafe zurich').terms));
     expect(accented.highlights.map(([a, b]) => accented.snippet.slice(a, b))).toEqual(['Café', 'Zürich']);
+    // Only a token's first letter is compared before stemming; case and accents on it still match.
+    const firsts = snippetOf('ÉCOLE ecoles Ecole école scholar cole', termMatcher(parseQuery('école').terms));
+    expect(firsts.highlights.map(([a, b]) => firsts.snippet.slice(a, b))).toEqual(['ÉCOLE', 'ecoles', 'Ecole', 'école']);
   });
 });
 
@@ -277,6 +280,51 @@ describe('keyword candidates', () => {
     const lisbon = query.terms.findIndex((q) => q.words.join(' ') === 'lisbon');
     expect(termDocs[lisbon]).toBeGreaterThan(candidates.filter((c) => c.has[lisbon]).length);
     expect(idfWeights(repo, query.terms, termDocs)).toEqual(idfWeights(repo, query.terms));
+  });
+});
+
+describe('one scope holding every row', () => {
+  const ask = (repo: SearchRepo, q: string, filters = {}, scope = A) => {
+    const query = parseQuery(q);
+    return repo.keywordCandidates(scope, { match: query.match!, titleWeight: 2, terms: query.terms.map((x) => x.match) }, filters, 50, Date.now());
+  };
+
+  test('ranks exactly as the scope-joined plan does, and switches to it once another scope holds rows', async () => {
+    await seed();
+    const repo = new SearchRepo(t.sql);
+    const queries = ['lisbon', 'lisbon tram', 'porto weather day', '"day one" lisbon', 'book* trip'];
+    // Which plan ran: the joined one names the base tables in its statement.
+    const statements: string[] = [];
+    const all = t.sql.all.bind(t.sql);
+    t.sql.all = ((q: string, p?: never) => (statements.push(q), all(q, p))) as typeof t.sql.all;
+    const joined = () => statements.splice(0).some((q) => q.includes('FROM messages b'));
+    const single = queries.map((q) => ask(repo, q));
+    expect(joined()).toBe(false);
+    expect(single.every((r) => r.candidates.length > 0)).toBe(true);
+    // An empty session in another space changes no statistic but turns the joined plan on for messages and chunks.
+    await t.mnemo.space(B).sessions.create({ name: 'Empty' });
+    expect(queries.map((q) => ask(repo, q))).toEqual(single);
+    expect(joined()).toBe(true);
+    // Rows of another scope are in the index now; A's search must never return them.
+    await seed(B);
+    const bRows = new Set(t.sql.all<{ r: number }>("SELECT m.rowid AS r FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN sessions s ON s.id = c.session_id WHERE s.user_id = 'ben'").map((r) => r.r));
+    for (const q of queries) {
+      const { candidates } = ask(repo, q);
+      expect(candidates.length).toBeGreaterThan(0);
+      expect(candidates.filter((c) => c.kind === 'message' && bRows.has(c.rowid))).toEqual([]);
+    }
+  });
+
+  test('keeps the kinds filter and never returns an expired memory, even with one scope', async () => {
+    const { s } = await seed();
+    const repo = new SearchRepo(t.sql);
+    const kinds = ask(repo, 'lisbon', { kinds: ['memory', 'chunk'] }).candidates.map((c) => c.kind);
+    expect(new Set(kinds)).toEqual(new Set(['memory', 'chunk']));
+    const before = (await s.search({ query: 'hotel booking', mode: 'keyword' })).filter((h) => h.kind === 'memory');
+    expect(before.map((h) => h.text)).toEqual(['Remind about Lisbon hotel booking']);
+    t.sql.run('UPDATE memories SET expires_at = ? WHERE content LIKE ?', [Date.now() - 1, 'Remind%']);
+    expect(ask(repo, 'hotel booking').candidates.filter((c) => c.kind === 'memory')).toEqual([]);
+    expect((await s.search({ query: 'hotel booking', mode: 'keyword' })).filter((h) => h.kind === 'memory')).toEqual([]);
   });
 });
 

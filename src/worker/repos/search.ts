@@ -207,6 +207,14 @@ export function kindsFor(filters: SearchFilters): HitKind[] {
 
 const spec = (kind: HitKind) => SPECS[KIND_CODE[kind]]!;
 
+/** The table whose (user_id, space_id) decides a kind's scope: messages and chunks hang under sessions. */
+const SCOPE_TABLE: Record<HitKind, 'sessions' | 'memories' | 'vector_entries'> = {
+  message: 'sessions',
+  memory: 'memories',
+  vector: 'vector_entries',
+  chunk: 'sessions',
+};
+
 export type BulkTable = 'messages' | 'memories' | 'vector_entries';
 
 /** A bulk-written row's sync log entry: pending, stamped at commit (as the trigger of migration 0006 would). */
@@ -244,19 +252,43 @@ export class SearchRepo {
   keywordCandidates(scope: Scope, query: CandidateQuery, filters: SearchFilters, limit: number, now: number): KeywordCandidates {
     const kinds = kindsFor(filters);
     if (kinds.length === 0) return { candidates: [], termDocs: [] };
+    const narrowed = (Object.keys(filters) as Array<keyof SearchFilters>).some((k) => k !== 'kinds' && filters[k] !== undefined);
+    // The common case, one scope holding every row of the kinds asked for: no row needs a join at all.
+    if (!narrowed && kinds.every((kind) => this.holdsAll(scope, kind, now))) {
+      const params: SqlValue[] = [query.titleWeight, query.match];
+      const only = kinds.length < CODE_KIND.length ? ` AND (rowid & 3) IN (${kinds.map((k) => KIND_CODE[k]).join(', ')})` : '';
+      return this.ranked(`SELECT rowid AS f, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${only} ORDER BY score LIMIT ?`, params, query, limit);
+    }
     // Scope and filters cost a join per matching row; ranking first and joining only the best few is
     // exact whenever enough of them are in scope (an in-scope row further down ranks below all of them),
     // so the whole match set is joined only when the first pass comes back short.
-    const narrowed = (Object.keys(filters) as Array<keyof SearchFilters>).some((k) => k !== 'kinds' && filters[k] !== undefined);
     if (!narrowed) {
-      const best = this.rankedCandidates(scope, kinds, query, filters, limit, now, Math.max(limit * 4, 200));
+      const best = this.scopedCandidates(scope, kinds, query, filters, limit, now, Math.max(limit * 4, 200));
       if (best.candidates.length >= limit) return best;
     }
-    return this.rankedCandidates(scope, kinds, query, filters, limit, now, null);
+    return this.scopedCandidates(scope, kinds, query, filters, limit, now, null);
   }
 
-  /** `keywordCandidates` over the `prefilter` best matches of the whole index (null: every match). */
-  private rankedCandidates(
+  /**
+   * Whether every row of `kind` in the database belongs to `scope` (and, for
+   * memories, none has expired): two index seeks at each end of the scope
+   * order. Foreign keys tie messages and chunks to a session, so the
+   * sessions decide for them.
+   */
+  private holdsAll(scope: Scope, kind: HitKind, now: number): boolean {
+    const table = SCOPE_TABLE[kind];
+    const s = [scope.userId, scope.spaceId];
+    const outside = this.sql.value(
+      `SELECT EXISTS (SELECT 1 FROM ${table} WHERE (user_id, space_id) < (?, ?)) OR EXISTS (SELECT 1 FROM ${table} WHERE (user_id, space_id) > (?, ?))${
+        kind === 'memory' ? ' OR EXISTS (SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?)' : ''
+      }`,
+      kind === 'memory' ? [...s, ...s, now] : [...s, ...s],
+    );
+    return Number(outside) === 0;
+  }
+
+  /** `keywordCandidates` over the `prefilter` best matches of the whole index (null: every match), each joined to its scope. */
+  private scopedCandidates(
     scope: Scope,
     kinds: HitKind[],
     query: CandidateQuery,
@@ -273,15 +305,27 @@ export class SearchRepo {
       const s = spec(kind);
       return `WHEN ${KIND_CODE[kind]} THEN EXISTS (SELECT 1 FROM ${s.from} WHERE b.rowid = h.r >> 2 AND ${s.where(scope, filters, now, params)})`;
     });
-    params.push(limit, ...query.terms);
+    return this.ranked(
+      `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${prefilter === null ? '' : ' ORDER BY score LIMIT ?'})
+       SELECT h.r AS f, h.score AS score FROM h WHERE CASE h.r & 3 ${tests.join(' ')} ELSE 0 END ORDER BY h.score LIMIT ?`,
+      params,
+      query,
+      limit,
+    );
+  }
+
+  /**
+   * Runs `candidates` (a SELECT of index rowid `f` and `score`, best first, whose last parameter is
+   * the limit) and flags which of the query's terms each row holds.
+   */
+  private ranked(candidates: string, params: SqlValue[], query: CandidateQuery, limit: number): KeywordCandidates {
     // Each term's doclist is read once into a temporary table; the returned rows are looked up in it.
     const termTables = query.terms.map((_, t) => `, t${t} AS MATERIALIZED (SELECT rowid AS f FROM search_fts WHERE search_fts MATCH ?)`).join('');
     const has = query.terms.map((_, t) => `, c.f IN (SELECT f FROM t${t}) AS t${t}, (SELECT count(*) FROM t${t}) AS n${t}`).join('');
     const rows = this.sql.all<Record<string, number>>(
-      `WITH h AS MATERIALIZED (SELECT rowid AS r, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${prefilter === null ? '' : ' ORDER BY score LIMIT ?'}),
-       c AS MATERIALIZED (SELECT h.r & 3 AS k, h.r >> 2 AS r, h.r AS f, h.score AS score FROM h WHERE CASE h.r & 3 ${tests.join(' ')} ELSE 0 END ORDER BY h.score LIMIT ?)${termTables}
-       SELECT c.k, c.r, c.score${has} FROM c ORDER BY c.score`,
-      params,
+      `WITH c AS MATERIALIZED (${candidates})${termTables}
+       SELECT c.f & 3 AS k, c.f >> 2 AS r, c.score${has} FROM c ORDER BY c.score`,
+      [...params, limit, ...query.terms],
     );
     return {
       candidates: rows.map((row) => ({

@@ -68,9 +68,13 @@ export function idfWeights(repo: SearchRepo, terms: ParsedQuery['terms'], termDo
 export function termMatcher(terms: ParsedQuery['terms']): TermMatcher {
   const stems = new Map<string, number>();
   const prefixes: Array<[string, number]> = [];
+  // Porter stemming rewrites only a word's ending, so a token can match a term only if its folded
+  // first letter is one of the terms': for the other ASCII tokens fold and stem are skipped.
+  const firsts = new Set<number>();
   terms.forEach((term, i) => {
     for (const word of term.words) {
       const folded = fold(word);
+      firsts.add(folded.charCodeAt(0));
       if (term.prefix) prefixes.push([folded, i]);
       else if (!stems.has(stemmer(folded))) stems.set(stemmer(folded), i);
     }
@@ -79,6 +83,8 @@ export function termMatcher(terms: ParsedQuery['terms']): TermMatcher {
   const seen = new Map<string, number>();
   return {
     match(token) {
+      const code = token.charCodeAt(0);
+      if (code < 128 && !firsts.has(code >= 65 && code <= 90 ? code + 32 : code)) return -1;
       let term = seen.get(token);
       if (term === undefined) {
         const folded = fold(token);
