@@ -35,6 +35,13 @@ export interface PullPage {
   hasMore: boolean;
 }
 
+/**
+ * How long one request may take, reply body included, before it counts as a
+ * failure and is retried with the usual backoff (push and pull are
+ * idempotent). A push of one batch takes well under a second on a healthy server.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 export class Remote {
   private readonly base: string;
 
@@ -42,25 +49,31 @@ export class Remote {
     url: string,
     private readonly token: string,
     private readonly fetchFn: typeof fetch = (...args) => fetch(...args),
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
   ) {
     this.base = url.replace(/\/+$/, '');
   }
 
   private async request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    // A server that accepts the connection and never answers would otherwise hold the sync loop forever.
+    const signal = AbortSignal.timeout(this.timeoutMs);
+    const timedOut = () => new SyncFailure('unreachable', `sync server did not answer within ${Math.round(this.timeoutMs / 1000)} s: will retry`);
     let response: Response;
     try {
       response = await this.fetchFn(`${this.base}${path}`, {
         method,
         headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal,
       });
     } catch {
-      throw new SyncFailure('unreachable', 'sync server unreachable (offline, or the server is down)');
+      throw signal.aborted ? timedOut() : new SyncFailure('unreachable', 'sync server unreachable (offline, or the server is down)');
     }
     let parsed: unknown = null;
     try {
       parsed = await response.json();
     } catch {
+      if (signal.aborted) throw timedOut();
       if (response.ok) throw new SyncFailure('server', `sync server sent an unreadable reply (HTTP ${response.status})`);
     }
     if (response.status === 401) throw new SyncFailure('unauthenticated', 'the sync server refused the token (revoked or unknown): sign in again');
