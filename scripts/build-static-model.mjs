@@ -65,6 +65,9 @@ export function writeModelFolder({ dir, words, matrix, dims, maxTokens, name }) 
     // weights inside are int8; without this the browser default (q8) would
     // look for model_quantized.onnx.
     'transformers.js_config': { dtype: 'fp32' },
+    // A token's output row depends on its id alone: the embedder may read the rows once and
+    // pool them itself (src/embed-worker/static-lookup.ts) instead of running the pipeline.
+    mnemo_static_lookup: true,
   });
   writeJson(join(dir, 'tokenizer.json'), tokenizerJson(words));
   writeJson(join(dir, 'tokenizer_config.json'), {

@@ -24,6 +24,7 @@ export function createTestEmbedder(dims = 64): Embedder {
   if (!Number.isInteger(dims) || dims < 1) throw new RangeError(`dims must be a positive integer, got ${dims}`);
   return {
     modelId: `test-hash-${dims}`,
+    runtime: 'hash',
     dims,
     embed(texts: string[]): Promise<Float32Array[]> {
       return Promise.resolve(texts.map((text) => embedOne(text, dims)));
