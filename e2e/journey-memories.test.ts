@@ -73,6 +73,10 @@ test('a person adds memories, uploads Markdown and a PDF, sees the stats change,
   expect(stats.storage.usage).toBeGreaterThan(0);
   expect(stats.fileSizeBytes).toBeGreaterThan(0);
   expect(await page.getByTestId('health').textContent()).toBe('Healthy');
+  expect(await page.getByTestId('derived').textContent()).toContain('in step');
+  await page.getByTestId('rebuild').click();
+  await expect.poll(async () => (await page.getByTestId('data-notice').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^Search index rebuilt: \d+ rows in [\d.]+ s; \d+ queued for embedding\.$/);
+  expect(await page.getByTestId('health').textContent()).toBe('Healthy');
   await page.screenshot({ path: screenshotPath('data-light'), fullPage: true });
   await page.emulateMedia({ colorScheme: 'dark' });
   await page.screenshot({ path: screenshotPath('data-dark'), fullPage: true });

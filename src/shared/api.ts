@@ -189,6 +189,8 @@ export interface HealthReport {
   ok: boolean;
   quickCheck: string[];
   foreignKeyViolations: number;
+  /** Derived data out of step with its rows (search index, vector counts), one line each; `rebuildIndex()` repairs them. */
+  derivedDataIssues: string[];
   schemaVersion: number;
   latestVersion: number;
   vfs: string;

@@ -24,12 +24,14 @@ const LABELS: Record<keyof TableCounts, string> = {
 
 /** Database statistics, health and maintenance. */
 export class MnData extends MnView {
-  static override properties = { ...MnView.properties, notice: { state: true } };
+  static override properties = { ...MnView.properties, notice: { state: true }, rebuilding: { state: true } };
   declare notice: string | null;
+  declare rebuilding: boolean;
 
   constructor() {
     super();
     this.notice = null;
+    this.rebuilding = false;
   }
 
   static override styles = [
@@ -82,6 +84,19 @@ export class MnData extends MnView {
     }
   }
 
+  private async rebuild(): Promise<void> {
+    this.rebuilding = true;
+    this.notice = 'Rebuilding the search index…';
+    try {
+      const result = await this.client!.rebuildIndex();
+      this.notice = `Search index rebuilt: ${Object.values(result.rows).reduce((a, b) => a + b, 0)} rows in ${(result.durationMs / 1000).toFixed(1)} s; ${result.queuedForEmbedding} queued for embedding.`;
+    } catch (error) {
+      this.notice = errorText(error);
+    } finally {
+      this.rebuilding = false;
+    }
+  }
+
   private async clearAll(): Promise<void> {
     if (!confirm('Delete ALL data in every space? This cannot be undone.')) return;
     try {
@@ -98,7 +113,7 @@ export class MnData extends MnView {
 
   private renderLoaded({ stats, health, path }: NonNullable<typeof this.data.value>) {
     return html`
-        ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
+        ${this.notice ? html`<p class="card" role="status" data-testid="data-notice">${this.notice}</p>` : nothing}
         <div class="grid">
           <section class="card" aria-labelledby="totals-h">
             <h2 id="totals-h">Totals</h2>
@@ -129,6 +144,7 @@ export class MnData extends MnView {
             <ul>
               <li>Integrity: ${health.quickCheck.join(', ')}</li>
               <li>Foreign-key violations: ${health.foreignKeyViolations}</li>
+              <li data-testid="derived">Search index and vector counts: ${health.derivedDataIssues.length === 0 ? 'in step' : health.derivedDataIssues.join('; ')}</li>
               <li>Schema version: ${health.schemaVersion} (app ${health.latestVersion})</li>
               <li>VFS: ${health.vfs}, journal: ${health.journalMode}</li>
             </ul>
@@ -150,6 +166,11 @@ export class MnData extends MnView {
               <label>Remove conversations idle for <input name="days" class="narrow" type="number" min="1" value="90" required /> days</label>
               <button type="submit" class="secondary">Clean up</button>
             </form>
+            <p>
+              <button class="secondary" data-testid="rebuild" ?disabled=${this.rebuilding} @click=${this.rebuild}>
+                ${this.rebuilding ? 'Rebuilding…' : 'Rebuild search index'}
+              </button>
+            </p>
             <p><button class="danger" @click=${this.clearAll}>Delete all data…</button></p>
           </section>
         </div>

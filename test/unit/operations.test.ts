@@ -158,6 +158,35 @@ describe('healthCheck', () => {
   });
 });
 
+describe('healthCheck of derived data', () => {
+  test('finds rows missing from the search index and vector counts out of step; rebuildIndex repairs both', async () => {
+    const s = t.mnemo.space({ userId: 'u', spaceId: 's' });
+    const session = await s.sessions.create({ name: 'Main' });
+    const conv = await s.conversations.create({ sessionId: session.id });
+    await s.messages.insertMany([1, 2, 3].map((i) => ({ conversationId: conv.id, role: 'user' as const, content: `message number ${i}` })));
+    await s.memories.add({ kind: 'long', content: 'likes tea' });
+    await s.vectors.add({ collection: 'c', content: 'a vector entry' });
+    await t.mnemo.embeddings.flush(10_000);
+    expect(count(t.core.sql, 'SELECT count(*) FROM embeddings')).toBeGreaterThan(0);
+    expect(await t.mnemo.healthCheck()).toMatchObject({ ok: true, derivedDataIssues: [] });
+
+    const sql = t.core.sql;
+    // A message written with the index triggers off (as a bulk write does before it feeds the index) and never fed.
+    sql.run('UPDATE index_control SET bulk = 1 WHERE id = 1');
+    sql.run("INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at) VALUES ('unindexed', ?, 'user', 'not in the index', 1, 1)", [conv.id]);
+    sql.run('UPDATE index_control SET bulk = 0 WHERE id = 1');
+    sql.run('UPDATE embedding_counts SET n = n + 5');
+    const report = await t.mnemo.healthCheck();
+    expect(report.ok).toBe(false);
+    expect(report.quickCheck).toEqual(['ok']);
+    expect(report.derivedDataIssues).toContain('the search index holds 3 messages for 4 stored');
+    expect(report.derivedDataIssues.some((line) => /^vector counts say \d+ for model test-hash-64, \d+ stored$/.test(line))).toBe(true);
+
+    await t.mnemo.rebuildIndex();
+    expect(await t.mnemo.healthCheck()).toMatchObject({ ok: true, derivedDataIssues: [] });
+  });
+});
+
 describe('verifySchema', () => {
   const clean = { ok: true, missingTables: [], missingColumns: [], missingIndexes: [], missingTriggers: [] };
 
