@@ -319,8 +319,9 @@ describe('installability', () => {
     await browser.dispose();
   });
 
-  // Firefox desktop does not install web apps and has no manifest verdict to ask (CDP is Chromium's protocol).
-  test.skipIf(IS_FIREFOX)("Chromium's own verdict: the manifest parses without errors and the app is installable", async () => {
+  // Chromium only, not defined in a Firefox run: Firefox desktop does not install web apps and has no
+  // manifest verdict to ask (CDP is Chromium's protocol); the manifest's content is checked above in both.
+  if (!IS_FIREFOX) test("Chromium's own verdict: the manifest parses without errors and the app is installable", async () => {
     const browser = await launch();
     const page = await openApp(browser.context, app.url);
     await serviceWorkerActivated(page);
