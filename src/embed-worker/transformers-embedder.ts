@@ -110,13 +110,14 @@ async function staticLookupOf(
   if (!tokenizer._tokenizerJSON || config.remove_space || config.do_lowercase_and_remove_accent) return undefined;
   const tokens = lookupTokenizer(tokenizer._tokenizerJSON, tokenizer.model_max_length ?? Number.NaN);
   if (!tokens) return undefined;
-  const size = Math.max(...Object.values(tokenizer._tokenizerJSON.model?.vocab ?? {}), ...(tokenizer._tokenizerJSON.added_tokens ?? []).map((t) => t.id)) + 1;
+  // The largest id + 1 (a spread into Math.max would pass one argument per vocabulary word).
+  const ids = [...Object.values(tokenizer._tokenizerJSON.model?.vocab ?? {}), ...(tokenizer._tokenizerJSON.added_tokens ?? []).map((t) => t.id)];
+  const size = ids.reduce((max, id) => Math.max(max, id), -1) + 1;
   const rows = new Float32Array(size * dims);
   for (let from = 0; from < size; from += TABLE_CHUNK) {
     const n = Math.min(TABLE_CHUNK, size - from);
-    const ids = BigInt64Array.from({ length: n }, (_, i) => BigInt(from + i));
     const output = (await extractor.model({
-      input_ids: new Tensor('int64', ids, [1, n]),
+      input_ids: new Tensor('int64', BigInt64Array.from({ length: n }, (_, i) => BigInt(from + i)), [1, n]),
       attention_mask: new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
       token_type_ids: new Tensor('int64', new BigInt64Array(n), [1, n]),
     })) as { last_hidden_state?: Tensor };

@@ -109,7 +109,8 @@ export function adminApi(deps: AdminDeps): AdminApi {
       const latestVersion = deps.migrations.at(-1)?.version ?? 0;
       const schemaVersion = admin.schemaVersion();
       // Derived tables are only read once the schema is current: an older one may lack them.
-      const derivedDataIssues = schemaVersion === latestVersion ? admin.derivedDataIssues() : [];
+      const derivedDataIssues =
+        schemaVersion === latestVersion ? [...connection.repos.search.countIssues(), ...connection.repos.embeddings.countIssues()] : [];
       return {
         ok: quickCheck.length === 1 && quickCheck[0] === 'ok' && foreignKeyViolations === 0 && schemaVersion === latestVersion && derivedDataIssues.length === 0,
         quickCheck,

@@ -89,33 +89,6 @@ export class AdminRepo {
     return this.sql.all('PRAGMA quick_check').map((row) => String(Object.values(row)[0]));
   }
 
-  /**
-   * Derived data that disagrees with the rows it is derived from, one line
-   * each: the full-text index's row count per kind and the per-model vector
-   * counts (migration 0007). `rebuildIndex()` repairs both.
-   */
-  derivedDataIssues(): string[] {
-    const issues: string[] = [];
-    const kinds: Array<[string, string, number]> = [['messages', 'messages', 0], ['memories', 'memories', 1], ['vector_entries', 'vector entries', 2], ['chunks', 'chunks', 3]];
-    const indexed = new Map(
-      this.sql.all<{ k: number; n: number }>('SELECT id & 3 AS k, count(*) AS n FROM search_fts_docsize GROUP BY k').map((r) => [Number(r.k), Number(r.n)]),
-    );
-    for (const [table, label, code] of kinds) {
-      const rows = Number(this.sql.value(`SELECT count(*) FROM ${table}`) ?? 0);
-      const inIndex = indexed.get(code) ?? 0;
-      if (rows !== inIndex) issues.push(`the search index holds ${inIndex} ${label} for ${rows} stored`);
-    }
-    const stored = this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, count(*) AS n FROM embeddings GROUP BY model_id');
-    const counted = new Map(this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, n FROM embedding_counts WHERE n > 0').map((r) => [String(r.model), Number(r.n)]));
-    for (const { model, n } of stored) {
-      const kept = counted.get(String(model)) ?? 0;
-      counted.delete(String(model));
-      if (kept !== Number(n)) issues.push(`vector counts say ${kept} for model ${String(model)}, ${Number(n)} stored`);
-    }
-    for (const [model, kept] of counted) issues.push(`vector counts say ${kept} for model ${model}, 0 stored`);
-    return issues;
-  }
-
   foreignKeyViolations(): number {
     return this.sql.all('PRAGMA foreign_key_check').length;
   }

@@ -48,6 +48,19 @@ export class EmbeddingsRepo {
     this.sql.run('INSERT INTO embedding_counts (model_id, n) SELECT model_id, count(*) FROM embeddings GROUP BY model_id');
   }
 
+  /** Models whose kept count differs from the vectors stored, one line each (`recount()` repairs them). */
+  countIssues(): string[] {
+    const counted = this.countsByModel();
+    const issues: string[] = [];
+    for (const { model, n } of this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, count(*) AS n FROM embeddings GROUP BY model_id')) {
+      const kept = counted.get(String(model)) ?? 0;
+      counted.delete(String(model));
+      if (kept !== Number(n)) issues.push(`vector counts say ${kept} for model ${String(model)}, ${Number(n)} stored`);
+    }
+    for (const [model, kept] of counted) issues.push(`vector counts say ${kept} for model ${model}, 0 stored`);
+    return issues;
+  }
+
   /** Rows holding a vector, per model. */
   countsByModel(): Map<string, number> {
     const rows = this.sql.all<{ model: string; n: number }>('SELECT model_id AS model, n FROM embedding_counts WHERE n > 0');

@@ -450,6 +450,19 @@ export class SearchRepo {
   }
 
   /** Seeds' index bookkeeping per session: documents indexed and when. */
+  /** Kinds whose row count in the index differs from their table's, one line each (`rebuildIndex()` repairs them). */
+  countIssues(): string[] {
+    const indexed = new Map(
+      this.sql.all<{ k: number; n: number }>('SELECT id & 3 AS k, count(*) AS n FROM search_fts_docsize GROUP BY k').map((r) => [Number(r.k), Number(r.n)]),
+    );
+    return CODE_KIND.flatMap((kind, code) => {
+      const table = KIND_TABLE[kind];
+      const rows = Number(this.sql.value(`SELECT count(*) FROM ${table}`) ?? 0);
+      const inIndex = indexed.get(code) ?? 0;
+      return rows === inIndex ? [] : [`the search index holds ${inIndex} ${table.replace('_', ' ')} for ${rows} stored`];
+    });
+  }
+
   refreshIndexMeta(now: number, durationMs: number): void {
     this.sql.run(
       `INSERT INTO index_meta (session_id, last_indexed_at, doc_count, last_rebuild_duration_ms)
