@@ -80,13 +80,51 @@ export async function launch(
   };
 }
 
+/**
+ * The hash of `<style>body {}</style>`, which Playwright's screenshot adds for
+ * a moment to sync animations: Firefox reports the CSP refusing it as a page
+ * error. Test tooling, not the app, so it is not logged.
+ */
+const SCREENSHOT_PROBE_STYLE = 'sha256-YjaKGiklmzC6wjXA513HAMmzus8VE61XCOT+SmwNZWA=';
+
 /** Opens the app and waits until `window.mnemo` is connected. */
 export async function openApp(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  page.on('pageerror', (error) => {
+    if (!error.message.includes(SCREENSHOT_PROBE_STYLE)) console.error('page error:', error.message);
+  });
   await page.goto(url);
   await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
   return page;
+}
+
+/**
+ * Runs `body`, which reports each step it starts, and fails when no new step
+ * starts within `ms`, naming the last one: a browser that stops answering (a
+ * lost BiDi reply, a page that never settles) then fails at once with where it
+ * stopped instead of at the runner's bare timeout minutes later.
+ */
+export async function withSteps<T>(ms: number, body: (step: (name: string) => void) => Promise<T>): Promise<T> {
+  let last = 'start';
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let fail: (error: Error) => void = () => {};
+  const stalled = new Promise<never>((_, reject) => (fail = reject));
+  const arm = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fail(new Error(`no progress within ${ms / 1000} s after step: ${last}`)), ms);
+  };
+  arm();
+  try {
+    return await Promise.race([
+      body((name) => {
+        last = name;
+        arm();
+      }),
+      stalled,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export function screenshotPath(name: string): string {

@@ -65,3 +65,44 @@ test('a person searches by keyword, by meaning and both, and sees why each hit r
   expect(external).toEqual([]);
   await browser.dispose();
 });
+
+test('a person sets search defaults, the duplicate threshold and the theme in Settings, and the search view starts from them', { timeout: 120_000 }, async () => {
+  const browser = await launch();
+  try {
+    const page = await openApp(browser.context, `${app.url}#settings`);
+    // The search and theme cards do not wait for the embedding model's status.
+    const searchCard = page.locator('mn-settings section[aria-labelledby=search-settings-h]');
+    await searchCard.getByLabel('Default mode').selectOption('keyword');
+    await searchCard.getByLabel('Fusion').selectOption('weighted');
+    await searchCard.getByLabel('Text weight (%)').fill('40');
+    await searchCard.getByLabel('Memory duplicate threshold (cosine)').fill('0.9');
+    await searchCard.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => page.locator('mn-settings [role=status]').textContent()).toBe('Search settings saved.');
+    const saved = await page.evaluate(async () => ({
+      defaults: await window.mnemo!.settings.get('search.defaults'),
+      threshold: await window.mnemo!.settings.get('memories.dedupThreshold'),
+    }));
+    expect(saved).toEqual({ defaults: { mode: 'keyword', fusion: 'weighted', textWeight: 0.4 }, threshold: 0.9 });
+
+    const modelCard = page.locator('mn-settings section[aria-labelledby=model-h]');
+    await expect.poll(() => modelCard.locator('.meta').textContent(), { timeout: 60_000 }).toMatch(/^Current: mnemo-glove-100d · 100 dims · \d+ embedded · \d+ waiting$/);
+    expect(await modelCard.getByLabel('Model').inputValue()).toBe('mnemo-glove-100d');
+
+    await page.locator('mn-settings').getByRole('radio', { name: 'dark' }).check();
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await page.screenshot({ path: screenshotPath('settings-dark'), fullPage: true });
+
+    // After a reload the theme is still dark and the search view opens in keyword mode with weighted fusion.
+    await page.goto(`${app.url}#search`);
+    await page.waitForFunction(() => window.mnemo !== undefined);
+    expect(await page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    const search = page.getByRole('search');
+    await expect.poll(() => search.getByRole('radio', { name: 'Keyword' }).isChecked()).toBe(true);
+    // Fusion applies to hybrid search: its controls start from the saved defaults.
+    await search.getByText('Hybrid', { exact: true }).click();
+    expect(await search.locator('select[name=fusion]').inputValue()).toBe('weighted');
+    expect(await search.locator('input[name=textWeight]').inputValue()).toBe('40');
+  } finally {
+    await browser.dispose();
+  }
+});

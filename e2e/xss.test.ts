@@ -18,7 +18,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { appHeaders, HEADERS } from '../scripts/serve.mjs';
 import { CROSS_ORIGIN_HEADERS, crossOriginHeaders } from '../src/vite/index';
-import { ENGINE, fillNumber, newProfile, screenshotPath, serveApp, type App } from './harness';
+import { ENGINE, fillNumber, newProfile, screenshotPath, serveApp, withSteps, type App } from './harness';
 
 declare global {
   interface Window {
@@ -28,6 +28,8 @@ declare global {
 }
 
 const SCOPE = { userId: 'local', spaceId: 'default' };
+/** A step of the tour that takes longer than this has stopped, not slowed down. */
+const STEP_MS = 120_000;
 const svg = (n: number) => btoa(`<svg xmlns="http://www.w3.org/2000/svg" onload="parent.__xss_hit(${n})"><script>parent.__xss_hit(${n})</script></svg>`);
 const html = (n: number) => btoa(`<script>parent.__xss_hit(${n})</script>`);
 
@@ -299,12 +301,13 @@ async function traps(page: Page) {
 }
 
 /** Opens every view that shows the stored text and audits the DOM at each step; returns everything seen. */
-async function tour(page: Page, stored: Stored) {
+async function tour(page: Page, stored: Stored, step: (name: string) => void) {
   const problems = new Set<string>();
   const seen = new Set<string>();
   let links = 0;
   const texts: Record<string, number> = {};
   const check = async (view: string) => {
+    step(`audit ${view}`);
     await page.waitForTimeout(150);
     const audit = await page.evaluate(auditDom);
     audit.problems.forEach((p) => problems.add(`${view}: ${p}`));
@@ -314,24 +317,29 @@ async function tour(page: Page, stored: Stored) {
   };
 
   // Chats: pick the session and the conversation, then scroll through every message.
+  step('open chats');
   await page.evaluate(() => (location.hash = 'chats'));
   await page.getByRole('button', { name: 'XSS session' }).click();
   await page.getByRole('button', { name: /XSS conversation/ }).click();
   await expect.poll(() => page.locator('mn-message-list article[data-id]').count(), { timeout: 30_000 }).toBeGreaterThan(0);
   for (let index = 0; index < stored.messageIds.length; index += 2) {
+    step(`scroll to message ${index}`);
     await page.locator('mn-message-list lit-virtualizer').evaluate((el, i) => (el as unknown as { scrollToIndex(i: number, p: string): void }).scrollToIndex(i, 'start'), index);
     await check('chats');
   }
 
+  step('open memories');
   await page.evaluate(() => (location.hash = 'memories'));
   // Memories: every memory's text in the long-term list, over its pages of 50.
   const memoryItems = page.locator('mn-memories [data-testid=memories] > li');
   await expect.poll(() => memoryItems.count(), { timeout: 30_000 }).toBe(Math.min(50, stored.memories));
   await check('memories');
+  step('memories next page');
   await page.getByRole('button', { name: 'Next page' }).click();
   await expect.poll(() => memoryItems.count(), { timeout: 30_000 }).toBe(stored.memories - 50);
   await check('memories-2');
 
+  step('open documents');
   // Documents: choose the session, open the chunks of the payload document.
   await page.evaluate(() => (location.hash = 'documents'));
   await page.getByLabel('Session').selectOption(stored.sessionId);
@@ -340,6 +348,7 @@ async function tour(page: Page, stored: Stored) {
   await expect.poll(() => item.locator('ol.chunks > li').count(), { timeout: 30_000 }).toBe(stored.chunks);
   await check('documents');
 
+  step('open search');
   // Search: keyword hits over messages, memories and chunks, shown as snippets.
   await page.evaluate(() => (location.hash = 'search'));
   await page.getByRole('radio', { name: 'Keyword' }).check();
@@ -350,19 +359,23 @@ async function tour(page: Page, stored: Stored) {
   await expect.poll(() => page.locator('mn-search [data-testid=hits] > li').count(), { timeout: 30_000 }).toBeGreaterThan(50);
   await check('search');
 
+  step('open vectors');
   // Vectors: the hostile collection, its entries, one entry open with its metadata.
   await page.evaluate(([c, id]) => (location.hash = `vectors/${encodeURIComponent(c!)}/${id}`), [stored.collection, stored.vectorIds[1]]);
   await expect.poll(() => page.locator('mn-vectors [data-testid=entries] > li').count(), { timeout: 30_000 }).toBe(stored.vectorIds.length);
   await page.locator('mn-vectors [data-testid=entry]').waitFor();
   await check('vectors');
 
+  step('open agents');
   // Agents (the hostile one open in its form), Executions (its error), Spaces (a hostile name).
   await page.evaluate((id) => (location.hash = `agents/${id}`), stored.agentId);
   await page.locator('mn-agents form[aria-label="Edit agent"]').waitFor();
   await check('agents');
+  step('open executions');
   await page.evaluate(() => (location.hash = 'executions'));
   await page.locator('mn-executions [data-testid=executions]').waitFor();
   await check('executions');
+  step('open spaces');
   await page.evaluate(() => (location.hash = 'spaces'));
   await expect.poll(() => page.locator('mn-spaces [data-testid=spaces] > li').count(), { timeout: 30_000 }).toBeGreaterThan(1);
   await check('spaces');
@@ -413,26 +426,30 @@ describe('stored XSS payloads', () => {
   test('with the CSP bypassed, the sanitizer alone keeps every view inert', { timeout: 600_000 }, async () => {
     const { context, profile } = await launch(true);
     try {
-      const page = await open(context, app.url);
-      const stored = await store(page);
-      expect(stored.memories).toBe(PAYLOADS.length);
-      const seen = await tour(page, stored);
-      expect(seen.problems).toEqual([]);
-      expect(stored.messageIds.filter((id) => !seen.seen.has(id)), 'messages never rendered').toEqual([]);
-      expect(seen.links, 'links rendered').toBeGreaterThan(5);
-      expect(seen.texts.memories! + seen.texts['memories-2']!).toBeGreaterThanOrEqual(PAYLOADS.length);
-      expect(seen.texts.documents).toBeGreaterThanOrEqual(stored.chunks);
-      expect(seen.texts.search).toBeGreaterThan(50);
-      expect(seen.texts.vectors).toBeGreaterThanOrEqual(stored.vectorIds.length + 2);
-      expect(seen.texts.agents).toBeGreaterThanOrEqual(2);
-      expect(seen.texts.executions).toBeGreaterThanOrEqual(7);
-      expect(seen.texts.spaces).toBeGreaterThanOrEqual(2);
-      // Give late loaders (images, frames, timers) a moment before reading the traps.
-      await page.waitForTimeout(500);
-      const caught = await traps(page);
-      expect(caught.hits).toEqual([]);
-      expect(caught.dialogs).toEqual([]);
-      expect(caught.dom).toEqual([]);
+      await withSteps(STEP_MS, async (step) => {
+        step('open the app');
+        const page = await open(context, app.url);
+        step('store the payloads');
+        const stored = await store(page);
+        expect(stored.memories).toBe(PAYLOADS.length);
+        const seen = await tour(page, stored, step);
+        expect(seen.problems).toEqual([]);
+        expect(stored.messageIds.filter((id) => !seen.seen.has(id)), 'messages never rendered').toEqual([]);
+        expect(seen.links, 'links rendered').toBeGreaterThan(5);
+        expect(seen.texts.memories! + seen.texts['memories-2']!).toBeGreaterThanOrEqual(PAYLOADS.length);
+        expect(seen.texts.documents).toBeGreaterThanOrEqual(stored.chunks);
+        expect(seen.texts.search).toBeGreaterThan(50);
+        expect(seen.texts.vectors).toBeGreaterThanOrEqual(stored.vectorIds.length + 2);
+        expect(seen.texts.agents).toBeGreaterThanOrEqual(2);
+        expect(seen.texts.executions).toBeGreaterThanOrEqual(7);
+        expect(seen.texts.spaces).toBeGreaterThanOrEqual(2);
+        // Give late loaders (images, frames, timers) a moment before reading the traps.
+        await page.waitForTimeout(500);
+        const caught = await traps(page);
+        expect(caught.hits).toEqual([]);
+        expect(caught.dialogs).toEqual([]);
+        expect(caught.dom).toEqual([]);
+      });
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
@@ -442,50 +459,55 @@ describe('stored XSS payloads', () => {
   test('with the served CSP, hostile text fetches, frames and runs nothing, and injected script is blocked', { timeout: 600_000 }, async () => {
     const { context, profile } = await launch(false);
     try {
-      const page = await open(context, app.url);
-      const response = await page.goto(app.url);
-      await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
-      expect(response?.headers()['content-security-policy']).toBe(HEADERS['Content-Security-Policy']);
-      await context.route('**/__csp-probe.js', (route) => route.fulfill({ contentType: 'text/javascript', body: CSP_PROBE }));
-      const stored = await store(page);
-      const seen = await tour(page, stored);
-      expect(seen.problems).toEqual([]);
-      await page.waitForTimeout(500);
-      const caught = await traps(page);
-      expect(caught.hits).toEqual([]);
-      expect(caught.dialogs).toEqual([]);
-      expect(caught.dom).toEqual([]);
-      expect(caught.violations.filter((v) => !isParsedInline(v))).toEqual([]);
+      await withSteps(STEP_MS, async (step) => {
+        step('open the app');
+        const page = await open(context, app.url);
+        const response = await page.goto(app.url);
+        await page.waitForFunction(() => window.mnemo !== undefined, undefined, { timeout: 60_000 });
+        expect(response?.headers()['content-security-policy']).toBe(HEADERS['Content-Security-Policy']);
+        await context.route('**/__csp-probe.js', (route) => route.fulfill({ contentType: 'text/javascript', body: CSP_PROBE }));
+        step('store the payloads');
+        const stored = await store(page);
+        const seen = await tour(page, stored, step);
+        expect(seen.problems).toEqual([]);
+        await page.waitForTimeout(500);
+        const caught = await traps(page);
+        expect(caught.hits).toEqual([]);
+        expect(caught.dialogs).toEqual([]);
+        expect(caught.dom).toEqual([]);
+        expect(caught.violations.filter((v) => !isParsedInline(v))).toEqual([]);
 
-      // The second wall: markup put into the page past the sanitizer still cannot run script or eval.
-      const wall = await page.evaluate(async () => {
-        const before = window.__xss.violations.length;
-        const img = document.createElement('img');
-        img.setAttribute('onerror', '__xss_hit(990)');
-        img.src = 'data:,not-an-image';
-        const script = document.createElement('script');
-        script.textContent = '__xss_hit(991)';
-        const link = document.createElement('a');
-        link.href = 'javascript:__xss_hit(992)';
-        document.body.append(img, script, link);
-        link.click();
-        // eval is tested from a real page script: code run through DevTools evaluation is exempt from it.
-        const probe = document.createElement('script');
-        probe.src = '/__csp-probe.js';
-        const loaded = new Promise((resolve) => (probe.onload = resolve));
-        document.head.append(probe);
-        await loaded;
-        await (window as unknown as { __wall: Promise<unknown> }).__wall;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        img.remove();
-        script.remove();
-        link.remove();
-        probe.remove();
-        return { ...((await (window as unknown as { __wall: Promise<object> }).__wall)), directives: window.__xss.violations.slice(before).map((v) => v.directive) };
+        // The second wall: markup put into the page past the sanitizer still cannot run script or eval.
+        step('inject past the sanitizer');
+        const wall = await page.evaluate(async () => {
+          const before = window.__xss.violations.length;
+          const img = document.createElement('img');
+          img.setAttribute('onerror', '__xss_hit(990)');
+          img.src = 'data:,not-an-image';
+          const script = document.createElement('script');
+          script.textContent = '__xss_hit(991)';
+          const link = document.createElement('a');
+          link.href = 'javascript:__xss_hit(992)';
+          document.body.append(img, script, link);
+          link.click();
+          // eval is tested from a real page script: code run through DevTools evaluation is exempt from it.
+          const probe = document.createElement('script');
+          probe.src = '/__csp-probe.js';
+          const loaded = new Promise((resolve) => (probe.onload = resolve));
+          document.head.append(probe);
+          await loaded;
+          await (window as unknown as { __wall: Promise<unknown> }).__wall;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          img.remove();
+          script.remove();
+          link.remove();
+          probe.remove();
+          return { ...((await (window as unknown as { __wall: Promise<object> }).__wall)), directives: window.__xss.violations.slice(before).map((v) => v.directive) };
       });
       expect(await page.evaluate(() => window.__xss.hits)).toEqual([]);
       expect(wall).toMatchObject({ evalBlocked: true, functionBlocked: true, stringTimerBlocked: true, wasm: true });
       expect(wall.directives).toEqual(expect.arrayContaining(['script-src-attr', 'script-src-elem']));
+      });
     } finally {
       await context.close();
       rmSync(profile, { recursive: true, force: true });

@@ -20,7 +20,10 @@ export function applyTheme(theme: Theme): void {
   else document.documentElement.setAttribute('data-theme', theme);
 }
 
-/** Settings: chat model endpoints, sync, embedding model, search defaults, memory dedup threshold, theme. */
+/**
+ * Settings: chat model endpoints, sync, embedding model, search defaults, memory dedup threshold, theme.
+ * Each card loads on its own: the embedding model's status waits for the model, the rest does not.
+ */
 export class MnSettings extends MnView {
   static override properties = { ...MnView.properties, notice: { state: true }, theme: { state: true }, switching: { state: true } };
   declare notice: string | null;
@@ -63,16 +66,19 @@ export class MnSettings extends MnView {
     `,
   ];
 
-  private readonly data = new Task(this, {
+  /** Search defaults and the dedup threshold: read at once. */
+  private readonly prefs = new Task(this, {
     task: async () => {
       const client = this.client!;
-      const [status, defaults, threshold] = await Promise.all([
-        client.embeddings.status(),
-        client.settings.get('search.defaults'),
-        client.settings.get('memories.dedupThreshold'),
-      ]);
-      return { status, defaults: (defaults ?? {}) as { fusion?: string; textWeight?: number; mode?: string }, threshold: typeof threshold === 'number' ? threshold : 0.92 };
+      const [defaults, threshold] = await Promise.all([client.settings.get('search.defaults'), client.settings.get('memories.dedupThreshold')]);
+      return { defaults: (defaults ?? {}) as { fusion?: string; textWeight?: number; mode?: string }, threshold: typeof threshold === 'number' ? threshold : 0.92 };
     },
+    args: () => [this.revision, this.client] as const,
+  });
+
+  /** The embedding status answers once the model has loaded, so its card waits alone. */
+  private readonly model = new Task(this, {
+    task: async () => this.client!.embeddings.status(),
     args: () => [this.revision, this.client] as const,
   });
 
@@ -119,23 +125,27 @@ export class MnSettings extends MnView {
       ${this.notice ? html`<p class="card" role="status">${this.notice}</p>` : nothing}
       <mn-endpoints></mn-endpoints>
       <mn-sync></mn-sync>
-      ${renderTask(this.data, {
-        loading: 'Loading settings…',
-        complete: ({ status, defaults, threshold }) => html`<div class="grid">
-          <section class="card" aria-labelledby="model-h">
-            <h2 id="model-h">Embedding model</h2>
-            <p class="meta">Current: ${status.modelId}${status.dims ? ` · ${status.dims} dims` : ''} · ${status.embedded} embedded · ${status.pending} waiting${status.error ? ` · ${status.error}` : ''}</p>
-            <form @submit=${this.setModel}>
-              <label>Model
-                <select name="model">
-                  ${status.models.map(
-                    (m) => html`<option value=${m.id} ?selected=${m.id === status.modelId}>${m.id} (${m.source}${m.source === 'remote' ? ', downloads once when online' : ''})</option>`,
-                  )}
-                </select>
-              </label>
-              <button type="submit" ?disabled=${this.switching}>Use this model</button>
-            </form>
-          </section>
+      <div class="grid">
+        <section class="card" aria-labelledby="model-h">
+          <h2 id="model-h">Embedding model</h2>
+          ${renderTask(this.model, {
+            loading: 'Loading the model…',
+            complete: (status) => html`<p class="meta">Current: ${status.modelId}${status.dims ? ` · ${status.dims} dims` : ''} · ${status.embedded} embedded · ${status.pending} waiting${status.error ? ` · ${status.error}` : ''}</p>
+              <form @submit=${this.setModel}>
+                <label>Model
+                  <select name="model">
+                    ${status.models.map(
+                      (m) => html`<option value=${m.id} ?selected=${m.id === status.modelId}>${m.id} (${m.source}${m.source === 'remote' ? ', downloads once when online' : ''})</option>`,
+                    )}
+                  </select>
+                </label>
+                <button type="submit" ?disabled=${this.switching}>Use this model</button>
+              </form>`,
+          })}
+        </section>
+        ${renderTask(this.prefs, {
+          loading: 'Loading settings…',
+          complete: ({ defaults, threshold }) => html`
           <section class="card" aria-labelledby="search-settings-h">
             <h2 id="search-settings-h">Search</h2>
             <form @submit=${this.saveSearch}>
@@ -154,17 +164,17 @@ export class MnSettings extends MnView {
               <label>Memory duplicate threshold (cosine) <input name="threshold" type="number" min="0.5" max="1" step="0.01" .value=${String(threshold)} /></label>
               <button type="submit">Save</button>
             </form>
-          </section>
-          <section class="card" aria-labelledby="theme-h">
-            <h2 id="theme-h">Theme</h2>
-            <div class="row" role="radiogroup" aria-label="Theme">
-              ${(['system', 'light', 'dark'] as const).map(
-                (t) => html`<label><input type="radio" name="theme" .checked=${this.theme === t} @change=${() => this.setTheme(t)} /> ${t}</label>`,
-              )}
-            </div>
-          </section>
-        </div>`,
-      })}
+          </section>`,
+        })}
+        <section class="card" aria-labelledby="theme-h">
+          <h2 id="theme-h">Theme</h2>
+          <div class="row" role="radiogroup" aria-label="Theme">
+            ${(['system', 'light', 'dark'] as const).map(
+              (t) => html`<label><input type="radio" name="theme" .checked=${this.theme === t} @change=${() => this.setTheme(t)} /> ${t}</label>`,
+            )}
+          </div>
+        </section>
+      </div>
     `;
   }
 }

@@ -254,7 +254,7 @@ export class SearchRepo {
     if (kinds.length === 0) return { candidates: [], termDocs: [] };
     const narrowed = (Object.keys(filters) as Array<keyof SearchFilters>).some((k) => k !== 'kinds' && filters[k] !== undefined);
     // The common case, one scope holding every row of the kinds asked for: no row needs a join at all.
-    if (!narrowed && kinds.every((kind) => this.holdsAll(scope, kind, now))) {
+    if (!narrowed && this.holdsAll(scope, kinds, now)) {
       const params: SqlValue[] = [query.titleWeight, query.match];
       const only = kinds.length < CODE_KIND.length ? ` AND (rowid & 3) IN (${kinds.map((k) => KIND_CODE[k]).join(', ')})` : '';
       return this.ranked(`SELECT rowid AS f, bm25(search_fts, ?, 1.0) AS score FROM search_fts WHERE search_fts MATCH ?${only} ORDER BY score LIMIT ?`, params, query, limit);
@@ -270,21 +270,17 @@ export class SearchRepo {
   }
 
   /**
-   * Whether every row of `kind` in the database belongs to `scope` (and, for
-   * memories, none has expired): two index seeks at each end of the scope
-   * order. Foreign keys tie messages and chunks to a session, so the
-   * sessions decide for them.
+   * Whether every row of these kinds in the database belongs to `scope` (and,
+   * for memories, none has expired): one statement of two index seeks per
+   * table, at each end of the scope order. Foreign keys tie messages and
+   * chunks to a session, so the sessions decide for them.
    */
-  private holdsAll(scope: Scope, kind: HitKind, now: number): boolean {
-    const table = SCOPE_TABLE[kind];
-    const s = [scope.userId, scope.spaceId];
-    const outside = this.sql.value(
-      `SELECT EXISTS (SELECT 1 FROM ${table} WHERE (user_id, space_id) < (?, ?)) OR EXISTS (SELECT 1 FROM ${table} WHERE (user_id, space_id) > (?, ?))${
-        kind === 'memory' ? ' OR EXISTS (SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?)' : ''
-      }`,
-      kind === 'memory' ? [...s, ...s, now] : [...s, ...s],
+  private holdsAll(scope: Scope, kinds: HitKind[], now: number): boolean {
+    const tests = [...new Set(kinds.map((kind) => SCOPE_TABLE[kind]))].map(
+      (table) => `EXISTS (SELECT 1 FROM ${table} WHERE (user_id, space_id) < (?1, ?2)) OR EXISTS (SELECT 1 FROM ${table} WHERE (user_id, space_id) > (?1, ?2))`,
     );
-    return Number(outside) === 0;
+    if (kinds.includes('memory')) tests.push('EXISTS (SELECT 1 FROM memories WHERE expires_at IS NOT NULL AND expires_at <= ?3)');
+    return Number(this.sql.value(`SELECT ${tests.join(' OR ')}`, kinds.includes('memory') ? [scope.userId, scope.spaceId, now] : [scope.userId, scope.spaceId])) === 0;
   }
 
   /** `keywordCandidates` over the `prefilter` best matches of the whole index (null: every match), each joined to its scope. */
