@@ -189,6 +189,29 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
       expect(exported.sealedText.includes(marker), marker).toBe(false);
       expect(exported.plainText.includes(marker), marker).toBe(true);
     }
+    // A space's exports too: the SQLite copy sealed unless asked otherwise; JSON, which cannot be sealed, only when asked for in plain text.
+    const space = await page.evaluate(async () => {
+      const scope = { userId: 'alice', spaceId: 'work' };
+      const text = (bytes: Uint8Array) => new TextDecoder('latin1').decode(bytes);
+      const sealed = await window.mnemo!.files.exportSpace(scope);
+      const plain = await window.mnemo!.files.exportSpace(scope, { plaintext: true });
+      const refused = await window.mnemo!.files.exportJson(scope).then(() => null, (e: { code: string }) => e.code);
+      const json = await window.mnemo!.files.exportJson(scope, { plaintext: true });
+      return { magic: text(sealed.subarray(0, 8)), sealedText: text(sealed), plainHead: text(plain.subarray(0, 15)), plainText: text(plain), refused, json };
+    });
+    expect(space).toMatchObject({ magic: 'MNEMOENC', plainHead: 'SQLite format 3', refused: 'INVALID_INPUT' });
+    for (const marker of MARKERS) {
+      expect(space.sealedText.includes(marker), marker).toBe(false);
+      expect(space.plainText.includes(marker), marker).toBe(true);
+      expect(space.json.includes(marker), marker).toBe(true);
+    }
+    // The sealed space copy merges back with the passphrase: every row is already there, nothing changes.
+    const merged = await page.evaluate(async (pass) => {
+      const sealed = await window.mnemo!.files.exportSpace({ userId: 'alice', spaceId: 'work' });
+      return (await window.mnemo!.files.import(sealed, { mode: 'merge', passphrase: pass })).mode;
+    }, NEW_PASS);
+    expect(merged).toBe('merge');
+    expect(await observe(page)).toEqual(before);
     const imported = await page.evaluate(async (pass) => {
       const sealed = await window.mnemo!.files.export({ markDownloaded: false });
       const copy = sealed.slice();
@@ -273,6 +296,26 @@ describe('encryption at rest (SQLite3 Multiple Ciphers on its own sahpool pool)'
     await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toMatch(/^Merged “mnemo\.mnemoenc”: \d+ rows? added/);
     await page.locator('mn-files').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshotPath('encryption-import-sealed'), fullPage: true });
+
+    // The space's exports from the same view: the SQLite copy comes encrypted; JSON, which cannot be, only after a warning.
+    const scopeForm = page.getByRole('form', { name: 'Scope' });
+    await scopeForm.getByLabel('User').fill('alice');
+    await scopeForm.getByLabel('Space').fill('work');
+    await scopeForm.getByRole('button', { name: 'Switch' }).click();
+    await page.getByRole('button', { name: 'Export this space', exact: true }).click();
+    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toMatch(/^Downloaded space “work” \(.+, encrypted with this database’s passphrase\)\.$/);
+    await page.evaluate(() => {
+      const asked: string[] = [];
+      (window as unknown as { asked: string[] }).asked = asked;
+      window.confirm = (message?: string) => (asked.push(message ?? ''), asked.length > 1);
+    });
+    await page.getByRole('button', { name: 'Export this space as JSON' }).click();
+    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toBe('JSON export cancelled.');
+    await page.getByRole('button', { name: 'Export this space as JSON' }).click();
+    await expect.poll(() => page.getByTestId('files-notice').textContent(), { timeout: 60_000 }).toBe('Downloaded space “work” as JSON (not encrypted).');
+    const asked = await page.evaluate(() => (window as unknown as { asked: string[] }).asked);
+    expect(asked).toHaveLength(2);
+    expect(asked[0]).toMatch(/plain text: anyone who gets the file can read this space/);
 
     // Lock now brings the lock screen back.
     await page.getByRole('button', { name: 'Lock now' }).click();

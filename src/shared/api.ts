@@ -348,6 +348,11 @@ export interface ExportOptions {
   plaintext?: boolean;
 }
 
+export interface SpaceExportOptions {
+  /** Of an encrypted database, export readable by anyone who gets the file. Default false. */
+  plaintext?: boolean;
+}
+
 export interface BackupInfo {
   id: string;
   createdAt: number;
@@ -402,10 +407,14 @@ export interface SpaceJsonExport {
 export interface FilesApi {
   /** The whole database as a SQLite file (rollback-journal mode, opens in any sqlite3). */
   export(options?: ExportOptions): Promise<Uint8Array>;
-  /** One space as a new SQLite file with the full schema. */
-  exportSpace(scope: Scope): Promise<Uint8Array>;
-  /** One space as versioned JSON (`SpaceJsonExport`, see docs/export-format.md). */
-  exportJson(scope: Scope): Promise<string>;
+  /** One space as a new SQLite file with the full schema; of an encrypted database sealed like `export()`, unless `plaintext`. */
+  exportSpace(scope: Scope, options?: SpaceExportOptions): Promise<Uint8Array>;
+  /**
+   * One space as versioned JSON (`SpaceJsonExport`, see docs/export-format.md).
+   * JSON cannot be sealed: of an encrypted database it needs `{ plaintext: true }`
+   * (INVALID_INPUT otherwise).
+   */
+  exportJson(scope: Scope, options?: SpaceExportOptions): Promise<string>;
   /** Validates the file first; a refused file rejects with IMPORT_REJECTED and changes nothing. */
   import(bytes: Uint8Array | ArrayBuffer, options: ImportOptions): Promise<ImportResult>;
   backups: BackupsApi;

@@ -144,13 +144,18 @@ export class MnFiles extends MnView {
       const scope = this.scope!;
       const base = `mnemo-${scope.spaceId}-${dateStamp(Date.now())}`;
       if (format === 'json') {
-        const json = await this.client!.files.exportJson(scope);
+        // JSON cannot be encrypted: out of an encrypted database it leaves only when the person says so.
+        const { encrypted } = await this.client!.encryption.status();
+        if (encrypted && !confirm('This database is encrypted, but a JSON export is plain text: anyone who gets the file can read this space. Export anyway?')) {
+          return 'JSON export cancelled.';
+        }
+        const json = await this.client!.files.exportJson(scope, { plaintext: encrypted });
         saveFile(`${base}.json`, json, 'application/json');
-        return `Downloaded space “${scope.spaceId}” as JSON.`;
+        return `Downloaded space “${scope.spaceId}” as JSON${encrypted ? ' (not encrypted)' : ''}.`;
       }
       const bytes = await this.client!.files.exportSpace(scope);
-      saveFile(`${base}.sqlite3`, bytes, 'application/vnd.sqlite3');
-      return `Downloaded space “${scope.spaceId}” (${formatBytes(bytes.byteLength)}).`;
+      saveFile(`${base}.${sealed(bytes) ? 'mnemoenc' : 'sqlite3'}`, bytes, 'application/vnd.sqlite3');
+      return `Downloaded space “${scope.spaceId}” (${formatBytes(bytes.byteLength)}${sealed(bytes) ? ', encrypted with this database’s passphrase' : ''}).`;
     });
 
   private importFile = (event: SubmitEvent) => {

@@ -7,6 +7,7 @@ import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { APPLICATION_ID, bundledMigrations, sha256Hex, type Migration } from '../../src/worker/engine/migrations';
 import { loadSqlite } from '../../src/worker/engine/sqlite';
 import { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from '../../src/worker/files/backups';
+import { unavailableEncryption } from '../../src/worker/encryption/unavailable';
 import { errorOf, testCatalog } from './helpers';
 
 const ALICE: Scope = { userId: 'alice', spaceId: 'work' };
@@ -162,6 +163,25 @@ describe('export', () => {
     expect(json.settings).toEqual({ theme: 'alice-dark' });
     expect(json.executions).toEqual([await s.executions.get(a.execution.id)]);
     expect(JSON.stringify(json)).not.toContain('bob');
+  });
+
+  test('space exports of an encrypted database: the SQLite file sealed unless plaintext, JSON only when asked for in plain text', async () => {
+    const core = await openCore({ storage: 'memory', catalog: testCatalog() });
+    // A stand-in for the database's sealer (the real one needs the cipher build, see e2e/encryption.test.ts).
+    const sealed: Uint8Array[] = [];
+    const sealer = { seal: async (plain: Uint8Array) => (sealed.push(plain), Uint8Array.from([...new TextEncoder().encode('MNEMOENC'), ...plain.map((b) => b ^ 0xff)])) };
+    const mnemo = createMnemo(core, { encryption: unavailableEncryption(), sealer });
+    opened.push({ core, mnemo });
+    await seed({ core, mnemo }, ALICE);
+    const head = (bytes: Uint8Array, n: number) => new TextDecoder('latin1').decode(bytes.subarray(0, n));
+    expect(head(await mnemo.files.exportSpace(ALICE), 8)).toBe('MNEMOENC');
+    expect(sealed).toHaveLength(1);
+    expect(head(await mnemo.files.exportSpace(ALICE, { plaintext: true }), 15)).toBe('SQLite format 3');
+    expect(sealed).toHaveLength(1);
+    const refused = await errorOf(mnemo.files.exportJson(ALICE));
+    expect(refused).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('{ plaintext: true }') });
+    expect(JSON.parse(await mnemo.files.exportJson(ALICE, { plaintext: true }))).toMatchObject({ format: 'mnemo.space', space: { userId: 'alice' } });
+    expect(await errorOf(mnemo.files.exportSpace(ALICE, { plaintext: 'yes' } as never))).toMatchObject({ code: 'INVALID_INPUT' });
   });
 });
 

@@ -567,8 +567,8 @@ const ROOT: Record<string, Entry> = {
     ],
   },
   'files.export': { kind: 'args', args: () => [objectArg({ markDownloaded: boolArg(false) }, { optional: true })] },
-  'files.exportSpace': { kind: 'args', args: () => [scopeArg('NOT_FOUND')] },
-  'files.exportJson': { kind: 'args', args: () => [scopeArg()] },
+  'files.exportSpace': { kind: 'args', args: () => [scopeArg('NOT_FOUND'), objectArg({ plaintext: boolArg(false) }, { optional: true })] },
+  'files.exportJson': { kind: 'args', args: () => [scopeArg(), objectArg({ plaintext: boolArg(false) }, { optional: true })] },
   'files.import': {
     kind: 'args',
     args: () => [

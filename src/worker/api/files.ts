@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 import * as v from 'valibot';
-import type { ExportOptions, FilesApi, ImportOptions, ImportResult, Limits } from '../../shared/api';
+import type { ExportOptions, FilesApi, ImportOptions, ImportResult, Limits, SpaceExportOptions } from '../../shared/api';
 import { fail } from '../../shared/errors';
 import { check, type Schemas } from '../../shared/schemas';
 import { copySpace, mergeFile, tableCounts } from '../engine/copy';
@@ -50,6 +50,7 @@ const importOptions = plainObject(
   'an object with mode',
 );
 const exportOptions = v.optional(plainObject({ markDownloaded: v.optional(v.boolean('a boolean')), plaintext: v.optional(v.boolean('a boolean')) }, 'an object'), {});
+const spaceExportOptions = v.optional(plainObject({ plaintext: v.optional(v.boolean('a boolean')) }, 'an object'), {});
 const backupId = v.pipe(v.string('a string'), v.regex(BACKUP_ID, 'a backup id'));
 const reason = v.optional(
   v.pipe(
@@ -124,13 +125,20 @@ export function createFilesApi(deps: FilesDeps): FilesApi {
       if (mark) markDownloaded(deps, deps.now());
       return handOver(bytes);
     },
-    async exportSpace(scope) {
+    async exportSpace(scope, options?: SpaceExportOptions) {
       const where = check(s.scope, scope, 'files.exportSpace');
+      const { plaintext } = check(spaceExportOptions, options, 'files.exportSpace');
       connection.repos.spaces.get(where);
-      return handOver(copySpace(connection.sql, deps.migrations, where));
+      return handOver(await outgoing(copySpace(connection.sql, deps.migrations, where), plaintext));
     },
-    async exportJson(scope) {
-      return JSON.stringify(exportSpaceJson(deps, check(s.scope, scope, 'files.exportJson')));
+    async exportJson(scope, options?: SpaceExportOptions) {
+      const where = check(s.scope, scope, 'files.exportJson');
+      const { plaintext } = check(spaceExportOptions, options, 'files.exportJson');
+      // JSON cannot be sealed: out of an encrypted database it leaves only when asked for in plain text.
+      if (deps.sealer && !plaintext) {
+        fail('INVALID_INPUT', 'files.exportJson: the database is encrypted and JSON is plain text; pass { plaintext: true } to export the space readable by anyone with the file');
+      }
+      return JSON.stringify(exportSpaceJson(deps, where));
     },
     async import(bytes: Uint8Array | ArrayBuffer, options: ImportOptions) {
       const input = fileBytes(bytes, 'files.import');
