@@ -185,15 +185,23 @@ export async function crashPage(browser: Browser, page: Page): Promise<void> {
   await Promise.race([page.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 5_000))]);
 }
 
-/** Firefox only: the content process that runs `page` (the one whose resident size grows by a marker the page touches). */
+/**
+ * Firefox only: the content process that runs `page` (the one whose resident
+ * size grows by a marker the page touches). Freed memory the allocator still
+ * holds can take a marker without growing the process, so up to three markers
+ * are tried, each kept alive.
+ */
 export async function firefoxPagePid(browser: Browser, page: Page): Promise<number> {
-  const before = firefoxTabProcesses(browser.profile);
-  await page.evaluate((bytes) => {
-    const w = window as unknown as { crashMarkers?: Uint8Array[] };
-    (w.crashMarkers ??= []).push(new Uint8Array(bytes).fill(1));
-  }, MARKER_BYTES);
-  const after = firefoxTabProcesses(browser.profile);
-  const grown = [...after].filter(([pid, rss]) => before.has(pid) && rss - before.get(pid)! > (MARKER_BYTES / 1024) * 0.75).map(([pid]) => pid);
-  if (grown.length !== 1) throw new Error(`cannot tell the page's Firefox content process: ${grown.length} grew by the marker`);
-  return grown[0]!;
+  let grown: number[] = [];
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const before = firefoxTabProcesses(browser.profile);
+    await page.evaluate((bytes) => {
+      const w = window as unknown as { crashMarkers?: Uint8Array[] };
+      (w.crashMarkers ??= []).push(new Uint8Array(bytes).fill(1));
+    }, MARKER_BYTES);
+    const after = firefoxTabProcesses(browser.profile);
+    grown = [...after].filter(([pid, rss]) => before.has(pid) && rss - before.get(pid)! > (MARKER_BYTES / 1024) * 0.75).map(([pid]) => pid);
+    if (grown.length === 1) return grown[0]!;
+  }
+  throw new Error(`cannot tell the page's Firefox content process: ${grown.length} grew by the marker, three times`);
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { fillNumber, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -74,8 +74,8 @@ test('a person sets search defaults, the duplicate threshold and the theme in Se
     const searchCard = page.locator('mn-settings section[aria-labelledby=search-settings-h]');
     await searchCard.getByLabel('Default mode').selectOption('keyword');
     await searchCard.getByLabel('Fusion').selectOption('weighted');
-    await searchCard.getByLabel('Text weight (%)').fill('40');
-    await searchCard.getByLabel('Memory duplicate threshold (cosine)').fill('0.9');
+    await fillNumber(searchCard.getByLabel('Text weight (%)'), '40');
+    await fillNumber(searchCard.getByLabel('Memory duplicate threshold (cosine)'), '0.9');
     await searchCard.getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => page.locator('mn-settings [role=status]').textContent()).toBe('Search settings saved.');
     const saved = await page.evaluate(async () => ({
