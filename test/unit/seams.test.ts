@@ -9,6 +9,7 @@ import { Connection } from '../../src/worker/connection';
 import type { VectorSearch, VectorStore } from '../../src/worker/embed/service';
 import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { bundledMigrations } from '../../src/worker/engine/migrations';
+import type { QueuedRow } from '../../src/worker/repos/embed-queue';
 import { loadSqlite } from '../../src/worker/engine/sqlite';
 import { Events } from '../../src/worker/events';
 import { MemoryAdder } from '../../src/worker/services/memory-add';
@@ -135,8 +136,8 @@ describe('embedding repositories', () => {
     expect(queued).toMatchObject({ table: 'memories', id: memory.id, text: 'hello there', ...A });
     const vector = new Float32Array([0.25, -1, 3]);
     sql.tx(() => {
-      repos.embeddings.putIfQueued({ table: 'memories', id: memory.id, ...A, vector }, 'm1', T0);
-      repos.embedQueue.remove('memories', memory.id, queued!.token);
+      repos.embeddings.putQueued([{ table: 'memories', id: memory.id, ...A, vector }], 'm1', T0);
+      repos.embedQueue.removeMany([queued!]);
     });
     expect(repos.embedQueue.pending()).toBe(0);
     const stored: unknown[] = [];
@@ -147,7 +148,38 @@ describe('embedding repositories', () => {
   });
 
   test('a vector for a row that left the queue is not stored', () => {
-    db.repos.embeddings.putIfQueued({ table: 'memories', id: 'gone', ...A, vector: new Float32Array([1]) }, 'm1', T0);
+    db.repos.embeddings.putQueued([{ table: 'memories', id: 'gone', ...A, vector: new Float32Array([1]) }], 'm1', T0);
     expect(db.repos.embeddings.count('m1')).toBe(0);
+  });
+
+  test('a batch stores the vectors of rows still queued, as stored, and dequeues only rows whose token is unchanged', () => {
+    const { repos, sql } = db;
+    const memories = sql.tx(() => {
+      repos.spaces.ensure(A, T0);
+      return [1, 2, 3, 4].map((n) => repos.memories.insert(A, { kind: 'long', content: `memory ${n}` }, T0));
+    });
+    const batch = repos.embedQueue.next(10);
+    expect(batch.map((row) => row.id).sort()).toEqual(memories.map((m) => m.id).sort());
+    // 64-bit random tokens: most are outside the safe integer range and read as bigint.
+    expect(batch.some((row) => typeof row.token === 'bigint')).toBe(true);
+    const [gone, changed, ...rest] = batch as [QueuedRow, QueuedRow, ...QueuedRow[]];
+    sql.tx(() => {
+      repos.memories.delete(A, gone.id);
+      repos.memories.update(A, changed.id, { content: 'memory 2, edited' }, T0 + 1);
+    });
+    const vectors = batch.map((_, i) => new Float32Array([i + 0.1, -1 / 3, 1000]));
+    const stored = sql.tx(() => {
+      const written = repos.embeddings.putQueued(batch.map((row, i) => ({ ...row, vector: vectors[i]! })), 'm1', T0);
+      repos.embedQueue.removeMany(batch);
+      return written;
+    });
+    // float16 as stored: close to the input, exactly what a read returns.
+    stored.forEach((vector, i) => vector.forEach((x, j) => expect(x).toBeCloseTo(vectors[i]![j]!, 1)));
+    const read = new Map<string, Float32Array>();
+    repos.embeddings.each('m1', (row) => read.set(row.id, row.vector));
+    expect([...read.keys()].sort()).toEqual([changed.id, ...rest.map((r) => r.id)].sort());
+    expect(read.get(rest[0]!.id)).toEqual(stored[2]);
+    // The edited row keeps its newer token, so it stays queued for its new text; the others left.
+    expect(repos.embedQueue.next(10).map((row) => [row.id, row.text])).toEqual([[changed.id, 'memory 2, edited']]);
   });
 });

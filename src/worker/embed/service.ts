@@ -13,6 +13,7 @@ import { GLOBAL_SCOPE, scopeKey } from '../../shared/scope';
 import type { ProgressReporter } from '../events';
 import type { Db } from '../repos';
 import type { OwnerTable } from '../repos/embeddings';
+import type { QueuedRow } from '../repos/embed-queue';
 import { VectorIndex, type SearchHit } from '../search/vector-index';
 import type { Embedder } from '../../shared/embedder';
 
@@ -264,28 +265,39 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     try {
       // Orphans (owner deleted between enqueue and now) cannot be embedded; drop them.
       this.dropOrphans();
-      for (;;) {
+      // Pipelined: the next batch is read and posted to the embedding worker before this one is
+      // written, so the model (its own thread) and the database writes overlap.
+      const start = (writing: QueuedRow[] = []): { batch: QueuedRow[]; vectors: Promise<Float32Array[]> } | null => {
+        const batch = this.db.repos.embedQueue.next(BATCH, writing);
+        if (batch.length === 0) return null;
+        const vectors = embedder.embed(batch.map((r) => r.text));
+        vectors.catch(() => {}); // observed when awaited; a batch abandoned on stop must not be reported
+        return { batch, vectors };
+      };
+      await this.quiet();
+      if (this.stopped || this.modelId !== modelId) return;
+      let current = start();
+      while (current) {
+        const vectors = await current.vectors;
+        // Writes have priority: the batch waits for quiet before it is written.
         await this.quiet();
         if (this.stopped || this.modelId !== modelId) return;
-        const batch = this.db.repos.embedQueue.next(BATCH);
-        if (batch.length === 0) break;
-        const vectors = await embedder.embed(batch.map((r) => r.text));
-        if (this.stopped || this.modelId !== modelId) return;
+        const { batch } = current;
+        const following = start(batch);
         const now = this.now();
         const { sql, repos } = this.db;
-        const stored = sql.tx(() =>
-          batch.map((row, i) => {
-            const vector = repos.embeddings.putIfQueued({ ...row, vector: vectors[i]! }, modelId, now);
-            repos.embedQueue.remove(row.table, row.id, row.token);
-            return vector;
-          }),
-        );
+        const stored = sql.tx(() => {
+          const written = repos.embeddings.putQueued(batch.map((row, i) => ({ ...row, vector: vectors[i]! })), modelId, now);
+          repos.embedQueue.removeMany(batch);
+          return written;
+        });
         const cache = this.caches.get(modelId);
         if (cache) batch.forEach((row, i) => cache.put(vectorKey(row.table, row.id), scopeKey(row), stored[i]!));
         done += batch.length;
         const seconds = (performance.now() - started) / 1000;
         const rate = done / Math.max(seconds, 1e-3);
         task.step(Math.min(done, total), `${Math.round(rate)} rows/s, about ${Math.ceil(Math.max(0, total - done) / rate)} s left`);
+        current = following;
       }
       this.lastError = null;
     } catch (error) {

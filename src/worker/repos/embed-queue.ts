@@ -38,12 +38,14 @@ export class EmbedQueueRepo {
     return Number(this.sql.value('SELECT count(*) FROM embed_queue') ?? 0);
   }
 
-  /** Up to `limit` queued rows with their text, table by table. */
-  next(limit: number): QueuedRow[] {
+  /** Up to `limit` queued rows with their text, table by table, leaving out `taken` (a batch still being written). */
+  next(limit: number, taken: ReadonlyArray<Pick<QueuedRow, 'table' | 'id'>> = []): QueuedRow[] {
+    const skip = new Set(taken.map((row) => `${row.table}:${row.id}`));
     const rows: QueuedRow[] = [];
     for (const table of OWNER_TABLES) {
       if (rows.length >= limit) break;
-      rows.push(...this.sql.all<QueuedRow>(`${TEXT_OF[table]} LIMIT ?`, [limit - rows.length]));
+      const found = this.sql.all<QueuedRow>(`${TEXT_OF[table]} LIMIT ?`, [limit - rows.length + skip.size]);
+      rows.push(...found.filter((row) => !skip.has(`${row.table}:${row.id}`)).slice(0, limit - rows.length));
     }
     return rows;
   }
@@ -52,6 +54,16 @@ export class EmbedQueueRepo {
   remove(table: OwnerTable, id: string, token?: number): void {
     if (token === undefined) this.sql.run('DELETE FROM embed_queue WHERE owner_table = ? AND owner_id = ?', [table, id]);
     else this.sql.run('DELETE FROM embed_queue WHERE owner_table = ? AND owner_id = ? AND token = ?', [table, id, token]);
+  }
+
+  /** `remove` with tokens for a batch, in one statement (tokens as decimal text: they are 64-bit). */
+  removeMany(rows: ReadonlyArray<Pick<QueuedRow, 'table' | 'id' | 'token'>>): void {
+    if (rows.length === 0) return;
+    this.sql.run(
+      `DELETE FROM embed_queue WHERE (owner_table, owner_id, token) IN
+         (SELECT j.value ->> 0, j.value ->> 1, CAST(j.value ->> 2 AS INTEGER) FROM json_each(?) j)`,
+      [JSON.stringify(rows.map((row) => [row.table, row.id, String(row.token)]))],
+    );
   }
 
   /** Queues every row that has no vector of this model; returns how many were added. */

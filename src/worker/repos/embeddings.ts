@@ -5,6 +5,7 @@
  * (engine/vector-codec.ts), and every read decodes either to float32.
  */
 import type { Scope } from '../../shared/models';
+import { fail } from '../../shared/errors';
 import type { Sql } from '../engine/sql';
 import { decodeVector, encodeVector } from '../engine/vector-codec';
 
@@ -104,17 +105,29 @@ export class EmbeddingsRepo {
     return exact ? entry.vector : decodeVector(blob, entry.vector.length);
   }
 
-  /** As `put` of a computed vector, but only while the owner is still queued (a delete in between dequeued it). */
-  putIfQueued(entry: StoredVector, modelId: string, now: number): Float32Array {
-    const blob = encodeVector(entry.vector, false);
+  /**
+   * As `put` of computed vectors (one model's batch), but only for owners
+   * still queued (a delete in between dequeued them); one statement: the rows
+   * travel as JSON, the float16 blobs as one blob cut by `substr`. Returns
+   * each vector as stored.
+   */
+  putQueued(entries: StoredVector[], modelId: string, now: number): Float32Array[] {
+    if (entries.length === 0) return [];
+    const dims = entries[0]!.vector.length;
+    if (entries.some((entry) => entry.vector.length !== dims)) fail('QUERY_FAILED', 'embeddings: a batch mixes vector sizes');
+    const blobs = entries.map((entry) => encodeVector(entry.vector, false));
+    const size = blobs[0]!.byteLength;
+    const packed = new Uint8Array(size * blobs.length);
+    blobs.forEach((blob, i) => packed.set(blob, i * size));
     this.sql.run(
       `INSERT INTO embeddings (owner_table, owner_id, model_id, user_id, space_id, dims, vector, created_at)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM embed_queue WHERE owner_table = ? AND owner_id = ?)
+       SELECT j.value ->> 0, j.value ->> 1, ?1, j.value ->> 2, j.value ->> 3, ?2, substr(?3, j.key * ?4 + 1, ?4), ?5 FROM json_each(?6) j
+       WHERE EXISTS (SELECT 1 FROM embed_queue q WHERE q.owner_table = j.value ->> 0 AND q.owner_id = j.value ->> 1)
        ON CONFLICT (owner_table, owner_id, model_id) DO UPDATE SET
          user_id = excluded.user_id, space_id = excluded.space_id, dims = excluded.dims, vector = excluded.vector, created_at = excluded.created_at`,
-      [entry.table, entry.id, modelId, entry.userId, entry.spaceId, entry.vector.length, blob, now, entry.table, entry.id],
+      [modelId, dims, packed, size, now, JSON.stringify(entries.map((entry) => [entry.table, entry.id, entry.userId, entry.spaceId]))],
     );
-    return decodeVector(blob, entry.vector.length);
+    return blobs.map((blob) => decodeVector(blob, dims));
   }
 
   deleteModel(modelId: string): number {
