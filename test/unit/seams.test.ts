@@ -113,6 +113,20 @@ describe('MemoryAdder with fake vectors (no model, no Core)', () => {
     expect((await adder().add(A, { kind: 'long', content: 'Locker code 9083' })).action).toBe('added');
   });
 
+  test('a model that never answers does not hold the add: past the wait it dedups by text and stores no vector of its own', async () => {
+    const stuck = { ...embeddings, embedTexts: () => new Promise<never>(() => {}) };
+    const waiting = new MemoryAdder({ db, events, now: () => T0, embeddings: stuck, modelWaitMs: 50 });
+    const started = Date.now();
+    const first = await waiting.add(A, { kind: 'long', content: 'Prefers aisle seats' });
+    expect(first.action).toBe('added');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(stored).toEqual([]);
+    // Text dedup still works without the model: the same text again updates the memory.
+    expect(await waiting.add(A, { kind: 'long', content: 'Prefers aisle seats' })).toMatchObject({ action: 'updated', reason: 'exact' });
+    // The row stays queued, so the queue embeds it once the model answers.
+    expect(db.repos.embedQueue.next(10).map((row) => row.id)).toEqual([first.memory.id]);
+  });
+
   test('long-term memories refuse an expiry before anything is written', async () => {
     await expect(adder().add(A, { kind: 'long', content: 'x', ttlMs: 5 })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(changes).toEqual([]);

@@ -17,7 +17,17 @@ import { scopedWriter, type WriteDeps } from '../write';
 
 export interface MemoryAddDeps extends WriteDeps {
   embeddings: VectorSearch & VectorStore & { callerModel: ModelLookup };
+  /** How long an add waits for the model's vectors before it dedups by text alone (default `MODEL_WAIT_MS`). */
+  modelWaitMs?: number;
 }
+
+/**
+ * An add waits this long for the current model (loading it, then embedding):
+ * a model that does not answer (a stuck download or embedding worker) must
+ * not hold the write. Past it the add dedups by text, as without a model, and
+ * the queue embeds the row once the model answers.
+ */
+export const MODEL_WAIT_MS = 15_000;
 
 /** One row's outcome; 'ignored' (batches only) when an exact duplicate would change nothing. */
 export interface MemoryRowResult {
@@ -88,11 +98,15 @@ export class MemoryAdder {
       (row) => row.value.dedup !== false && !this.cosineCaller(row) && !db.repos.memories.findSameContent(scope, row.value.kind, row.value.content, now()),
     );
     if (wanted.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), this.deps.modelWaitMs ?? MODEL_WAIT_MS)));
     try {
-      const { modelId, vectors } = await embeddings.embedTexts(wanted.map((row) => row.value.content));
-      wanted.forEach((row, i) => (row.own = { modelId, vector: vectors[i]! }));
+      const embedded = await Promise.race([embeddings.embedTexts(wanted.map((row) => row.value.content)), late]);
+      embedded?.vectors.forEach((vector, i) => (wanted[i]!.own = { modelId: embedded.modelId, vector }));
     } catch {
       // Dedup by text alone, as without a model; the queue embeds the rows later.
+    } finally {
+      clearTimeout(timer);
     }
   }
 
