@@ -105,6 +105,8 @@ function trackRequests(context: BrowserContext) {
 /** Counts persist() calls and lets a test pretend the origin is nearly out of quota. */
 async function instrumentStorage(context: BrowserContext, fakeEstimate?: { usage: number; quota: number }) {
   await context.addInitScript((fake) => {
+    // Firefox also runs init scripts in the first about:blank, which is not a secure context.
+    if (typeof StorageManager === 'undefined') return;
     const proto = StorageManager.prototype;
     const persist = proto.persist;
     (window as unknown as { persistCalls: number }).persistCalls = 0;

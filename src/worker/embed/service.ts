@@ -124,6 +124,17 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     return embedder;
   }
 
+  /**
+   * Drops a model's embedder after a failed embed call, so the next use loads
+   * it again: the worker embedder stops its worker when it hangs or crashes,
+   * and a stopped worker never answers again.
+   */
+  private retire(modelId: string, pending: Promise<Embedder>): void {
+    if (this.embedders.get(modelId) !== pending) return;
+    this.embedders.delete(modelId);
+    void pending.then((e) => e.dispose?.()).catch(() => {});
+  }
+
   pending(): number {
     return this.db.repos.embedQueue.pending();
   }
@@ -234,10 +245,10 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     await this.running;
   }
 
-  /** Resolves when the queue is empty (or the runner gave up on an error), or after the timeout. */
+  /** Starts a run (retrying after an earlier error) and resolves when the queue is empty, the run gave up on an error, or after the timeout. */
   async flush(timeoutMs = 60_000): Promise<EmbeddingStatus> {
     this.kick();
-    if (this.pending() > 0 && !this.lastError) {
+    if (this.pending() > 0 && this.running) {
       await Promise.race([
         new Promise<void>((resolve) => this.idleWaiters.push(resolve)),
         new Promise<void>((resolve) => setTimeout(resolve, timeoutMs)),
@@ -250,9 +261,10 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     // Loading a model costs seconds and megabytes; an empty queue needs none of it.
     if (this.pending() === 0) return;
     const modelId = this.modelId;
+    const pending = this.embedder(modelId);
     let embedder: Embedder;
     try {
-      embedder = await this.embedder(modelId);
+      embedder = await pending;
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : 'the model could not be loaded';
       return;
@@ -302,6 +314,7 @@ export class EmbeddingService implements VectorSearch, VectorStore {
       this.lastError = null;
     } catch (error) {
       this.lastError = error instanceof Error ? error.message : 'embedding failed';
+      this.retire(modelId, pending);
     } finally {
       task.end();
     }
@@ -321,15 +334,27 @@ export class EmbeddingService implements VectorSearch, VectorStore {
     const pending = this.embedder(modelId);
     const loaded = this.loaded.get(pending);
     const vectors = loaded ? loaded.embed([text]) : pending.then((e) => e.embed([text]));
-    return vectors.then(([vector]) => ({ modelId, vector: vector! }));
+    return vectors.then(
+      ([vector]) => ({ modelId, vector: vector! }),
+      (error: unknown) => {
+        this.retire(modelId, pending);
+        throw error;
+      },
+    );
   }
 
   /** Vectors of the current model for `texts`, in batches like the queue's. */
   async embedTexts(texts: string[]): Promise<{ modelId: string; vectors: Float32Array[] }> {
     const modelId = this.modelId;
-    const embedder = await this.embedder(modelId);
+    const pending = this.embedder(modelId);
+    const embedder = await pending;
     const vectors: Float32Array[] = [];
-    for (let i = 0; i < texts.length; i += BATCH) vectors.push(...(await embedder.embed(texts.slice(i, i + BATCH))));
+    try {
+      for (let i = 0; i < texts.length; i += BATCH) vectors.push(...(await embedder.embed(texts.slice(i, i + BATCH))));
+    } catch (error) {
+      this.retire(modelId, pending);
+      throw error;
+    }
     return { modelId, vectors };
   }
 
