@@ -114,7 +114,7 @@ describe('migrations', () => {
         VALUES ('d', 'st', 'a.md', 'text/markdown', 1, 1, 'x', 'x', 1, 1);
       INSERT INTO chunks (id, content_id, chunk_index, text, start_line, end_line, created_at) VALUES ('k', 'd', 0, 'x', 1, 1, 3);
       INSERT INTO memories (id, user_id, space_id, kind, content, content_key, created_at, updated_at) VALUES ('me', 'u', 's', 'long', 'tea', 'tea', 1, 2);`);
-    migrate(sql, all);
+    migrate(sql, all.slice(0, 7)); // 0008 drops a log that never synced: see the next test
     const log = sql.all<{ tbl: string; row_id: string; user_id: string; space_id: string; hlc: string; pending: number; deleted: number }>(
       'SELECT tbl, row_id, user_id, space_id, hlc, pending, deleted FROM sync_rows ORDER BY tbl',
     );
@@ -130,6 +130,27 @@ describe('migrations', () => {
     expect(tombstones.map((r) => r.tbl)).toEqual(['chunks', 'contents', 'conversations', 'messages', 'sessions', 'stores']);
     expect(tombstones.every((r) => r.hlc === null)).toBe(true); // stamped before COMMIT by the repository, not by SQL
     sql.close();
+  });
+
+  test('0008 keeps the log of a database that has synced and drops the one of a database that never did', async () => {
+    const all = await bundledMigrations();
+    const at7 = async (synced: boolean) => {
+      const driver = await freshDriver();
+      const { sql } = openDatabase(driver, 'db', all.slice(0, 7));
+      sql.exec(`INSERT INTO spaces (user_id, space_id, name, created_at, updated_at) VALUES ('u', 's', 'n', 1, 1);
+        INSERT INTO sessions (id, user_id, space_id, name, created_at, updated_at) VALUES ('se', 'u', 's', 'n', 1, 5);
+        INSERT INTO conversations (id, session_id, created_at, updated_at) VALUES ('c', 'se', 1, 7);
+        INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at) VALUES ('m1', 'c', 'user', 'hello', 1, 1);`);
+      if (synced) sql.exec("UPDATE sync_rows SET pending = 0 WHERE tbl = 'sessions'");
+      migrate(sql, all);
+      sql.exec("INSERT INTO messages (id, conversation_id, role, content, created_at, updated_at) VALUES ('m2', 'c', 'user', 'later', 2, 2)");
+      const log = sql.all<{ tbl: string; row_id: string }>('SELECT tbl, row_id FROM sync_rows ORDER BY n').map((r) => `${r.tbl}:${r.row_id}`);
+      const flag = Number(sql.value('SELECT sync_log FROM index_control'));
+      sql.close();
+      return { log, flag };
+    };
+    expect(await at7(true)).toEqual({ flag: 1, log: ['sessions:se', 'conversations:c', 'messages:m1', 'messages:m2'] });
+    expect(await at7(false)).toEqual({ flag: 0, log: [] });
   });
 
   test('an edited, already-applied migration is reported', async () => {

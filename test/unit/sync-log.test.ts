@@ -6,12 +6,19 @@ import { errorOf, openTest } from './helpers';
 const scope = { userId: 'u', spaceId: 's' };
 
 type LogRow = { tbl: string; row_id: string; hlc: string | null; device: string; pending: number; deleted: number; user_id: string; space_id: string };
+/** A database that syncs: its change log is on (migration 0008), as after sync.configure(). */
+async function openLogged() {
+  const t = await openTest();
+  t.sql.tx(() => t.core.repos.sync.enableLog());
+  return t;
+}
+
 const entries = (sql: { all: <T>(q: string, p?: never[]) => T[] }) =>
   sql.all<LogRow>('SELECT tbl, row_id, hlc, device, pending, deleted, user_id, space_id FROM sync_rows ORDER BY n');
 
 describe('sync change log', () => {
   test('every write path logs its rows in the same transaction, stamped with one HLC per transaction', async () => {
-    const { mnemo, sql } = await openTest();
+    const { mnemo, sql } = await openLogged();
     const s = mnemo.space(scope);
     const session = await s.sessions.create({ name: 'a' });
     const conv = await s.conversations.create({ sessionId: session.id });
@@ -36,7 +43,7 @@ describe('sync change log', () => {
   });
 
   test('a failed write leaves no log entry; reading or recalling a memory logs nothing', async () => {
-    const { mnemo, sql } = await openTest();
+    const { mnemo, sql } = await openLogged();
     const s = mnemo.space(scope);
     const session = await s.sessions.create({ name: 'a' });
     const conv = await s.conversations.create({ sessionId: session.id });
@@ -59,7 +66,7 @@ describe('sync change log', () => {
   });
 
   test('deleting a session logs tombstones for everything the cascade removed', async () => {
-    const { mnemo, sql } = await openTest();
+    const { mnemo, sql } = await openLogged();
     const s = mnemo.space(scope);
     const session = await s.sessions.create({ name: 'a' });
     const conv = await s.conversations.create({ sessionId: session.id });
@@ -73,9 +80,70 @@ describe('sync change log', () => {
   });
 });
 
+describe('the log before sync is configured (migration 0008)', () => {
+  const token = 'mnemo_abcdefghijklmnopqrstuvwxyz012345';
+
+  test('nothing is logged until configure(), which logs every existing row; later writes log; clearAll stops it until the next round', async () => {
+    const { core, mnemo, sql } = await openTest();
+    const s = mnemo.space(scope);
+    const other = mnemo.space({ userId: 'v', spaceId: 'w' });
+    const session = await s.sessions.create({ name: 'a' });
+    const conv = await s.conversations.create({ sessionId: session.id });
+    const first = await s.messages.add({ conversationId: conv.id, role: 'user', content: 'one' });
+    const bulk = await s.messages.insertMany([
+      { conversationId: conv.id, role: 'user', content: 'two' },
+      { conversationId: conv.id, role: 'assistant', content: 'three' },
+    ]);
+    await s.memories.add({ kind: 'long', content: 'likes tea' });
+    await s.vectors.add({ collection: 'c', content: 'v' });
+    await s.documents.upload(session.id, { name: 'a.md', type: 'text/markdown', bytes: new TextEncoder().encode('# T\n\nbody text') });
+    const gone = await s.messages.add({ conversationId: conv.id, role: 'user', content: 'deleted before sync' });
+    await s.messages.delete(gone.id);
+    await other.memories.add({ kind: 'long', content: 'another space' });
+    expect(core.repos.sync.logging()).toBe(false);
+    expect(entries(sql)).toEqual([]);
+
+    await mnemo.sync.configure({ url: 'http://127.0.0.1:9', token, spaces: [scope], auto: false });
+    expect(core.repos.sync.logging()).toBe(true);
+    const log = entries(sql);
+    const rows = (table: string) => Number(sql.value(`SELECT count(*) FROM ${table}`));
+    for (const table of ['sessions', 'conversations', 'messages', 'memories', 'vector_entries', 'stores', 'contents', 'chunks']) {
+      expect(log.filter((r) => r.tbl === table)).toHaveLength(rows(table));
+    }
+    // Every row of every space, each in its own space; the deleted message is not there (the server never saw it).
+    expect(log.every((r) => r.pending === 1 && r.deleted === 0 && r.device === '' && HLC_PATTERN.test(r.hlc ?? ''))).toBe(true);
+    expect(log.filter((r) => r.user_id === 'v').map((r) => r.tbl)).toEqual(['memories']);
+    expect(log.some((r) => r.row_id === gone.id)).toBe(false);
+    const firstEntry = log.find((r) => r.row_id === first.id)!;
+    expect(firstEntry.hlc).toBe(`${String(first.updatedAt).padStart(13, '0')}-00000`);
+    expect(String(sql.value('SELECT clock FROM sync_state')) >= [...log.map((r) => r.hlc!)].sort().at(-1)!).toBe(true);
+    expect((await mnemo.sync.status()).spaces[0]!.pending).toBe(log.filter((r) => r.user_id === 'u').length);
+
+    // From now on writes log themselves, single and bulk, stamped later than the backfill.
+    const later = await s.messages.add({ conversationId: conv.id, role: 'user', content: 'after configure' });
+    const more = await s.messages.insertMany([{ conversationId: conv.id, role: 'user', content: 'bulk after configure' }]);
+    const after = entries(sql);
+    const laterEntry = after.find((r) => r.row_id === later.id)!;
+    expect(laterEntry).toMatchObject({ tbl: 'messages', pending: 1, user_id: 'u', space_id: 's' });
+    expect(laterEntry.hlc! > firstEntry.hlc!).toBe(true);
+    expect(after.some((r) => r.row_id === more.ids[0])).toBe(true);
+    expect(after.some((r) => r.row_id === bulk.ids[1])).toBe(true);
+
+    // Clearing the device drops the log and stops it, as in a fresh file; the next round starts it again.
+    await mnemo.clearAll({ confirm: true });
+    expect(core.repos.sync.logging()).toBe(false);
+    const s2 = mnemo.space(scope);
+    const session2 = await s2.sessions.create({ name: 'b' });
+    expect(entries(sql)).toEqual([]);
+    expect((await errorOf(mnemo.sync.now())).code).toBe('SYNC_FAILED'); // nothing listens on port 9
+    expect(core.repos.sync.logging()).toBe(true);
+    expect(entries(sql).map((r) => [r.tbl, r.row_id])).toEqual([['sessions', session2.id]]);
+  });
+});
+
 describe('applying pulled changes', () => {
   async function seeded() {
-    const t = await openTest();
+    const t = await openLogged();
     const s = t.mnemo.space(scope);
     const session = await s.sessions.create({ name: 'a' });
     const conv = await s.conversations.create({ sessionId: session.id });

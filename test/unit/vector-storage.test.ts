@@ -179,7 +179,7 @@ describe('migration 0007', () => {
 
   test('rewrites computed vectors as float16, keeps caller vectors and triggers, counts per model', async () => {
     const { all, sql, own, theirs } = await version6();
-    expect(migrate(sql, all).applied).toEqual([7]);
+    expect(migrate(sql, all.slice(0, 7)).applied).toEqual([7]);
     const rows = sql.all<{ id: string; model: string; vector: Uint8Array }>('SELECT owner_id AS id, model_id AS model, vector FROM embeddings ORDER BY owner_id, model_id');
     expect(rows.map((r) => [r.id, r.model, r.vector.byteLength])).toEqual([
       ['m1', 'ext', 16],

@@ -133,5 +133,6 @@ export class AdminRepo {
     this.sql.run('DELETE FROM sync_spaces');
     this.sql.run('DELETE FROM sync_inbox');
     this.sql.run("UPDATE sync_state SET clock = '0000000000000-00000'");
+    this.sql.run('UPDATE index_control SET sync_log = 0 WHERE id = 1');
   }
 }

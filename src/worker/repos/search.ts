@@ -399,7 +399,9 @@ export class SearchRepo {
       `INSERT OR REPLACE INTO embed_queue (owner_table, owner_id, token) SELECT '${table}', id, random() FROM ${table} WHERE rowid BETWEEN ? AND ?`,
       [from, to],
     );
-    // The sync log's insert triggers are off with the others (migration 0006): one statement logs the batch.
+    // The sync log's insert triggers are off with the others (migration 0006): one statement logs the batch,
+    // once the log is on (migration 0008).
+    if (Number(this.sql.value('SELECT sync_log FROM index_control WHERE id = 1')) !== 1) return;
     this.sql.run(
       table === 'messages'
         ? `INSERT INTO sync_rows (tbl, row_id, user_id, space_id) SELECT 'messages', m.id, p.user_id, p.space_id

@@ -27,6 +27,14 @@ const RANK = new Map<string, number>(SYNC_TABLES.map((t, i) => [t, i]));
 /** Tables that carry their scope; the others inherit it from their parent row. */
 const ROOTS = new Set<string>(['agents', 'sessions', 'memories', 'vector_entries', 'agent_executions']);
 const SCOPE_COLUMNS = new Set(['user_id', 'space_id']);
+/** Where a child table's space comes from: its parent's log entry. */
+const PARENT: Partial<Record<SyncTable, { table: SyncTable; column: string }>> = {
+  conversations: { table: 'sessions', column: 'session_id' },
+  messages: { table: 'conversations', column: 'conversation_id' },
+  stores: { table: 'sessions', column: 'session_id' },
+  contents: { table: 'stores', column: 'store_id' },
+  chunks: { table: 'contents', column: 'content_id' },
+};
 
 export const isSyncTable = (table: string): table is SyncTable => RANK.has(table);
 
@@ -95,6 +103,36 @@ export class SyncRepo {
     const hlc = this.hlc().now();
     this.sql.run('UPDATE sync_rows SET hlc = ? WHERE hlc IS NULL', [hlc]);
     this.sql.run('UPDATE sync_state SET clock = ? WHERE id = 1', [hlc]);
+  }
+
+  /** Whether writes are logged (migration 0008): off until this database syncs. */
+  logging(): boolean {
+    return Number(this.sql.value('SELECT sync_log FROM index_control WHERE id = 1')) === 1;
+  }
+
+  /**
+   * Starts the log (in the caller's transaction): every existing synced row
+   * becomes a pending change of its space, versioned by its `updated_at` as
+   * migration 0006 did, parents before children so each child finds its
+   * space. Returns the entries written; 0 when the log was already on.
+   */
+  enableLog(): number {
+    if (this.logging()) return 0;
+    this.sql.run('UPDATE index_control SET sync_log = 1 WHERE id = 1');
+    let logged = 0;
+    for (const table of SYNC_TABLES) {
+      const stamp = `printf('%013d-00000', ${table === 'chunks' ? 'c.created_at' : 'c.updated_at'})`;
+      const parent = PARENT[table];
+      logged += this.sql.run(
+        parent
+          ? `INSERT OR IGNORE INTO sync_rows (tbl, row_id, user_id, space_id, hlc)
+             SELECT '${table}', c.id, p.user_id, p.space_id, ${stamp} FROM ${table} c JOIN sync_rows p ON p.tbl = '${parent.table}' AND p.row_id = c.${parent.column}`
+          : `INSERT OR IGNORE INTO sync_rows (tbl, row_id, user_id, space_id, hlc) SELECT '${table}', c.id, c.user_id, c.space_id, ${stamp} FROM ${table} c`,
+      );
+    }
+    const newest = this.sql.value('SELECT max(hlc) FROM sync_rows');
+    if (typeof newest === 'string') this.receive([newest]);
+    return logged;
   }
 
   /** Merges pulled clocks, so later local changes order after everything seen. */

@@ -175,6 +175,8 @@ export class SyncService {
     const at = this.deps.now();
     this.deps.db.sql.tx(() => {
       for (const scope of unique.values()) this.deps.db.repos.spaces.ensure(scope, at);
+      // From now on writes are logged; what was written before becomes pending changes.
+      this.deps.db.repos.sync.enableLog();
     });
     this.lastError = null;
     this.failures = 0;
@@ -285,6 +287,9 @@ export class SyncService {
     this.clearTimer();
     try {
       const remote = this.remote();
+      // A database imported or cleared since configure() has its log off: start it before pushing.
+      const { sql, repos } = this.deps.db;
+      if (!repos.sync.logging()) sql.tx(() => repos.sync.enableLog());
       const reachable = await remote.spaces();
       let firstError: SyncFailure | null = null;
       for (const scope of config?.spaces ?? []) {
