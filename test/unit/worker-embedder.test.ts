@@ -2,10 +2,16 @@
 // answers must end in an error and a stopped worker, not a hang, and the
 // embedding service must start a new embedder after a failed call.
 import * as Comlink from 'comlink';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { EmbedWorkerApi } from '../../src/shared/embed-protocol';
 import { createWorkerEmbedder, type WorkerLike } from '../../src/worker/embed/remote-embedder';
 import { createTestEmbedder } from '../../src/worker/embed/test-embedder';
+import { Connection } from '../../src/worker/connection';
+import { EmbeddingService } from '../../src/worker/embed/service';
+import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
+import { bundledMigrations } from '../../src/worker/engine/migrations';
+import { loadSqlite } from '../../src/worker/engine/sqlite';
+import { Events } from '../../src/worker/events';
 import { openTest, testCatalog } from './helpers';
 
 /** A Worker stand-in: one end of a MessageChannel, the other end serves `api` through Comlink. */
@@ -132,5 +138,61 @@ describe('embedding service after a failed embed call', () => {
     expect(loads).toBe(2);
     expect((await space.search({ query: 'garden gate', mode: 'vector' }))[0]?.text).toBe('The garden gate squeaks in the rain');
     await core.close();
+  });
+});
+
+describe('embedding service retries by itself', () => {
+  it('a model that failed to load is tried again after the retry delays, and the queue drains without another write', async () => {
+    const db = new Connection(createMemoryDriver(await loadSqlite()), await bundledMigrations(), 'retry');
+    let loads = 0;
+    const catalog = testCatalog();
+    catalog.factory = async (id) => {
+      loads += 1;
+      if (loads <= 2) throw new Error(`the embedding model "${id}" did not finish loading within 60 s`);
+      return createTestEmbedder();
+    };
+    const service = new EmbeddingService({ db, now: Date.now, progress: new Events(), catalog, retryDelaysMs: [30, 30] });
+    const scope = { userId: 'u', spaceId: 'retry' };
+    db.sql.tx(() => {
+      db.repos.spaces.ensure(scope, 1);
+      db.repos.memories.insert(scope, { kind: 'long', content: 'The kettle whistles at dawn' }, 1);
+    });
+    service.written();
+    await vi.waitFor(() => expect(service.pending()).toBe(0), { timeout: 10_000, interval: 20 });
+    expect(loads).toBe(3);
+    expect((await service.status()).error).toBeNull();
+    await service.stop();
+    db.close();
+  });
+
+  it('gives up after the last delay until something else kicks it, and stop() cancels a waiting retry', async () => {
+    const db = new Connection(createMemoryDriver(await loadSqlite()), await bundledMigrations(), 'retry2');
+    let loads = 0;
+    const catalog = testCatalog();
+    catalog.factory = async () => {
+      loads += 1;
+      throw new Error('model files missing');
+    };
+    const service = new EmbeddingService({ db, now: Date.now, progress: new Events(), catalog, retryDelaysMs: [20] });
+    const scope = { userId: 'u', spaceId: 'retry' };
+    db.sql.tx(() => {
+      db.repos.spaces.ensure(scope, 1);
+      db.repos.memories.insert(scope, { kind: 'long', content: 'Never embedded' }, 1);
+    });
+    service.written();
+    await vi.waitFor(() => expect(loads).toBe(2), { timeout: 10_000, interval: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(loads).toBe(2); // one run and one retry, then it waits
+    expect((await service.status()).error).toBe('model files missing');
+    await service.stop();
+    // A retry waiting when the service stops never runs.
+    const later = new EmbeddingService({ db, now: Date.now, progress: new Events(), catalog, retryDelaysMs: [300] });
+    const before = loads; // status() above tried a load too
+    later.written();
+    await vi.waitFor(() => expect(loads).toBe(before + 1), { timeout: 10_000, interval: 10 });
+    await later.stop();
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(loads).toBe(before + 1);
+    db.close();
   });
 });

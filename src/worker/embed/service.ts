@@ -28,6 +28,12 @@ const BATCH = 256;
  * each write wait for a vector transaction (the benchmark's breakdown).
  */
 const QUIET_MS = 150;
+/**
+ * After a failed run (the model did not load, the embedding worker hung) the
+ * queue tries again by itself after these delays, then waits for the next
+ * write or flush(); a run that succeeds starts the sequence over.
+ */
+export const RETRY_DELAYS_MS = [5_000, 30_000, 120_000];
 
 export type EmbedderFactory = (modelId: string) => Promise<Embedder>;
 
@@ -84,6 +90,8 @@ export interface EmbeddingDeps {
   now: () => number;
   progress: ProgressReporter;
   catalog: ModelCatalog;
+  /** Delays of the runner's own retries after a failed run (default `RETRY_DELAYS_MS`). */
+  retryDelaysMs?: readonly number[];
 }
 
 export class EmbeddingService implements VectorSearch, VectorStore {
@@ -98,14 +106,18 @@ export class EmbeddingService implements VectorSearch, VectorStore {
   private lastError: string | null = null;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
 
   private readonly db: Db;
   private readonly now: () => number;
   private readonly progress: ProgressReporter;
   private readonly catalog: ModelCatalog;
 
+  private readonly retryDelaysMs: readonly number[] | undefined;
+
   constructor(deps: EmbeddingDeps) {
-    ({ db: this.db, now: this.now, progress: this.progress, catalog: this.catalog } = deps);
+    ({ db: this.db, now: this.now, progress: this.progress, catalog: this.catalog, retryDelaysMs: this.retryDelaysMs } = deps);
   }
 
   get modelId(): string {
@@ -235,13 +247,27 @@ export class EmbeddingService implements VectorSearch, VectorStore {
         // After stop() the connection may be closed: release waiters without touching SQL.
         if (this.stopped || this.lastError || this.pending() === 0) {
           for (const resolve of this.idleWaiters.splice(0)) resolve();
+          if (!this.stopped && this.lastError && this.pending() > 0) this.retryLater();
+          else this.retries = 0;
         } else this.kick();
       });
+  }
+
+  private retryLater(): void {
+    const delay = (this.retryDelaysMs ?? RETRY_DELAYS_MS)[this.retries];
+    if (delay === undefined || this.retryTimer !== undefined) return;
+    this.retries += 1;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delay);
   }
 
   /** Stops the runner; resolves once an in-flight batch has finished. */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     await this.running;
   }
 
