@@ -7,6 +7,11 @@
 let lastMs = -1;
 let counter = 0;
 
+/** Random bytes fetched 4 KiB at a time: one getRandomValues call per 512 ids instead of one per id. */
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 export function uuidv7(now: number = Date.now()): string {
   let ms = Math.max(now, lastMs);
   if (ms === lastMs) {
@@ -19,19 +24,16 @@ export function uuidv7(now: number = Date.now()): string {
     counter = 0;
   }
   lastMs = ms;
-  const bytes = new Uint8Array(16);
-  crypto.getRandomValues(bytes);
+  if (poolAt + 8 > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const r = pool.subarray(poolAt, (poolAt += 8));
   const high = Math.floor(ms / 2 ** 16);
-  bytes[0] = (high >>> 24) & 0xff;
-  bytes[1] = (high >>> 16) & 0xff;
-  bytes[2] = (high >>> 8) & 0xff;
-  bytes[3] = high & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
-  bytes[6] = 0x70 | ((counter >>> 8) & 0x0f);
-  bytes[7] = counter & 0xff;
-  bytes[8] = 0x80 | ((bytes[8] ?? 0) & 0x3f);
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  const time = HEX[(high >>> 24) & 0xff]! + HEX[(high >>> 16) & 0xff]! + HEX[(high >>> 8) & 0xff]! + HEX[high & 0xff]!;
+  const low = HEX[(ms >>> 8) & 0xff]! + HEX[ms & 0xff]!;
+  const version = HEX[0x70 | ((counter >>> 8) & 0x0f)]! + HEX[counter & 0xff]!;
+  const variant = HEX[0x80 | (r[0]! & 0x3f)]! + HEX[r[1]!]!;
+  const node = HEX[r[2]!]! + HEX[r[3]!]! + HEX[r[4]!]! + HEX[r[5]!]! + HEX[r[6]!]! + HEX[r[7]!]!;
+  return `${time}-${low}-${version}-${variant}-${node}`;
 }

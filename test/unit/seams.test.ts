@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import type { MnemoEvent } from '../../src/shared/api';
+import { uuidv7 } from '../../src/shared/ids';
 import { GLOBAL_SCOPE, isGlobalScope, scopeFromKey, scopeKey } from '../../src/shared/scope';
 import { Connection } from '../../src/worker/connection';
 import type { VectorSearch, VectorStore } from '../../src/worker/embed/service';
@@ -32,6 +33,24 @@ describe('scopeKey', () => {
   test('only the empty pair is the global scope', () => {
     expect(isGlobalScope({ userId: '', spaceId: '' })).toBe(true);
     expect(isGlobalScope({ userId: '', spaceId: 'x' })).toBe(false);
+  });
+});
+
+describe('uuidv7', () => {
+  test('RFC 9562 layout: the time in the first 48 bits, version 7, variant 10, the rest random', () => {
+    const at = Date.UTC(2026, 11, 6, 4, 20, 0, 123);
+    const id = uuidv7(at);
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Number.parseInt(id.replaceAll('-', '').slice(0, 12), 16)).toBe(at);
+  });
+
+  test('strictly increasing within one millisecond and across the random pool refills; never repeated', () => {
+    const at = Date.UTC(2027, 0, 1);
+    const ids = Array.from({ length: 5_000 }, () => uuidv7(at)); // > 4,096 per ms: the counter rolls into the next ms
+    for (let i = 1; i < ids.length; i++) expect(ids[i]! > ids[i - 1]!).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    // The random tails differ (62 random bits each).
+    expect(new Set(ids.map((id) => id.slice(19))).size).toBe(ids.length);
   });
 });
 
