@@ -10,7 +10,7 @@ import { check, DEFAULT_LIMITS, makeSchemas } from '../src/shared/schemas';
 import { browserCatalog } from '../src/worker/embed/catalog';
 import { createMnemo, openCore, type Core, type MnemoService } from '../src/worker/core';
 import type { ModelCatalog } from '../src/worker/embed/service';
-import { openDatabase, WAL_AUTOCHECKPOINT_PAGES } from '../src/worker/engine/database';
+import { openDatabase } from '../src/worker/engine/database';
 import type { StorageDriver } from '../src/worker/engine/driver';
 import { bundledMigrations } from '../src/worker/engine/migrations';
 import { createSahPoolDriver } from '../src/worker/engine/sahpool-driver';
@@ -145,13 +145,6 @@ const handlers = {
     for (const batch of all) await api!.space(SCOPE).messages.insertMany(batch);
     out['messages.insertMany, batches of 5,000 (in worker, no client, no model)'] = Math.round(performance.now() - started);
     time('  input validation (valibot)', () => all.forEach((batch) => check(c.schemas.messageBatch, batch, 'breakdown')));
-    // As before the idle checkpointer (src/worker/engine/checkpointer.ts): each COMMIT past 1,000 WAL pages checkpoints.
-    c = await fresh(n);
-    c.sql.exec('PRAGMA wal_autocheckpoint = 1000');
-    const inCommit = batches();
-    const startedInCommit = performance.now();
-    for (const batch of inCommit) await api!.space(SCOPE).messages.insertMany(batch);
-    out['  the same with the checkpoint inside COMMIT (wal_autocheckpoint 1000)'] = Math.round(performance.now() - startedInCommit);
     c = await fresh(n);
     time('  rows into Mnemo schema (3 B-trees + 2 indexes, triggers off)', () => rowsOnly(c, () => {}));
     c = await fresh(n);
@@ -222,21 +215,6 @@ const handlers = {
         (samples[name] ??= []).push(performance.now() - started);
       }
     }
-    // The API call with the checkpoint inside COMMIT again (SQLite's default): its median and its mean,
-    // which carries the commit that copies ~100 writes' pages back into the file.
-    const meanOf = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
-    sql.exec('PRAGMA wal_checkpoint(TRUNCATE)');
-    sql.exec('PRAGMA wal_autocheckpoint = 1000');
-    for (let round = 0; round < count; round++) {
-      const started = performance.now();
-      await space.messages.add(row());
-      (samples['messages.add with the checkpoint inside COMMIT (wal_autocheckpoint 1000)'] ??= []).push(performance.now() - started);
-    }
-    sql.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-    const means = {
-      'messages.add, mean': round(meanOf(samples['messages.add (in worker, no client)']!)),
-      'messages.add with the checkpoint inside COMMIT, mean': round(meanOf(samples['messages.add with the checkpoint inside COMMIT (wal_autocheckpoint 1000)']!)),
-    };
     // The same SQL without the flush at commit: what durability costs.
     sql.exec('PRAGMA synchronous = NORMAL');
     for (let round = 0; round < count; round++) {
@@ -260,7 +238,7 @@ const handlers = {
       (samples[`messages.add with the bundled model, ${modelPrefill} messages (queue drained between adds)`] ??= []).push(performance.now() - started);
       await api!.embeddings.flush(10_000);
     }
-    return { ...Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))])), ...means };
+    return Object.fromEntries(Object.entries(samples).map(([name, values]) => [name, round(median(values))]));
   },
 
   /**

@@ -6,7 +6,6 @@
  */
 import type { DatabaseInfo } from '../shared/api';
 import { fail } from '../shared/errors';
-import { idleCheckpoints, type Checkpointer } from './engine/checkpointer';
 import { openDatabase, type OpenedDatabase } from './engine/database';
 import type { StorageDriver } from './engine/driver';
 import type { Migration } from './engine/migrations';
@@ -38,7 +37,6 @@ export interface OpenFile extends Db {
 export class Connection implements OpenFile {
   private opened: OpenedDatabase;
   private current: Repos;
-  private checkpoints: Checkpointer | undefined;
   private readonly reopened: Array<() => void> = [];
 
   constructor(
@@ -46,14 +44,8 @@ export class Connection implements OpenFile {
     private readonly migrations: Migration[],
     public name: string,
   ) {
-    this.opened = this.open(name);
+    this.opened = openDatabase(driver, fileFor(name), migrations);
     this.current = createRepos(this.opened.sql);
-  }
-
-  private open(name: string): OpenedDatabase {
-    const opened = openDatabase(this.driver, fileFor(name), this.migrations);
-    this.checkpoints = opened.journalMode === 'wal' ? idleCheckpoints(opened.sql) : undefined;
-    return opened;
   }
 
   get sql(): Sql {
@@ -84,13 +76,12 @@ export class Connection implements OpenFile {
   reopen(name: string): void {
     this.close();
     this.name = name;
-    this.opened = this.open(name);
+    this.opened = openDatabase(this.driver, fileFor(name), this.migrations);
     this.current = createRepos(this.opened.sql);
     for (const hook of this.reopened) hook();
   }
 
   close(): void {
-    this.checkpoints?.stop();
     this.driver.persist?.(this.file, this.opened.sql.raw);
     this.opened.sql.close();
   }

@@ -7,8 +7,6 @@ import type { MnemoEvent } from '../../src/shared/api';
 import { uuidv7 } from '../../src/shared/ids';
 import { GLOBAL_SCOPE, isGlobalScope, scopeFromKey, scopeKey } from '../../src/shared/scope';
 import { Connection } from '../../src/worker/connection';
-import { idleCheckpoints } from '../../src/worker/engine/checkpointer';
-import { Sql } from '../../src/worker/engine/sql';
 import type { VectorSearch, VectorStore } from '../../src/worker/embed/service';
 import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { bundledMigrations } from '../../src/worker/engine/migrations';
@@ -53,58 +51,6 @@ describe('uuidv7', () => {
     expect(new Set(ids).size).toBe(ids.length);
     // The random tails differ (62 random bits each).
     expect(new Set(ids.map((id) => id.slice(19))).size).toBe(ids.length);
-  });
-});
-
-describe('commit hooks and idle WAL checkpoints', () => {
-  async function memorySql(): Promise<Sql> {
-    const sqlite3 = await loadSqlite();
-    const sql = new Sql(sqlite3, new sqlite3.oo1.DB(':memory:'));
-    sql.exec('CREATE TABLE t (x INTEGER)');
-    return sql;
-  }
-
-  test('afterCommit runs once per outermost commit, after it; never for a rollback or a savepoint', async () => {
-    const sql = await memorySql();
-    const seen: number[] = [];
-    sql.afterCommit(() => seen.push(Number(sql.value('SELECT count(*) FROM t'))));
-    sql.tx(() => {
-      sql.run('INSERT INTO t VALUES (1)');
-      sql.tx(() => sql.run('INSERT INTO t VALUES (2)'));
-      expect(seen).toEqual([]);
-    });
-    expect(seen).toEqual([2]);
-    expect(() =>
-      sql.tx(() => {
-        sql.run('INSERT INTO t VALUES (3)');
-        throw new Error('refused');
-      }),
-    ).toThrow('refused');
-    expect(seen).toEqual([2]);
-    sql.close();
-  });
-
-  test('the checkpoint runs once writes have been quiet, not after each commit, and never after stop()', async () => {
-    const sql = await memorySql();
-    const pragmas: string[] = [];
-    const value = sql.value.bind(sql);
-    sql.value = ((query: string, params?: never[]) => {
-      if (query.startsWith('PRAGMA wal_checkpoint')) pragmas.push(query);
-      return value(query, params);
-    }) as Sql['value'];
-    const checkpoints = idleCheckpoints(sql, 80);
-    for (let i = 0; i < 5; i++) {
-      sql.tx(() => sql.run('INSERT INTO t VALUES (?)', [i]));
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect(pragmas).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(pragmas).toEqual(['PRAGMA wal_checkpoint(PASSIVE)']);
-    sql.tx(() => sql.run('INSERT INTO t VALUES (9)'));
-    checkpoints.stop();
-    await new Promise((resolve) => setTimeout(resolve, 250));
-    expect(pragmas).toHaveLength(1);
-    sql.close();
   });
 });
 

@@ -126,7 +126,6 @@ export class Sql {
   private readonly text = new TextDecoder('utf-8', { ignoreBOM: true });
   private depth = 0;
   private readonly commitHooks: Array<() => void> = [];
-  private readonly committedHooks: Array<() => void> = [];
 
   constructor(sqlite3: Sqlite3Static, db: Database) {
     this.sqlite3 = sqlite3;
@@ -292,18 +291,12 @@ export class Sql {
     } finally {
       this.depth -= 1;
     }
-    if (outer) for (const hook of this.committedHooks) hook();
     return result;
   }
 
   /** Runs `hook` inside every outermost transaction just before COMMIT (the sync log stamps its entries there). */
   beforeCommit(hook: () => void): void {
     this.commitHooks.push(hook);
-  }
-
-  /** Runs `hook` after each outermost transaction committed (it must not throw). */
-  afterCommit(hook: () => void): void {
-    this.committedHooks.push(hook);
   }
 
   /** Drops cached statements, e.g. before a migration changes the schema. */
