@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { launch, openApp, screenshotPath, serveApp, type App, type Browser } from './harness';
+import { launch, openApp, screenshotPath, serveApp, withSteps, type App, type Browser } from './harness';
 
 const SQLITE3 = process.env.SQLITE3_PATH ?? '/usr/bin/sqlite3';
 const BIG = { userId: 'alice', spaceId: 'work' };
@@ -221,35 +221,46 @@ describe('files in the browser', () => {
   });
 
   test('backup, change, restore; backups and the restored data survive a reload', async () => {
-    const backup = await page.evaluate(async (scope) => {
-      const mnemo = window.mnemo!;
-      const created = await mnemo.files.backups.create('e2e');
-      await mnemo.spaces.delete(scope);
-      return created;
-    }, SMALL);
-    expect((await totals(page)).messages).toBe(MESSAGES);
-    const restored = await page.evaluate(async (id) => window.mnemo!.files.backups.restore(id), backup.id);
-    expect(restored.backup?.reason).toBe('before-restore');
-    expect((await totals(page)).messages).toBe(MESSAGES + 12);
+    // Steps named, so a stall (seen once in Firefox) fails within 90 s naming where it stopped.
+    await withSteps(90_000, async (step) => {
+      step('backup, then delete a space');
+      const backup = await page.evaluate(async (scope) => {
+        const mnemo = window.mnemo!;
+        const created = await mnemo.files.backups.create('e2e');
+        await mnemo.spaces.delete(scope);
+        return created;
+      }, SMALL);
+      step('totals after the delete');
+      expect((await totals(page)).messages).toBe(MESSAGES);
+      step('restore');
+      const restored = await page.evaluate(async (id) => window.mnemo!.files.backups.restore(id), backup.id);
+      expect(restored.backup?.reason).toBe('before-restore');
+      step('totals after the restore');
+      expect((await totals(page)).messages).toBe(MESSAGES + 12);
 
-    await page.reload();
-    await page.waitForFunction(() => window.mnemo !== undefined);
-    const after = await page.evaluate(async () => ({
-      totals: (await window.mnemo!.stats()).totals,
-      backups: await window.mnemo!.files.backups.list(),
-      info: await window.mnemo!.info(),
-      health: await window.mnemo!.healthCheck(),
-    }));
-    expect(after.totals.messages).toBe(MESSAGES + 12);
-    expect(after.backups.map((b) => b.reason)).toContain('e2e');
-    expect(after.info.journalMode).toBe('wal');
-    expect(after.health.ok).toBe(true);
+      step('reload');
+      await page.reload();
+      await page.waitForFunction(() => window.mnemo !== undefined);
+      step('stats, backups, info and health after the reload');
+      const after = await page.evaluate(async () => ({
+        totals: (await window.mnemo!.stats()).totals,
+        backups: await window.mnemo!.files.backups.list(),
+        info: await window.mnemo!.info(),
+        health: await window.mnemo!.healthCheck(),
+      }));
+      expect(after.totals.messages).toBe(MESSAGES + 12);
+      expect(after.backups.map((b) => b.reason)).toContain('e2e');
+      expect(after.info.journalMode).toBe('wal');
+      expect(after.health.ok).toBe(true);
 
-    const downloaded = await page.evaluate(async (id) => window.toBase64(await window.mnemo!.files.backups.download(id)), backup.id);
-    const file = writeTemp('backup.sqlite3', downloaded);
-    expect(sqlite(file, 'PRAGMA integrity_check;')).toEqual(['ok']);
-    expect(cliCounts(file).messages).toBe(MESSAGES + 12);
-    expect((await page.evaluate(() => window.mnemo!.files.backups.status())).lastDownloadedAt).toBe(backup.createdAt);
+      step('download the backup');
+      const downloaded = await page.evaluate(async (id) => window.toBase64(await window.mnemo!.files.backups.download(id)), backup.id);
+      const file = writeTemp('backup.sqlite3', downloaded);
+      expect(sqlite(file, 'PRAGMA integrity_check;')).toEqual(['ok']);
+      expect(cliCounts(file).messages).toBe(MESSAGES + 12);
+      step('backup status');
+      expect((await page.evaluate(() => window.mnemo!.files.backups.status())).lastDownloadedAt).toBe(backup.createdAt);
+    });
   });
 
   test('replace import into another profile, timed, persists across a restart', async () => {
