@@ -10,6 +10,7 @@
 import type { HitKind, SearchFilters, SearchHit } from '../../shared/api';
 import type { JsonObject, Scope } from '../../shared/models';
 import type { Sql, SqlValue } from '../engine/sql';
+import { syncLogOn } from './sync';
 
 export const KIND_TABLE = {
   message: 'messages',
@@ -401,7 +402,7 @@ export class SearchRepo {
     );
     // The sync log's insert triggers are off with the others (migration 0006): one statement logs the batch,
     // once the log is on (migration 0008).
-    if (Number(this.sql.value('SELECT sync_log FROM index_control WHERE id = 1')) !== 1) return;
+    if (!syncLogOn(this.sql)) return;
     this.sql.run(
       table === 'messages'
         ? `INSERT INTO sync_rows (tbl, row_id, user_id, space_id) SELECT 'messages', m.id, p.user_id, p.space_id

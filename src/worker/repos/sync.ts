@@ -38,6 +38,9 @@ const PARENT: Partial<Record<SyncTable, { table: SyncTable; column: string }>> =
 
 export const isSyncTable = (table: string): table is SyncTable => RANK.has(table);
 
+/** Whether writes are logged (migration 0008): off until the database syncs. Bulk writers ask it too. */
+export const syncLogOn = (sql: Sql): boolean => Number(sql.value('SELECT sync_log FROM index_control WHERE id = 1')) === 1;
+
 export interface LogEntry {
   n: number;
   tbl: SyncTable;
@@ -107,7 +110,7 @@ export class SyncRepo {
 
   /** Whether writes are logged (migration 0008): off until this database syncs. */
   logging(): boolean {
-    return Number(this.sql.value('SELECT sync_log FROM index_control WHERE id = 1')) === 1;
+    return syncLogOn(this.sql);
   }
 
   /**
