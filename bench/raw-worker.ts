@@ -6,6 +6,7 @@
  * call and nothing else. What a developer writing SQL by hand would ship.
  */
 import sqlite3InitModule, { type Database, type PreparedStatement, type SAHPoolUtil, type Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { FTS, INSERT, PAGE_AT, TABLE, TOP10 } from './raw-schema';
 import { serve } from './rpc';
 
 /** 'plain': no full text; 'trigger': FTS5 fed by an AFTER INSERT trigger (the issue's "raw trigger path"). */
@@ -28,24 +29,6 @@ function init(): Promise<Sqlite3Static> {
   };
   return sqlite3InitModule();
 }
-
-const TABLE = `CREATE TABLE IF NOT EXISTS messages (
-  id INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, role TEXT NOT NULL, content TEXT NOT NULL, created_at INTEGER NOT NULL);
-  CREATE INDEX IF NOT EXISTS messages_conversation ON messages (conversation_id, created_at)`;
-
-/** The issue's raw baseline: external-content FTS5 fed by a trigger, as migrations/0002_search.sql declared messages_fts. */
-const FTS = `CREATE VIRTUAL TABLE IF NOT EXISTS messages_fts USING fts5 (
-  content, content = 'messages', content_rowid = 'rowid',
-  tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3');
-  CREATE TRIGGER IF NOT EXISTS messages_ai AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
-  END`;
-
-const INSERT = 'INSERT INTO messages (conversation_id, role, content, created_at) VALUES (?, ?, ?, ?)';
-const PAGE = 'SELECT * FROM messages WHERE conversation_id = ? ORDER BY created_at, id LIMIT ? OFFSET ?';
-const TOP10 = `SELECT m.id, m.content AS text, t.score FROM
-  (SELECT rowid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ? ORDER BY score LIMIT 10) t
-  JOIN messages m ON m.rowid = t.rowid ORDER BY t.score`;
 
 let sqlite3Ready: Promise<Sqlite3Static> | undefined;
 /** This worker's pool: it serves one file. */
@@ -137,7 +120,7 @@ const handlers = {
   },
 
   page(conversationId: string, limit: number, offset: number): unknown[] {
-    return database().selectObjects(PAGE, [conversationId, limit, offset]);
+    return database().selectObjects(PAGE_AT, [conversationId, limit, offset]);
   },
 
   /** Top-10 by bm25 for an FTS5 MATCH expression, with each hit's id and text. */

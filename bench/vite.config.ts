@@ -33,6 +33,7 @@ export default defineConfig({
         'cold-raw': here('cold-raw.html'),
         'cold-dexie': here('cold-dexie.html'),
         cipher: here('cipher.html'),
+        vfs: here('vfs.html'),
       },
     },
   },

@@ -4,10 +4,16 @@
 // the app's `window.mnemo`: one plain, one encrypted before the first write
 // (way (a), SQLite3 Multiple Ciphers). Then the page-cipher candidates of way
 // (b), an own encrypting VFS, are timed per 4 KiB page in the same browser
-// (bench/cipher.ts). Timings never fail the run.
+// (bench/cipher.ts). Last, both ways built and run side by side with no
+// encryption on the raw path (bench/vfs.ts: way (b) is the own encrypting VFS,
+// src/worker/engine/aead-vfs.ts). Timings never fail the run; the checks of
+// that last phase do (no stored text in an encrypted pool's raw OPFS bytes,
+// rows and full-text matches back after reopening, a wrong key refused with
+// no byte changed).
 //
 //   npm run bench:encryption                  N = 5,000 messages
 //   npm run bench:encryption -- --size 20000
+//   npm run bench:encryption -- --only vfs --quick   the last phase, N = 1,000, one round (run by npm test)
 //   MNEMO_SKIP_BUILD=1 npm run bench:encryption   reuse dist/ and .cache/bench-dist
 import { execSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
@@ -17,8 +23,11 @@ import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { startServer } from './serve.mjs';
 
-const { values: opts } = parseArgs({ options: { size: { type: 'string', default: '5000' }, out: { type: 'string', default: '' } } });
-const N = Number(opts.size);
+const { values: opts } = parseArgs({
+  options: { size: { type: 'string', default: '' }, out: { type: 'string', default: '' }, only: { type: 'string', default: '' }, quick: { type: 'boolean', default: false } },
+});
+const N = Number(opts.size || (opts.quick ? 1000 : 5000));
+const VFS_ROUNDS = opts.quick ? 1 : 3;
 const SINGLES = 200;
 const QUERIES = ['garden seeds', 'weather tomorrow', 'neighbour cat', 'river boat', 'winter coat', 'kitchen recipe', 'train station', 'mountain walk'];
 const PASS = 'benchmark passphrase';
@@ -165,7 +174,54 @@ const bench = await startServer({ root: '.cache/bench-dist', port: 0 });
 const appUrl = `http://localhost:${app.address().port}/`;
 const benchUrl = `http://localhost:${bench.address().port}/`;
 const load = loadavg()[0];
+/** Way (a) against way (b) against none on the raw path, with the checks that fail the run. */
+async function vfsPhase() {
+  const result = await withProfile(async (context) => {
+    const page = await context.newPage();
+    page.on('pageerror', (error) => console.error(`vfs page: ${error.message}`));
+    await page.goto(`${benchUrl}vfs.html?n=${N}&rounds=${VFS_ROUNDS}`, { waitUntil: 'commit' });
+    await page.waitForFunction(() => window.vfsResult !== undefined, undefined, { timeout: 1_200_000, polling: 500 });
+    return page.evaluate(() => window.vfsResult);
+  });
+  if (result.error) throw new Error(`vfs bench: ${result.error}`);
+  const failures = [];
+  for (const [mode, check] of Object.entries(result.checks)) {
+    if (check.rowsAfterReopen !== result.expectedRows) failures.push(`${mode}: ${check.rowsAfterReopen} rows after reopening, expected ${result.expectedRows}`);
+    if (check.markerMatchesAfterReopen !== result.expectedMarkerMatches) failures.push(`${mode}: full text finds ${check.markerMatchesAfterReopen} marked rows, expected ${result.expectedMarkerMatches}`);
+    if (mode === 'plain' && !(check.markerInRawBytes > 0)) failures.push('plain: the control pool shows no marker (the scan would prove nothing)');
+    if (mode !== 'plain') {
+      if (check.markerInRawBytes !== 0) failures.push(`${mode}: the marker appears ${check.markerInRawBytes} times in the raw OPFS bytes`);
+      if (check.wrongKeyRefused !== true) failures.push(`${mode}: a wrong key was not refused`);
+      if (check.bytesUnchangedByWrongKey !== true) failures.push(`${mode}: the wrong key changed the stored bytes`);
+    }
+  }
+  const med = (xs) => median(xs);
+  const keys = ['bulkMs', 'addP50Ms', 'addP95Ms', 'searchWarmP50Ms', 'searchColdP50Ms', 'coldOpenToFirstPageMs'];
+  console.log(`\nraw path, N = ${N} (+200 single adds), ${VFS_ROUNDS} round(s); medians; ratio to plain`);
+  console.log('| figure | plain | (b) own VFS | (a) sqlite3mc | (b) ÷ plain | (a) ÷ plain |\n|---|---|---|---|---|---|');
+  const table = {};
+  for (const key of keys) {
+    const [p, b, a] = ['plain', 'b', 'a'].map((mode) => med(result.modes[mode][key]));
+    table[key] = { plain: p, b, a, bRatio: b / p, aRatio: a / p };
+    console.log(`| ${key} | ${p.toFixed(2)} | ${b.toFixed(2)} | ${a.toFixed(2)} | ${(b / p).toFixed(2)}× | ${(a / p).toFixed(2)}× |`);
+  }
+  const [pf, bf, af] = ['plain', 'b', 'a'].map((mode) => result.modes[mode].fileBytes);
+  table.fileBytes = { plain: pf, b: bf, a: af, bRatio: bf / pf, aRatio: af / pf };
+  console.log(`| fileBytes | ${pf} | ${bf} | ${af} | ${(bf / pf).toFixed(2)}× | ${(af / pf).toFixed(2)}× |`);
+  console.log(`(b) pages sealed/opened/split: ${JSON.stringify(result.modes.b.vfsCounts)}`);
+  console.log(`checks: ${JSON.stringify(result.checks)}`);
+  if (failures.length) {
+    for (const failure of failures) console.error(`FAILED: ${failure}`);
+    process.exitCode = 1;
+  }
+  return { ...result, table };
+}
+
 try {
+  if (opts.only === 'vfs') {
+    const vfs = await vfsPhase();
+    if (opts.out) writeFileSync(opts.out, `${JSON.stringify({ n: N, cpus: cpus().length, load1: load, date: new Date().toISOString(), vfs }, null, 2)}\n`);
+  } else {
   const plain = await withProfile(async (context) => workload(await open(context, appUrl), false));
   const encrypted = await withProfile(async (context) => workload(await open(context, appUrl), true));
   console.log(JSON.stringify({ plain, encrypted }));
@@ -190,7 +246,9 @@ try {
   console.log(`unlock (PBKDF2 600k + open) ${encrypted.unlockMs.toFixed(0)} ms; enable empty ${encrypted.enableEmptyMs} ms, populated ${encrypted.enablePopulatedMs} ms; disable ${encrypted.disableMs} ms`);
   console.log(`sqlite wasm: plain ${plainWasm} B, cipher ${cipherWasm} B (${(cipherWasm / plainWasm).toFixed(2)}×)`);
   console.log(`(b) per 4 KiB page, seal + open: ${JSON.stringify(cipher)}`);
+  results.vfs = await vfsPhase();
   if (opts.out) writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
+  }
 } finally {
   app.close();
   bench.close();

@@ -110,6 +110,18 @@ if (
 ) passed += 1;
 else failed += 1;
 
+// Encryption at rest, way (a) (SQLite3 Multiple Ciphers) and way (b) (the own encrypting VFS)
+// beside no encryption on the raw path, N = 1,000 (pages built by the quick benchmark above): one
+// test that passes when neither encrypted pool's raw OPFS bytes hold the stored marker (the plain
+// pool's do), rows and full-text matches come back after reopening, and a wrong key is refused
+// with no byte changed. Timings are never checked.
+if (
+  run('Encryption ways (a) and (b): raw OPFS bytes, reopen, wrong key', 'node', [
+    'scripts/bench-encryption.mjs', '--only', 'vfs', '--quick', '--out', 'test-results/bench/encryption-vfs.json',
+  ], { MNEMO_SKIP_BUILD: '1' })
+) passed += 1;
+else failed += 1;
+
 // Quick sync benchmark (2,000 messages between two profiles through the server on a
 // throwaway PostgreSQL): one test that passes when both devices end with every
 // message and every figure is present; timings are never checked.
