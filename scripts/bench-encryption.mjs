@@ -21,6 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
+import { runVfsPage, vfsFailures, vfsMarkdown, vfsTable } from './encryption-vfs.mjs';
 import { startServer } from './serve.mjs';
 
 const { values: opts } = parseArgs({
@@ -176,44 +177,15 @@ const benchUrl = `http://localhost:${bench.address().port}/`;
 const load = loadavg()[0];
 /** Way (a) against way (b) against none on the raw path, with the checks that fail the run. */
 async function vfsPhase() {
-  const result = await withProfile(async (context) => {
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error(`vfs page: ${error.message}`));
-    await page.goto(`${benchUrl}vfs.html?n=${N}&rounds=${VFS_ROUNDS}`, { waitUntil: 'commit' });
-    await page.waitForFunction(() => window.vfsResult !== undefined, undefined, { timeout: 1_200_000, polling: 500 });
-    return page.evaluate(() => window.vfsResult);
-  });
-  if (result.error) throw new Error(`vfs bench: ${result.error}`);
-  const failures = [];
-  for (const [mode, check] of Object.entries(result.checks)) {
-    if (check.rowsAfterReopen !== result.expectedRows) failures.push(`${mode}: ${check.rowsAfterReopen} rows after reopening, expected ${result.expectedRows}`);
-    if (check.markerMatchesAfterReopen !== result.expectedMarkerMatches) failures.push(`${mode}: full text finds ${check.markerMatchesAfterReopen} marked rows, expected ${result.expectedMarkerMatches}`);
-    if (mode === 'plain' && !(check.markerInRawBytes > 0)) failures.push('plain: the control pool shows no marker (the scan would prove nothing)');
-    if (mode !== 'plain') {
-      if (check.markerInRawBytes !== 0) failures.push(`${mode}: the marker appears ${check.markerInRawBytes} times in the raw OPFS bytes`);
-      if (check.wrongKeyRefused !== true) failures.push(`${mode}: a wrong key was not refused`);
-      if (check.bytesUnchangedByWrongKey !== true) failures.push(`${mode}: the wrong key changed the stored bytes`);
-    }
-  }
-  const med = (xs) => median(xs);
-  const keys = ['bulkMs', 'addP50Ms', 'addP95Ms', 'searchWarmP50Ms', 'searchColdP50Ms', 'coldOpenToFirstPageMs'];
+  const result = await withProfile((context) => runVfsPage(context, benchUrl, N, VFS_ROUNDS));
+  const table = vfsTable(result);
   console.log(`\nraw path, N = ${N} (+200 single adds), ${VFS_ROUNDS} round(s); medians; ratio to plain`);
-  console.log('| figure | plain | (b) own VFS | (a) sqlite3mc | (b) ÷ plain | (a) ÷ plain |\n|---|---|---|---|---|---|');
-  const table = {};
-  for (const key of keys) {
-    const [p, b, a] = ['plain', 'b', 'a'].map((mode) => med(result.modes[mode][key]));
-    table[key] = { plain: p, b, a, bRatio: b / p, aRatio: a / p };
-    console.log(`| ${key} | ${p.toFixed(2)} | ${b.toFixed(2)} | ${a.toFixed(2)} | ${(b / p).toFixed(2)}× | ${(a / p).toFixed(2)}× |`);
-  }
-  const [pf, bf, af] = ['plain', 'b', 'a'].map((mode) => result.modes[mode].fileBytes);
-  table.fileBytes = { plain: pf, b: bf, a: af, bRatio: bf / pf, aRatio: af / pf };
-  console.log(`| fileBytes | ${pf} | ${bf} | ${af} | ${(bf / pf).toFixed(2)}× | ${(af / pf).toFixed(2)}× |`);
+  console.log(vfsMarkdown(table));
   console.log(`(b) pages sealed/opened/split: ${JSON.stringify(result.modes.b.vfsCounts)}`);
   console.log(`checks: ${JSON.stringify(result.checks)}`);
-  if (failures.length) {
-    for (const failure of failures) console.error(`FAILED: ${failure}`);
-    process.exitCode = 1;
-  }
+  const failures = vfsFailures(result);
+  for (const failure of failures) console.error(`FAILED: ${failure}`);
+  if (failures.length) process.exitCode = 1;
   return { ...result, table };
 }
 

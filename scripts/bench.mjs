@@ -7,7 +7,7 @@
 //   npm run bench -- --quick            N = 10,000 and fewer repeats, a minute or two
 //   npm run bench -- --size 100000      the issue's size
 //   npm run bench -- --browser firefox  (chromium, the default, or firefox: scripts/browsers.mjs)
-//   npm run bench -- --only bare,app,insert,import,breakdown,vector   (vector is in no default run, breakdown not in --quick)
+//   npm run bench -- --only bare,app,insert,import,breakdown,encryption,vector   (vector is in no default run; breakdown and encryption not in --quick)
 //   npm run bench -- --out DIR          where results.json and benchmarks.md go
 //
 // Mnemo is measured twice: in a bare page that only opens the library
@@ -22,6 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'vite';
 import { BROWSERS } from './browsers.mjs';
+import { runVfsPage, vfsFailures, vfsMarkdown, vfsTable } from './encryption-vfs.mjs';
 import { startServer } from './serve.mjs';
 
 /**
@@ -36,7 +37,7 @@ const DEFAULT_SIZE = 20_000;
 const MODEL_TEXTS = 5_000;
 const QUICK_SIZE = 10_000;
 
-const PHASES = ['bare', 'app', 'insert', 'import', 'breakdown'];
+const PHASES = ['bare', 'app', 'insert', 'import', 'breakdown', 'encryption'];
 const OPTIONAL_PHASES = ['vector'];
 
 const { values: opts } = parseArgs({
@@ -71,8 +72,10 @@ const config = {
     embedTimeoutMs: 30 * 60_000,
   },
   cold: quick ? 3 : 7,
+  /** Rounds of the encryption phase (each: the three modes in turn, order alternating). */
+  encryptionRounds: 2,
   breakdown: { n, writes: quick ? 30 : 100, queries: quick ? 30 : 100, opens: quick ? 3 : 5 },
-  phases: (opts.only ?? (quick ? PHASES.filter((p) => p !== 'breakdown') : PHASES).join(',')).split(',').map((p) => p.trim()).filter(Boolean),
+  phases: (opts.only ?? (quick ? PHASES.filter((p) => p !== 'breakdown' && p !== 'encryption') : PHASES).join(',')).split(',').map((p) => p.trim()).filter(Boolean),
 };
 for (const phase of config.phases) {
   if (![...PHASES, ...OPTIONAL_PHASES].includes(phase)) throw new Error(`unknown phase "${phase}" (known: ${[...PHASES, ...OPTIONAL_PHASES].join(', ')})`);
@@ -280,6 +283,16 @@ async function breakdownPhase() {
   });
 }
 
+/** Encryption at rest on the raw path, both ways beside none (scripts/encryption-vfs.mjs); its checks fail the run. */
+async function encryptionPhase() {
+  const result = await withBrowser((context) => runVfsPage(context, origins.bench, n, config.encryptionRounds));
+  const failures = vfsFailures(result);
+  if (failures.length) throw new Error(`encryption checks failed: ${failures.join('; ')}`);
+  const table = vfsTable(result);
+  console.log(vfsMarkdown(table));
+  return { n, rounds: config.encryptionRounds, table, checks: result.checks, vfsCounts: result.modes.b.vfsCounts };
+}
+
 async function vectorPhase() {
   return withBrowser(async (context) => call(await openLab(context), 'vector', 100_000, 384, 50, 5));
 }
@@ -465,6 +478,16 @@ function writeReport(results, rows) {
     '',
     breakdownMarkdown(results.results.breakdown, f),
     '',
+    ...(results.results.encryption
+      ? [
+          '### Encryption at rest',
+          '',
+          `The raw path (messages + FTS5 trigger, no Mnemo API), N = ${results.results.encryption.n.toLocaleString('en-US')} + 200 single adds, ${results.results.encryption.rounds} rounds: no encryption, way (b) the own encrypting VFS, way (a) SQLite3 Multiple Ciphers (the one Mnemo uses; [encryption.md](encryption.md); Mnemo's encrypted figures through its API: \`npm run bench:encryption\`). Medians; ratios to no encryption.`,
+          '',
+          vfsMarkdown(results.results.encryption.table),
+          '',
+        ]
+      : []),
     END,
   ].join('\n');
   let doc = existsSync(REPORT) ? readFileSync(REPORT, 'utf8') : `# Benchmarks\n\n\`npm run bench\` (see scripts/bench.mjs).\n\n${BEGIN}\n${END}\n`;
@@ -521,6 +544,7 @@ try {
   results.insert = await phase('insert', () => insertPhase(consoleScript));
   results.import = await phase('import', importPhase);
   results.breakdown = await phase('breakdown', breakdownPhase);
+  results.encryption = await phase('encryption', encryptionPhase);
   results.vector = await phase('vector', vectorPhase);
 } catch (error) {
   console.error(`\nbenchmark failed: ${error instanceof Error ? error.stack : String(error)}`);
@@ -553,7 +577,7 @@ const output = {
   phaseLoad,
   figures,
   rows,
-  results: { breakdown: results.breakdown, vector: results.vector, model: results.bare?.model, import: results.import },
+  results: { breakdown: results.breakdown, encryption: results.encryption, vector: results.vector, model: results.bare?.model, import: results.import },
   ok: exitCode === 0,
 };
 mkdirSync(dirname(RESULTS), { recursive: true });
