@@ -38,13 +38,15 @@ const bench = {
     mnemo = await openOnOpfs();
     const mnemoSide = mnemoContender(mnemo);
     const plain = await rawContender('plain');
-    const contenders: Record<string, Contender> = {
+    const skip = new Set(config.skip ?? []);
+    const all: Record<string, Contender | undefined> = {
       'raw-plain': plain,
-      raw: await rawContender('trigger'),
-      dexie: await dexieContender(),
-      orama: oramaContender(),
+      raw: skip.has('raw') ? undefined : await rawContender('trigger'),
+      dexie: skip.has('dexie') ? undefined : await dexieContender(),
+      orama: skip.has('orama') ? undefined : oramaContender(),
       mnemo: mnemoSide,
     };
+    const contenders = Object.fromEntries(Object.entries(all).filter((entry): entry is [string, Contender] => entry[1] !== undefined));
     const result = await measureStore(contenders, config, log);
     plain.worker.terminate();
     // Cold starts read the first page of a conversation in the middle of the store.

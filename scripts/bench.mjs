@@ -49,6 +49,8 @@ const { values: opts } = parseArgs({
     // --quick leaves out the breakdown (minutes of its own; it explains figures, it is not one).
     only: { type: 'string' },
     out: { type: 'string' },
+    // Baselines to leave out of the store phase (raw, dexie, orama): at 1,000,000 messages Orama's index crashes the tab.
+    skip: { type: 'string' },
     verbose: { type: 'boolean', default: false },
   },
 });
@@ -70,6 +72,7 @@ const config = {
     writes: quick ? 100 : 300,
     exports: quick ? 2 : 3,
     embedTimeoutMs: 30 * 60_000,
+    skip: (opts.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean),
   },
   cold: quick ? 3 : 7,
   /** Rounds of the encryption phase (each: the three modes in turn, order alternating). */
@@ -348,6 +351,7 @@ function buildFigures(r) {
     f[`embedPendingAtEnd.mnemo${suffix}`] = stat([wait.pending], 'rows');
     f[`hybrid.mnemo${suffix}`] = stat(s.hybrid.mnemo);
     f[`hybridKeyword.mnemo${suffix}`] = stat(s.hybrid['mnemo:keyword']);
+    if (s.keywordWhileEmbedding?.mnemo) f[`keywordBusy.mnemo${suffix}`] = stat(s.keywordWhileEmbedding.mnemo);
   }
   return f;
 }
@@ -384,15 +388,20 @@ function buildRows(f) {
   add(`keyword search top-10, p95`, 'p95', 'keyword.mnemo', 'keyword.raw', 'raw FTS5 a OR b + bm25 + join', null);
   add(`keyword search top-10, p50`, 'median', 'keyword.mnemo', 'keyword.orama', 'Orama full-text', null);
   add(`hybrid search top-10, p95`, 'p95', 'hybrid.mnemo', 'hybridKeyword.mnemo', "Mnemo's own keyword p95", 3);
+  add(`keyword search while the queue embeds, p95`, 'p95', 'keywordBusy.mnemo', 'keyword.mnemo', "Mnemo's own keyword p95, idle", 2);
   add(`cold start → first page answered`, 'median', 'cold.mnemo', 'cold.raw', 'raw worker open → first page', 1.5);
   add(`cold start → first page answered`, 'median', 'cold.mnemo', 'cold.dexie', 'Dexie open → first page', null);
   add(`files.export() throughput`, 'median', 'exportMBps.mnemo', 'exportMBps.raw', 'raw sahpool exportFile()', 0.8, true);
   add(`exported file size`, 'median', 'exportBytes.mnemo', 'exportBytes.raw', 'raw messages + FTS5 file', 1.5);
-  // The hybrid row compares each page with its own keyword p95.
-  const hybrid = rows.find((r) => r.workload.startsWith('hybrid'));
-  if (hybrid && f['hybridKeyword.mnemo-app']) {
-    hybrid.ratio.app = round(f['hybrid.mnemo-app'].p95 / f['hybridKeyword.mnemo-app'].p95);
-    hybrid.met.app = hybrid.ratio.app <= 3;
+  // The hybrid and busy-keyword rows compare each page with its own keyword p95.
+  for (const [prefix, own, idle, target] of [
+    ['hybrid', 'hybrid.mnemo-app', 'hybridKeyword.mnemo-app', 3],
+    ['keyword search while', 'keywordBusy.mnemo-app', 'keyword.mnemo-app', 2],
+  ]) {
+    const row = rows.find((r) => r.workload.startsWith(prefix));
+    if (!row || !f[own] || !f[idle]) continue;
+    row.ratio.app = round(f[own].p95 / f[idle].p95);
+    row.met.app = row.ratio.app <= target;
   }
   return rows;
 }
