@@ -58,7 +58,7 @@ test('zero serious or critical axe violations in every view and selection, deskt
     const problems: string[] = [];
     for (const route of routes) {
       await page.evaluate((r) => (location.hash = r), route);
-      await expect.poll(() => page.getByText('Loading…').count(), { timeout: 30_000 }).toBe(0);
+      await expect.poll(() => page.getByText(/^Loading\b/).count(), { timeout: 30_000 }).toBe(0);
       await page.waitForTimeout(300);
       for (const mode of MODES) {
         await page.setViewportSize({ width: mode.width, height: 860 });
@@ -165,20 +165,22 @@ test('keyboard only: every view from the navigation, shortcuts, and the main act
       await tabTo((f) => f.host === 'mn-app' && f.tag === 'a' && f.name === label);
       await key('Enter');
       await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#${label.toLowerCase()}`);
-      await expect.poll(() => page.getByText('Loading…').count(), { timeout: 30_000 }).toBe(0);
-      // The view has finished its first render when something in it can take focus.
+      // Every view says “Loading…” or “Loading statistics…” while its first task runs.
+      await expect.poll(() => page.getByText(/^Loading\b/).count(), { timeout: 30_000 }).toBe(0);
+      // The view has finished its first render when something in *this* view (not the one
+      // the app is leaving, which can still be in <main> for a frame) can take focus.
       await expect
         .poll(
           () =>
-            page.evaluate(() => {
+            page.evaluate((tag) => {
               const count = (root: ParentNode): number =>
                 [...root.querySelectorAll('*')].reduce(
                   (n, el) => n + (el.matches('button:not([disabled]), a[href], input, select, textarea, summary, [tabindex="0"]') ? 1 : 0) + (el.shadowRoot ? count(el.shadowRoot) : 0),
                   0,
                 );
-              const main = document.querySelector('mn-app')?.shadowRoot?.querySelector('main');
-              return main ? count(main) : 0;
-            }),
+              const view = document.querySelector('mn-app')?.shadowRoot?.querySelector(`main > ${tag}`);
+              return view?.shadowRoot ? count(view.shadowRoot) : 0;
+            }, `mn-${label.toLowerCase()}`),
           { timeout: 30_000 },
         )
         .toBeGreaterThan(0);
