@@ -8,7 +8,8 @@
  */
 import { check, DEFAULT_LIMITS, makeSchemas } from '../src/shared/schemas';
 import { browserCatalog } from '../src/worker/embed/catalog';
-import { createMnemo, openCore, type Core, type MnemoService } from '../src/worker/core';
+import { createMnemo, openCore, type Core } from '../src/worker/core';
+import type { MnemoService } from '../src/worker/service';
 import type { ModelCatalog } from '../src/worker/embed/service';
 import { openDatabase } from '../src/worker/engine/database';
 import type { StorageDriver } from '../src/worker/engine/driver';

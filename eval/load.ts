@@ -7,7 +7,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ScopedApi, SearchHit } from '../src/shared/api';
-import { createMnemo, openCore, type Core, type MnemoService } from '../src/worker/core';
+import { createMnemo, openCore, type Core } from '../src/worker/core';
+import type { MnemoService } from '../src/worker/service';
 import { nodeCatalog } from '../src/node/catalog';
 import type { EvalDoc } from './corpus';
 

@@ -1,6 +1,7 @@
 // The import graph of src/ and of the sync server in server/: fails on any import cycle (type-only imports
-// count: they still tie the modules' designs together) and on imports that
-// cross a thread boundary. `node scripts/check-imports.mjs [root]` prints each
+// count: they still tie the modules' designs together), on imports that
+// cross a thread boundary, on any module but the wiring importing
+// src/worker/core.ts, and on SQL text outside the repositories and the engine. `node scripts/check-imports.mjs [root]` prints each
 // problem and exits 1 if there is any; tests call checkImports() on fixtures.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -37,6 +38,43 @@ export const FORBIDDEN_PACKAGES = {
 };
 
 const SOURCE = /\.(ts|mts|js|mjs)$/;
+
+/** The one module that wires the database worker together; no other module may import `src/worker/core.ts`. */
+export const CORE_WIRING = ['worker/main.ts'];
+
+/** Where SQL text may be written: the repositories and the engine (the sync server keeps its own). */
+export const SQL_HOMES = ['worker/repos/', 'worker/engine/'];
+
+/** SQL statements as they appear in a string or template literal. */
+const SQL_TEXT = [
+  /\bSELECT\s+(DISTINCT\s+)?[\w*(]/,
+  /\bINSERT\s+(OR\s+\w+\s+)?INTO\b/,
+  /\bUPDATE\s+\w+\s+SET\b/,
+  /\bDELETE\s+FROM\b/,
+  /\b(CREATE|DROP)\s+(VIRTUAL\s+)?(TABLE|INDEX|TRIGGER|VIEW)\b/,
+  /\bPRAGMA\s+\w/,
+];
+
+/** The text of every string literal and template-literal piece in a parsed program. */
+function literalTexts(node, out = []) {
+  if (Array.isArray(node)) {
+    for (const child of node) literalTexts(child, out);
+  } else if (node && typeof node === 'object') {
+    if (node.type === 'Literal' && typeof node.value === 'string') out.push(node.value);
+    else if (node.type === 'TemplateElement') out.push(node.value.cooked ?? node.value.raw);
+    for (const [key, child] of Object.entries(node)) if (key !== 'value' && child && typeof child === 'object') literalTexts(child, out);
+  }
+  return out;
+}
+
+/** The first SQL statement written in a literal of `text`, or null. */
+export function sqlText(file, text) {
+  const { program } = parseSync(file, text);
+  for (const literal of literalTexts(program)) {
+    if (SQL_TEXT.some((pattern) => pattern.test(literal))) return literal.replace(/\s+/g, ' ').trim().slice(0, 60);
+  }
+  return null;
+}
 
 function sourceFiles(dir) {
   if (!existsSync(dir)) return [];
@@ -153,7 +191,13 @@ export function checkImports(root) {
       problems.push(`${show(file)}: ${label(folder)} has no thread rule in scripts/check-imports.mjs`);
       continue;
     }
-    for (const specifier of specifiers(file, readFileSync(file, 'utf8'))) {
+    const text = readFileSync(file, 'utf8');
+    const underSrc = inServer(file) ? null : relative(src, file).split(sep).join('/');
+    if (underSrc !== null && !SQL_HOMES.some((home) => underSrc.startsWith(home))) {
+      const found = sqlText(file, text);
+      if (found) problems.push(`${show(file)}: SQL outside src/worker/repos and src/worker/engine (“${found}”)`);
+    }
+    for (const specifier of specifiers(file, text)) {
       if (!specifier.startsWith('.')) {
         if ((FORBIDDEN_PACKAGES[folder] ?? []).some((pattern) => pattern.test(specifier))) {
           problems.push(`${show(file)}: ${label(folder)} must not import '${specifier}'`);
@@ -168,6 +212,10 @@ export function checkImports(root) {
       if (!target.startsWith(src + sep) && !inServer(target)) {
         if (folder === 'server') problems.push(`${show(file)}: server/ must not import outside server/ ('${specifier}')`);
         continue;
+      }
+      const targetUnderSrc = relative(src, target).split(sep).join('/');
+      if (targetUnderSrc === 'worker/core.ts' && underSrc !== null && !CORE_WIRING.includes(underSrc)) {
+        problems.push(`${show(file)}: only ${CORE_WIRING.map((w) => `src/${w}`).join(', ')} may import src/worker/core.ts (pass the module what it uses instead)`);
       }
       if (!allowed.includes(folderOf(target))) {
         problems.push(`${show(file)}: ${label(folder)} must not import ${label(folderOf(target))} ('${specifier}')`);
@@ -189,6 +237,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const root = resolve(process.argv[2] ?? '.');
   const problems = checkImports(root);
   for (const problem of problems) console.log(problem);
-  console.log(problems.length === 0 ? 'imports: no cycles, no boundary crossings' : `imports: ${problems.length} problem(s)`);
+  console.log(problems.length === 0 ? 'imports: no cycles, no boundary crossings, core.ts only in the wiring, no SQL outside repos/engine' : `imports: ${problems.length} problem(s)`);
   process.exit(problems.length === 0 ? 0 : 1);
 }

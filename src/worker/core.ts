@@ -3,7 +3,7 @@
  * uses, assembles the API object that `satisfies MnemoApi`, and closes it
  * all again. The worker entry only exposes that object. No logic lives here.
  */
-import type { Limits, Listener, MnemoApi, OpenOptions, ScopedApi } from '../shared/api';
+import type { Limits, Listener, OpenOptions } from '../shared/api';
 import type { Scope } from '../shared/models';
 import { DEFAULT_LIMITS, makeSchemas, type Schemas } from '../shared/schemas';
 import { fail } from '../shared/errors';
@@ -21,6 +21,7 @@ import { bundledMigrations, type Migration } from './engine/migrations';
 import type { Sql } from './engine/sql';
 import { loadSqlite } from './engine/sqlite';
 import { guard } from './edge';
+import type { MnemoService } from './service';
 import { EmbeddingService, type ModelCatalog } from './embed/service';
 import { Events } from './events';
 import { snapshotBefore, snapshotBeforeMigration, startBackupSchedule } from './files/backups';
@@ -146,13 +147,6 @@ export class Core {
     this.connection.close();
     this.events.clear();
   }
-}
-
-/** The API object behind `Comlink.expose`, with its extra event calls. */
-export interface MnemoService extends MnemoApi {
-  space(scope: Scope): ScopedApi;
-  subscribe(listener: Listener): Promise<number>;
-  unsubscribe(id: number): Promise<boolean>;
 }
 
 export async function openCore(options: CoreOptions): Promise<Core> {

@@ -40,7 +40,8 @@ describe('import graph check', () => {
       'worker/scoped.ts': "import { type Core } from './core';\nexport interface Scoped { core: Core }\n",
       'worker/leaf.ts': "import type { Core } from './core';\nexport type Leaf = Core;\n",
     });
-    const problems = checkImports(root);
+    // (These modules also import core.ts, which only the wiring may: tested below.)
+    const problems = checkImports(root).filter((p) => p.startsWith('import cycle'));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain('import cycle among 3 modules: src/worker/core.ts, src/worker/ops.ts, src/worker/scoped.ts');
     expect(problems[0]).toContain('src/worker/core.ts → src/worker/ops.ts → src/worker/scoped.ts → src/worker/core.ts');
@@ -84,6 +85,33 @@ describe('import graph check', () => {
       'src/misc/x.ts: src/misc/ has no thread rule in scripts/check-imports.mjs',
       "src/ui/db.ts: src/ui/ must not import '@sqlite.org/sqlite-wasm'",
       "src/worker/y.ts: cannot resolve './missing'",
+    ]);
+  });
+
+  it('lets only the wiring import src/worker/core.ts, type-only imports included', () => {
+    const root = tree({
+      'worker/core.ts': 'export interface Core { name: string }\n',
+      'worker/main.ts': "import type { Core } from './core';\nexport type Main = Core;\n",
+      'worker/api/notes.ts': "import type { Core } from '../core';\nexport type Notes = Core;\n",
+    });
+    expect(checkImports(root)).toEqual([
+      'src/worker/api/notes.ts: only src/worker/main.ts may import src/worker/core.ts (pass the module what it uses instead)',
+    ]);
+  });
+
+  it('finds SQL written outside the repositories and the engine, in strings and templates, not in comments or plain words', () => {
+    const root = tree({
+      'worker/repos/notes.ts': "export const q = 'SELECT id FROM notes WHERE id = ?';\n",
+      'worker/engine/open.ts': "export const p = 'PRAGMA journal_mode = WAL';\n",
+      'worker/services/sweep.ts': 'export const sweep = (t: string) => `DELETE FROM ${t} WHERE expires_at < ?`;\n',
+      'worker/api/add.ts': "export const add = \"INSERT OR IGNORE INTO notes (id) VALUES (?)\";\n",
+      'worker/api/plain.ts': "// SELECT * FROM notes is what the repository runs\nexport const tag = (el: { tagName: string }) => el.tagName === 'SELECT';\nexport const words = 'Select a note, then update it';\n",
+      'ui/count.ts': "export const count = 'SELECT count(*) FROM t';\n",
+    });
+    expect(checkImports(root).sort()).toEqual([
+      'src/ui/count.ts: SQL outside src/worker/repos and src/worker/engine (“SELECT count(*) FROM t”)',
+      'src/worker/api/add.ts: SQL outside src/worker/repos and src/worker/engine (“INSERT OR IGNORE INTO notes (id) VALUES (?)”)',
+      'src/worker/services/sweep.ts: SQL outside src/worker/repos and src/worker/engine (“DELETE FROM”)',
     ]);
   });
 

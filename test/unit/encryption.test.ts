@@ -7,7 +7,7 @@
 import { describe, expect, test } from 'vitest';
 import { memoryKeyStore } from '../../src/worker/encryption/key-store';
 import { createKey, isContainer, isKeyRecord, rewrapKey, seal, unseal, unwrapKey, PBKDF2_ITERATIONS } from '../../src/worker/encryption/keys';
-import { contentDigest } from '../../src/worker/encryption/digest';
+import { contentDigest } from '../../src/worker/engine/digest';
 import { errorOf, openTest } from './helpers';
 
 /** Fewer iterations keep the unit tests fast; the default is checked separately. */

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { MnemoEvent, SpaceJsonExport } from '../../src/shared/api';
 import type { Scope } from '../../src/shared/models';
-import { createMnemo, fileFor, openCore, type Core, type CoreOptions, type MnemoService } from '../../src/worker/core';
+import { createMnemo, fileFor, openCore, type Core, type CoreOptions } from '../../src/worker/core';
+import type { MnemoService } from '../../src/worker/service';
 import type { StorageDriver } from '../../src/worker/engine/driver';
 import { createMemoryDriver } from '../../src/worker/engine/memory-driver';
 import { APPLICATION_ID, bundledMigrations, sha256Hex, type Migration } from '../../src/worker/engine/migrations';

@@ -54,10 +54,6 @@ export function fromBase64(text: string): Uint8Array {
   return out;
 }
 
-export function toHex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /** A copy whose buffer is a plain ArrayBuffer, as WebCrypto's typings want. */
 function buf(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes);

@@ -18,10 +18,11 @@ import { fileFor } from '../connection';
 import type { CipherDriver } from '../engine/cipher-driver';
 import type { StorageDriver } from '../engine/driver';
 import { listBackups } from '../files/backups';
-import type { MnemoService } from '../core';
-import { contentDigest, type ContentDigest } from './digest';
+import type { MnemoService } from '../service';
+import { contentDigest, type ContentDigest } from '../engine/digest';
 import type { KeyStore } from './key-store';
-import { checkPassphrase, createKey, rewrapKey, seal, toHex, unwrapKey, type KeyRecord, type Sealer } from './keys';
+import { toHex } from '../../shared/hex';
+import { checkPassphrase, createKey, rewrapKey, seal, unwrapKey, type KeyRecord, type Sealer } from './keys';
 
 export interface EncryptionDeps {
   name: string;

@@ -4,6 +4,7 @@
  * `schema_migrations` row, so a failure leaves the database as it was.
  */
 import { fail, MnemoFailure } from '../../shared/errors';
+import { toHex } from '../../shared/hex';
 import type { Sql } from './sql';
 import { toFailure } from './sql';
 import { registerVectorFunctions } from './vector-codec';
@@ -28,7 +29,7 @@ export interface SchemaState {
 
 export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(new Uint8Array(digest));
 }
 
 /** Builds migrations from `{ '<path>/0001_init.sql': sql }`, sorted by version. */

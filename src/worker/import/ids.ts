@@ -7,15 +7,10 @@
  * insertion order, so the importer writes them in the order given.
  */
 import type { Json } from '../../shared/models';
+import { toHex as hex } from '../../shared/hex';
 import { sha256 } from './sha256';
 
 const encoder = new TextEncoder();
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
-  return out;
-}
 
 /** A stable UUID-formatted id for a key. JSON-encoding the tuple keeps ('a:b','c') and ('a','b:c') apart. */
 /** The namespace of ids derived in one scope: ids are global keys, so two spaces never share one. */

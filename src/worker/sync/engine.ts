@@ -12,6 +12,7 @@
  */
 import type { MnemoEvent, RegisteredModel, RemoteSpace, SyncConfigInput, SyncReport, SyncSpaceStatus, SyncStatus } from '../../shared/api';
 import { fail } from '../../shared/errors';
+import { fromHex, toHex } from '../../shared/hex';
 import type { Scope } from '../../shared/models';
 import { SYNC_ID } from '../../shared/input/sync';
 import type { Changes } from '../events';
@@ -63,16 +64,13 @@ function fromBase64(text: string): Float32Array {
 /** Row ids the server's id rule refuses travel hex-encoded behind `x:` (and so does any id starting with `x:`). */
 export function toWireId(id: string): string | null {
   if (SYNC_ID.test(id) && !id.startsWith('x:')) return id;
-  const hex = [...new TextEncoder().encode(id)].map((b) => b.toString(16).padStart(2, '0')).join('');
+  const hex = toHex(new TextEncoder().encode(id));
   return hex.length + 2 <= 128 ? `x:${hex}` : null;
 }
 
 export function fromWireId(wire: string): string {
   if (!wire.startsWith('x:')) return wire;
-  const hex = wire.slice(2);
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-  return new TextDecoder().decode(bytes);
+  return new TextDecoder().decode(fromHex(wire.slice(2)));
 }
 
 /** Values of row columns that hold ids of other rows: encoded like row ids on the wire. */
@@ -85,7 +83,7 @@ function mapIds(data: Record<string, unknown>, map: (id: string) => string | nul
 }
 
 function randomId(): string {
-  return [...crypto.getRandomValues(new Uint8Array(12))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return toHex(crypto.getRandomValues(new Uint8Array(12)));
 }
 
 const scopeKey = (s: Scope) => JSON.stringify([s.userId, s.spaceId]);

@@ -4,10 +4,10 @@
  * the same rows, rowids included: the full-text index keys on base rowids.
  */
 import type { Sqlite3Static } from '@sqlite.org/sqlite-wasm';
+import { toHex } from '../../shared/hex';
 import { sha256 } from '../import/sha256';
-import { openScratch } from '../engine/snapshot';
-import { ident } from '../engine/tables';
-import { toHex } from './keys';
+import { openScratch } from './snapshot';
+import { ident } from './tables';
 
 export interface ContentDigest {
   counts: Record<string, number>;
