@@ -14,7 +14,8 @@ export interface Changes {
 
 export interface ProgressTask {
   step(done: number, detail?: string): void;
-  end(): void;
+  /** The last event of the task: `detail` 'done' unless told otherwise (e.g. 'failed'). */
+  end(detail?: string): void;
 }
 
 export interface ProgressReporter {
@@ -64,7 +65,7 @@ export class Events implements Changes, ProgressReporter {
     this.emit({ type: 'progress', task, done: 0, total });
     return {
       step: (done, detail) => this.emit({ type: 'progress', task, done, total, ...(detail ? { detail } : {}) }),
-      end: () => this.emit({ type: 'progress', task, done: total, total, detail: 'done' }),
+      end: (detail = 'done') => this.emit({ type: 'progress', task, done: total, total, detail }),
     };
   }
 }

@@ -139,6 +139,112 @@ describe('importConversations', () => {
     expect(await other.messages.count()).toBeGreaterThan(0);
   });
 
+  test('Claude and Mnemo JSON files imported twice: the second import changes nothing', async () => {
+    for (const [name, format] of [
+      ['claude-conversations.json', 'claude'],
+      ['mnemo-space.json', 'mnemo-json'],
+    ] as const) {
+      const input = { name, bytes: fixture(name) };
+      const first = await s.importConversations(input);
+      expect(first.format).toBe(format);
+      expect(first.conversations.imported).toBeGreaterThan(0);
+      const after = tables();
+      const again = await s.importConversations(input);
+      expect(again.conversations).toMatchObject({ imported: 0, updated: 0, unchanged: first.conversations.imported });
+      expect(again.messages.imported).toBe(0);
+      expect(tables()).toEqual(after);
+    }
+  });
+
+  test("a space's own JSON export, imported into another space, gives the same conversations and messages", async () => {
+    const conversation = await s.conversations.create({ sessionId: (await s.sessions.create({ name: 'Notes' })).id, title: 'Garden plans' });
+    const texts = ['Plant the tulips in October 🌷', 'Prune the roses after the last frost', 'Water the fig weekly in summer'];
+    for (const [i, content] of texts.entries()) await s.messages.add({ conversationId: conversation.id, role: i % 2 ? 'assistant' : 'user', content, createdAt: 1_700_000_000_000 + i });
+    const json = await t.mnemo.files.exportJson({ userId: 'ana', spaceId: 'home' });
+
+    const other = t.mnemo.space({ userId: 'ana', spaceId: 'copy' });
+    const report = await other.importConversations({ name: 'space.json', bytes: encode(json) });
+    expect(report).toMatchObject({ format: 'mnemo-json', conversations: { imported: 1, updated: 0, unchanged: 0, skipped: 0 }, messages: { imported: 3, skipped: 0 } });
+    const source = await s.conversations.get(conversation.id);
+    expect(report.dateRange).toEqual({ from: source.createdAt, to: source.updatedAt });
+    const [copy] = (await other.conversations.list({})).items;
+    expect(copy!.title).toBe('Garden plans');
+    const messages = (await other.messages.list({ conversationId: copy!.id, limit: 10 })).items;
+    expect(messages.map((m) => [m.role, m.content, m.createdAt])).toEqual(texts.map((content, i) => [i % 2 ? 'assistant' : 'user', content, 1_700_000_000_000 + i]));
+    expect((await other.search({ query: 'tulips October', mode: 'keyword' }))[0]?.text).toContain('tulips');
+    expect((await other.importConversations({ name: 'space.json', bytes: encode(json) })).conversations.unchanged).toBe(1);
+  });
+
+  test('a partly odd file imports every valid conversation, lists the rest, and writes nothing else', async () => {
+    const valid = (id: string, text: string) => ({ uuid: id, name: `Chat ${id}`, created_at: '2025-03-01T10:00:00Z', updated_at: '2025-03-02T10:00:00Z', chat_messages: [{ uuid: `${id}-1`, sender: 'human', text, created_at: '2025-03-01T10:00:00Z' }] });
+    const file = [valid('a', 'the heron stood in the reeds'), 42, { uuid: 'b', name: 'no messages array', chat_messages: 'oops' }, valid('c', 'a kingfisher flashed past'), valid('a', 'a duplicate id')];
+    const report = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(file)) });
+    expect(report.conversations.imported).toBe(2);
+    expect(report.conversations.skipped).toBe(3);
+    expect(report.problems.length).toBe(3);
+    expect(report.problems.map((p) => p.reason).join(' ')).toContain('duplicate id');
+    expect(tables()).toEqual({ conversations: 2, messages: 2, sessions: 1 });
+    expect(report.dateRange).toEqual({ from: Date.UTC(2025, 2, 1, 10), to: Date.UTC(2025, 2, 2, 10) });
+    expect((await s.search({ query: 'kingfisher', mode: 'keyword' })).length).toBe(1);
+    // Problems name the place and the reason, never the content.
+    expect(JSON.stringify(report.problems)).not.toContain('a duplicate id');
+  });
+
+  test('sessionId puts new conversations in that session; one imported earlier stays where it is and stays up to date', async () => {
+    const chosen = await s.sessions.create({ name: 'My history' });
+    const chat = (texts: string[]) => [{ uuid: 'grow', name: 'Growing', created_at: '2025-03-01T10:00:00Z', updated_at: '2025-03-01T10:00:00Z', chat_messages: texts.map((text, i) => ({ uuid: `grow-${i}`, sender: i % 2 ? 'assistant' : 'human', text, created_at: `2025-03-01T10:0${i}:00Z` })) }];
+    const first = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(chat(['one', 'two']))) }, { sessionId: chosen.id });
+    expect(first.sessionId).toBe(chosen.id);
+    const [conversation] = (await s.conversations.list({ sessionId: chosen.id })).items;
+    expect(conversation!.title).toBe('Growing');
+
+    // A newer export of the same chat, imported into another session: the conversation grows where it is.
+    const elsewhere = await s.sessions.create({ name: 'Elsewhere' });
+    const grown = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(chat(['one', 'two', 'three']))) }, { sessionId: elsewhere.id });
+    expect(grown.conversations).toMatchObject({ imported: 0, updated: 1 });
+    expect(grown.messages.imported).toBe(1);
+    expect((await s.conversations.get(conversation!.id)).sessionId).toBe(chosen.id);
+    expect(await s.messages.count({ conversationId: conversation!.id })).toBe(3);
+    // Its fingerprint was updated: the same newer export is now unchanged, whichever session is named.
+    const again = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(chat(['one', 'two', 'three']))) }, { sessionId: elsewhere.id });
+    expect(again.conversations).toMatchObject({ imported: 0, updated: 0, unchanged: 1 });
+
+    expect((await errorOf(s.importConversations({ name: 'conversations.json', bytes: encode('[]') }, { sessionId: 'no-such-session' }))).code).toBe('NOT_FOUND');
+  });
+
+  test('progress: steps while writing, and a last event also when the import fails', async () => {
+    const events: Array<{ type: string; task?: string; detail?: string }> = [];
+    t.core.subscribe((event) => events.push(event as never));
+    await s.importConversations(chatgpt());
+    const ok = events.filter((e) => e.type === 'progress' && e.task === 'import');
+    expect(ok.length).toBeGreaterThanOrEqual(3);
+    expect(ok.at(-1)!.detail).toBe('done');
+    events.length = 0;
+    await errorOf(s.importConversations({ name: 'conversations.json', bytes: encode('[1, 2, 3]') }));
+    const failed = events.filter((e) => e.type === 'progress' && e.task === 'import');
+    expect(failed.at(-1)!.detail).toBe('failed');
+  });
+
+  test('a generated export of 10,000 conversations imports once, then not again', async () => {
+    const many = Array.from({ length: 10_000 }, (_, i) => ({
+      uuid: `gen-${i}`,
+      name: `Generated ${i}`,
+      created_at: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString(),
+      updated_at: new Date(Date.UTC(2024, 0, 1) + i * 60_000 + 30_000).toISOString(),
+      chat_messages: [0, 1, 2].map((j) => ({ uuid: `gen-${i}-${j}`, sender: j % 2 ? 'assistant' : 'human', text: `Turn ${j} of generated chat ${i}: ünïcødé 🚀`, created_at: new Date(Date.UTC(2024, 0, 1) + i * 60_000 + j * 1000).toISOString() })),
+    }));
+    const input = { name: 'conversations.json', bytes: encode(JSON.stringify(many)) };
+    const first = await s.importConversations(input);
+    expect(first.conversations).toEqual({ imported: 10_000, updated: 0, unchanged: 0, skipped: 0 });
+    expect(first.messages.imported).toBe(30_000);
+    expect(first.dateRange).toEqual({ from: Date.UTC(2024, 0, 1), to: Date.UTC(2024, 0, 1) + 9_999 * 60_000 + 30_000 });
+    const after = tables();
+    expect(after).toEqual({ conversations: 10_000, messages: 30_000, sessions: 1 });
+    const again = await s.importConversations(input);
+    expect(again.conversations).toEqual({ imported: 0, updated: 0, unchanged: 10_000, skipped: 0 });
+    expect(tables()).toEqual(after);
+  }, 300_000);
+
   test('cancel stops between conversations and leaves only whole ones', async () => {
     // Enough conversations for several write batches.
     const many = Array.from({ length: 60 }, (_, i) => ({

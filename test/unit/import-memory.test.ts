@@ -7,6 +7,7 @@ import { runInNewContext } from 'node:vm';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { parseExport } from '../../src/worker/import';
+import { BLOB_SLICE } from '../../src/worker/import/inputs';
 import { encode } from './import-helpers';
 
 setFlagsFromString('--expose-gc');
@@ -67,7 +68,8 @@ interface Run {
   seconds: number;
 }
 
-async function measure(name: string, bytes: Uint8Array, sampleLive: boolean): Promise<Run> {
+async function measure(name: string, bytes: Uint8Array | Blob, sampleLive: boolean, held: () => number = heap): Promise<Run> {
+  const heap = held;
   gc();
   const before = heap();
   let peak = 0;
@@ -75,7 +77,7 @@ async function measure(name: string, bytes: Uint8Array, sampleLive: boolean): Pr
   let conversations = 0;
   let messages = 0;
   const started = performance.now();
-  for await (const c of parseExport([{ name, bytes }], { now: 0 })) {
+  for await (const c of parseExport([bytes instanceof Blob ? { name, blob: bytes } : { name, bytes }], { now: 0 })) {
     conversations++;
     messages += c.messages.length;
     if (conversations % 100 === 0) peak = Math.max(peak, heap() - before);
@@ -123,4 +125,31 @@ describe('memory on a 10,000-conversation export', () => {
     // What stays held is a small fraction of the file, whatever its size.
     for (const r of [liveJson, liveZip]) expect(r.live).toBeLessThan(json.length / 10);
   }, 600_000); // four passes over a 68 MB export; minutes on a loaded 2-core machine
+
+  it('reads a 200 MB export chosen as a File in slices: what the parse holds stays a few MB', async () => {
+    // A File handed to the worker is a Blob: its bytes stay outside the JS heap until sliced.
+    let blob = new Blob([]);
+    let written = 0;
+    for (let n = 0; blob.size < 200 * MB; n += 1000) {
+      const text = Array.from({ length: 1000 }, (_, i) => conversation(n + i)).join(',');
+      blob = new Blob([blob, n === 0 ? '[' : ',', text]);
+      written = n + 1000;
+    }
+    blob = new Blob([blob, ']']);
+    // The JS heap, then the ArrayBuffers (the 4 MB slices; Node frees their memory lazily, a few stay counted).
+    const onHeap = await measure('conversations.json', blob, true);
+    const inBuffers = await measure('conversations.json', blob, true, () => process.memoryUsage().arrayBuffers);
+    console.log(
+      `File of ${(blob.size / MB).toFixed(0)} MB read in slices: heap +${(onHeap.peak / MB).toFixed(1)} MB at most (garbage included), ` +
+        `+${(onHeap.live / MB).toFixed(1)} MB live; buffers +${(inBuffers.live / MB).toFixed(1)} MB live; ` +
+        `${onHeap.conversations} conversations in ${onHeap.seconds.toFixed(1)} s`,
+    );
+    for (const run of [onHeap, inBuffers]) {
+      expect(run.conversations).toBe(written);
+      expect(run.messages).toBe(written * TURNS);
+    }
+    expect(onHeap.live).toBeLessThan(8 * MB);
+    expect(onHeap.peak).toBeLessThan(blob.size / 4);
+    expect(inBuffers.live).toBeLessThan(8 * BLOB_SLICE);
+  }, 600_000);
 });

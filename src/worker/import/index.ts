@@ -75,7 +75,7 @@ async function* run(files: readonly ImportFile[], options: ParseOptions, builder
   const now = options.now ?? Date.now();
   const chosen = options.format === undefined || options.format === 'auto' ? null : options.format;
   const seen = new Set<string>();
-  const parts = collectParts(files, builder);
+  const parts = await collectParts(files, builder);
 
   async function* emit(drafts: DraftConversation[], where: string): AsyncGenerator<ParsedConversation> {
     for (const draft of drafts) {
@@ -111,7 +111,7 @@ async function* readPart(part: Part, chosen: ImportFormat | null, ctx: ConvertCo
   let index = 0;
   let damaged = false;
   try {
-    for (const chunk of part.chunks()) {
+    for await (const chunk of part.chunks()) {
       for (const element of scanner.feed(chunk)) {
         if (chosen === 'mnemo-json') {
           report.problem(part.name, 'an array of chats, not a Mnemo space export');

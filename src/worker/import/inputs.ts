@@ -15,7 +15,24 @@ export interface Part {
   name: string;
   /** The format the file names around this part suggest, if any. */
   hint: ImportFormat | null;
-  chunks(): Iterable<Uint8Array>;
+  chunks(): Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+}
+
+/** Bytes read from a Blob at a time: the scanner holds at most one slice plus the element it is inside. */
+export const BLOB_SLICE = 4 * 1024 * 1024;
+
+async function* blobChunks(blob: Blob): AsyncGenerator<Uint8Array> {
+  for (let at = 0; at < blob.size; at += BLOB_SLICE) yield new Uint8Array(await blob.slice(at, at + BLOB_SLICE).arrayBuffer());
+}
+
+/** A file's bytes when they are needed whole (a zip's directory is at its end), else a reader of its slices. */
+async function opened(file: ImportFile): Promise<{ name: string; bytes: Uint8Array } | { name: string; chunks: () => AsyncIterable<Uint8Array> }> {
+  if ('bytes' in file) return file;
+  const head = new Uint8Array(await file.blob.slice(0, 4).arrayBuffer());
+  // A zip is compressed (a tenth of its JSON or less) and read by random access: it is read whole.
+  if (isZip(head)) return { name: file.name, bytes: new Uint8Array(await file.blob.arrayBuffer()) };
+  const { blob } = file;
+  return { name: file.name, chunks: () => blobChunks(blob) };
 }
 
 const CONVERSATIONS = /^conversations(?:-(\d+))?\.json$/i;
@@ -51,7 +68,7 @@ function isNoise(path: string): boolean {
   return path.endsWith('/') || path.startsWith('__MACOSX/') || baseName(path).startsWith('.');
 }
 
-function zipParts(file: ImportFile, report: ReportBuilder): Part[] {
+function zipParts(file: { name: string; bytes: Uint8Array }, report: ReportBuilder): Part[] {
   const entries = listZip(file.bytes, file.name).filter((entry) => !isNoise(entry.name));
   const hint = hintFrom(entries.map((entry) => entry.name));
   const chosen = entries.filter((entry) => CONVERSATIONS.test(baseName(entry.name)));
@@ -63,18 +80,19 @@ function zipParts(file: ImportFile, report: ReportBuilder): Part[] {
     .map((entry) => ({ name: `${file.name}/${entry.name}`, hint, chunks: () => entryChunks(file.bytes, entry) }));
 }
 
-export function collectParts(files: readonly ImportFile[], report: ReportBuilder): Part[] {
+export async function collectParts(files: readonly ImportFile[], report: ReportBuilder): Promise<Part[]> {
   if (files.length === 0) fail('IMPORT_REJECTED', 'no file chosen');
   const hint = hintFrom(files.map((file) => file.name));
   const parts: Part[] = [];
-  for (const file of [...files].sort((a, b) => partOrder(a.name, b.name))) {
-    if (isZip(file.bytes)) {
+  for (const chosen of [...files].sort((a, b) => partOrder(a.name, b.name))) {
+    const file = await opened(chosen);
+    if ('bytes' in file && isZip(file.bytes)) {
       parts.push(...zipParts(file, report));
     } else if (files.length > 1 && (KNOWN_OTHERS.test(baseName(file.name)) || !/\.json$/i.test(file.name))) {
       // A whole export folder was chosen: its other files hold no conversations.
       report.skip('file: not a conversations file');
     } else {
-      parts.push({ name: file.name, hint, chunks: () => [file.bytes] });
+      parts.push({ name: file.name, hint, chunks: 'bytes' in file ? () => [file.bytes] : file.chunks });
     }
   }
   if (parts.length === 0) fail('IMPORT_REJECTED', 'none of the chosen files holds conversations (expected conversations.json or an export .zip)');

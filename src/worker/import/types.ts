@@ -10,10 +10,11 @@ export const IMPORT_FORMATS = ['chatgpt', 'claude', 'mnemo-json'] as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[number];
 
 /** One chosen file: a File is turned into this by the caller. */
-export interface ImportFile {
-  name: string;
-  bytes: Uint8Array;
-}
+/**
+ * One chosen file: its bytes, or a Blob (a File handed to the worker) that is
+ * read in slices, so a 200 MB export is never in memory whole.
+ */
+export type ImportFile = { name: string; bytes: Uint8Array } | { name: string; blob: Blob };
 
 export interface ParseOptions {
   /** 'auto' (default) decides from file names and content. */

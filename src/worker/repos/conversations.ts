@@ -40,8 +40,10 @@ export class ConversationsRepo {
 
   /**
    * Import: inserts the conversation, or replaces what the source says about
-   * it (title, status, model, metadata, times) when it is already in the same
-   * session. The caller checked the session belongs to the scope.
+   * it (title, status, model, metadata, times) when it is already stored in
+   * the same scope. It stays in the session it is in (the user may have moved
+   * it, or imported with another `sessionId`). The caller checked the session
+   * belongs to the scope.
    */
   upsertImported(input: { id: string; sessionId: string; title: string | null; status: string; model: string | null; metadata: string; createdAt: number; updatedAt: number }): void {
     this.sql.run(
@@ -49,7 +51,8 @@ export class ConversationsRepo {
        VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET title = excluded.title, status = excluded.status, model = excluded.model,
          metadata = excluded.metadata, created_at = excluded.created_at, updated_at = excluded.updated_at
-       WHERE conversations.session_id = excluded.session_id`,
+       WHERE (SELECT user_id || char(0) || space_id FROM sessions WHERE id = conversations.session_id)
+           = (SELECT user_id || char(0) || space_id FROM sessions WHERE id = excluded.session_id)`,
       [input.id, input.sessionId, input.title, input.status, input.model, input.metadata, input.createdAt, input.updatedAt],
     );
   }

@@ -11,7 +11,7 @@ import type { ConversationImportOptions as ImportOptions, ConversationImportRepo
 import { fail } from '../../shared/errors';
 import { scopeKey } from '../../shared/scope';
 import type { Scope } from '../../shared/models';
-import type { Changes, ProgressReporter } from '../events';
+import type { Changes, ProgressReporter, ProgressTask } from '../events';
 import { deriveId, parseExport, type ImportFile, type ParsedConversation } from '../import';
 import { scopeNamespace } from '../import/ids';
 import type { Db } from '../repos';
@@ -49,19 +49,38 @@ export class ConversationImporter {
     const run = { cancelled: false };
     this.running.set(key, run);
     try {
-      return await this.run(scope, await readParts(input), options, run);
+      return await this.run(scope, readParts(input), options, run);
     } finally {
       this.running.delete(key);
     }
   }
 
   private async run(scope: Scope, files: ImportFile[], options: ImportOptions, run: { cancelled: boolean }): Promise<ImportReport> {
+    const { db, events } = this.deps;
+    if (options.sessionId !== undefined) db.repos.sessions.get(scope, options.sessionId);
+    const task = (options.dryRun ?? false) ? null : events.begin('import', options.expectedConversations ?? 0);
+    try {
+      const report = await this.parseAndWrite(scope, files, options, run, task);
+      task?.end(report.cancelled ? 'cancelled' : 'done');
+      return report;
+    } catch (error) {
+      // A failed import still ends its progress, so the app's bar goes away.
+      task?.end('failed');
+      throw error;
+    }
+  }
+
+  private async parseAndWrite(
+    scope: Scope,
+    files: ImportFile[],
+    options: ImportOptions,
+    run: { cancelled: boolean },
+    task: ProgressTask | null,
+  ): Promise<ImportReport> {
     const { db, events, now } = this.deps;
     const dryRun = options.dryRun ?? false;
-    if (options.sessionId !== undefined) db.repos.sessions.get(scope, options.sessionId);
     const parse = parseExport(files, { format: options.format ?? 'auto', namespace: scopeNamespace(scope), now: now() });
     const counts = { imported: 0, updated: 0, unchanged: 0, messages: 0 };
-    const task = dryRun ? null : events.begin('import', options.expectedConversations ?? 0);
     let sessionId: string | null = options.sessionId ?? null;
     let batch: Array<{ conversation: ParsedConversation; existing: boolean }> = [];
     let batchMessages = 0;
@@ -106,7 +125,6 @@ export class ConversationImporter {
     }
     if (!run.cancelled) flush();
     else batch = [];
-    task?.end();
     const report = parse.report;
     return {
       format: report.format,
@@ -182,9 +200,7 @@ export class ConversationImporter {
   }
 }
 
-async function readParts(input: ImportPart | ImportPart[]): Promise<ImportFile[]> {
-  const parts = Array.isArray(input) ? input : [input];
-  return Promise.all(
-    parts.map(async (part) => (part instanceof Blob ? { name: part.name, bytes: new Uint8Array(await part.arrayBuffer()) } : part)),
-  );
+/** A File stays a handle: the parse reads it in slices. */
+function readParts(input: ImportPart | ImportPart[]): ImportFile[] {
+  return (Array.isArray(input) ? input : [input]).map((part) => (part instanceof Blob ? { name: part.name, blob: part } : part));
 }
