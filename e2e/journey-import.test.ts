@@ -39,10 +39,19 @@ test('a person imports a ChatGPT export: preview, import, report, re-import, the
   expect(await stored()).toEqual({ messages: 0, sessions: 0 });
   await page.screenshot({ path: screenshotPath('import-rejected'), fullPage: true });
 
+  // A partly odd file: the preview lists what will be skipped and why, by position, never by content.
+  const odd = [{ uuid: 'ok', name: 'Fine', created_at: '2025-03-01T10:00:00Z', updated_at: '2025-03-01T10:00:00Z', chat_messages: [{ uuid: 'ok-1', sender: 'human', text: 'fine' }] }, 7, { uuid: 'bad', name: 'SECRET-TITLE', chat_messages: 'oops' }];
+  await input.setInputFiles({ name: 'conversations.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(odd)) });
+  const preview = page.getByTestId('preview');
+  await expect.poll(() => preview.getByTestId('problems').locator('li').count()).toBe(2);
+  expect(await preview.getByTestId('problems').textContent()).toContain('conversations.json #1');
+  expect(await preview.getByTestId('problems').textContent()).not.toContain('SECRET-TITLE');
+  expect(await preview.locator('[data-count="imported"]').textContent()).toBe('1');
+  expect(await stored()).toEqual({ messages: 0, sessions: 0 });
+
   // The preview is a dry run: numbers, nothing written.
   await input.setInputFiles(chatgpt);
-  const preview = page.getByTestId('preview');
-  await preview.waitFor();
+  await expect.poll(() => preview.getByTestId('format').textContent()).toBe('ChatGPT export');
   expect(await error.count()).toBe(0);
   const expected = await page.evaluate(async (bytes) => {
     const s = window.mnemo!.space({ userId: 'local', spaceId: 'default' });
@@ -57,6 +66,13 @@ test('a person imports a ChatGPT export: preview, import, report, re-import, the
   expect(await count(preview, 'unchanged')).toBe('0');
   expect(await count(preview, 'messages')).toBe(String(expected.messages.imported));
   expect(await count(preview, 'skipped')).toBe(String(expected.conversations.skipped));
+  // The date range of the export, as the page's locale writes dates.
+  const range = await page.evaluate(
+    ({ from, to }) => [from, to].map((ms) => new Date(ms!).toLocaleDateString(undefined, { dateStyle: 'medium' })).join(' – '),
+    expected.dateRange,
+  );
+  expect(expected.dateRange.from).toBeLessThan(expected.dateRange.to!);
+  expect(await preview.getByTestId('dates').textContent()).toBe(range);
   expect(await stored()).toEqual({ messages: 0, sessions: 0 });
   await page.screenshot({ path: screenshotPath('import-preview-light'), fullPage: true });
 

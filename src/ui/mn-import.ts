@@ -234,7 +234,7 @@ export class MnImport extends MnView {
     const c = r.conversations;
     return html`<p>
         Format: <strong data-testid="format">${r.format ? FORMAT_NAMES[r.format] : 'unknown'}</strong><br />
-        Dates: ${formatDay(r.dateRange.from)} – ${formatDay(r.dateRange.to)}
+        Dates: <span data-testid="dates">${formatDay(r.dateRange.from)} – ${formatDay(r.dateRange.to)}</span>
       </p>
       <table data-testid=${r.dryRun ? 'preview-counts' : 'report-counts'}>
       <caption class="sr-only">${caption}</caption>
@@ -272,7 +272,7 @@ export class MnImport extends MnView {
       <h2 id="preview-h">Preview</h2>
       <p class="muted">Nothing has been written yet.</p>
       ${this.renderCounts(preview, 'What the import would do')}
-      ${this.renderReasons(preview)}
+      ${this.renderReasons(preview)} ${this.renderProblems(preview)}
       <div class="row actions">
         <button type="button" @click=${this.runImport} ?disabled=${this.busy}>
           ${writes === 0 ? 'Import (nothing new)' : `Import ${writes} conversation${writes === 1 ? '' : 's'}`}
