@@ -3,8 +3,10 @@
  * server on loopback, the app served with a CSP that allows exactly that
  * origin, the endpoint configured in Settings, a memory stored with
  * /remember, an answer streamed with that memory recalled, a reload in the
- * middle of an answer, and a refused API key.
+ * middle of an answer, and a refused API key. Memory switched off for a
+ * conversation and for a space, and API keys kept out of every export.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Message } from '../src/shared/models';
 import { FAKE_ANSWER, startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
@@ -297,6 +299,229 @@ test('regenerate and edit-and-resend keep the earlier text in archived branches;
     await expect.poll(() => countdown.textContent(), { timeout: 20_000 }).toBe('You can retry now.');
     expect((await conversations()).find((c) => c.title === 'Tea')?.messages).toContain('user: Again?');
   } finally {
+    await browser.dispose();
+  }
+});
+
+test('memory switched off for a conversation or a space: nothing recalled or learned; /remember and /forget still work', { timeout: 600_000 }, async () => {
+  const server = await startFakeOpenAI({ reply: (body) => (body.stream === true ? 'Noted.' : '{"memories":[]}') });
+  const served = await serveApp({ connectSrc: [new URL(server.baseUrl).origin] });
+  const browser = await launch();
+  try {
+    const page = await openApp(browser.context, served.url);
+    const ids = await page.evaluate(async ([scope, baseUrl]) => {
+      await window.mnemo!.settings.set('chat.endpoints', [{ id: 'x', name: 'Fake', baseUrl, model: 'chat' }]);
+      await window.mnemo!.settings.set('chat.preferences', { extractMemories: true });
+      const s = window.mnemo!.space(scope);
+      const session = await s.sessions.create({ name: 'Pets' });
+      const own = await s.conversations.create({ sessionId: session.id, title: 'Own switch' });
+      const follows = await s.conversations.create({ sessionId: session.id, title: 'Follows the space' });
+      return { session: session.id, own: own.id, follows: follows.id };
+    }, [SCOPE, server.baseUrl] as const);
+    const open = (conversation: string) => page.evaluate(([session, id]) => (location.hash = `chats/${session}/${id}`), [ids.session, conversation] as const);
+    const conversationMemory = (id: string) =>
+      page.evaluate(async ([scope, conversationId]) => (await window.mnemo!.space(scope).conversations.get(conversationId)).metadata['memory'] ?? 'unset', [SCOPE, id] as const);
+    const box = page.getByLabel('Message', { exact: true });
+    const toggle = page.getByRole('switch', { name: 'Memory in this conversation' });
+    const hint = page.getByTestId('memory-switch');
+    const streamed = () => server.chatBodies().filter((b) => b.stream === true);
+    const extractions = () => server.chatBodies().filter((b) => b.stream !== true).length;
+
+    /** Sends a message and waits for its answer (and the extraction after it, if any); returns what the server was sent. */
+    const ask = async (conversation: string, text: string) => {
+      const before = { streams: streamed().length, extractions: extractions() };
+      await box.fill(text);
+      await box.press('Enter');
+      const answered = () =>
+        page.evaluate(async ([scope, id]) => {
+          const items = (await window.mnemo!.space(scope).messages.page(id, { page: 1, pageSize: 100 })).items;
+          return items.filter((m) => m.role === 'assistant' && !m.isStreaming && m.content === 'Noted.').length;
+        }, [SCOPE, conversation] as const);
+      const answersBefore = await answered();
+      await expect.poll(answered, { timeout: 30_000 }).toBe(answersBefore + 1);
+      await expect.poll(() => page.getByRole('button', { name: 'Send' }).isEnabled(), { timeout: 30_000 }).toBe(true);
+      // Extraction starts the moment the answer ends; give a request that should not come time to arrive.
+      await expect.poll(() => page.getByTestId('extracted').textContent(), { timeout: 30_000 }).not.toContain('Looking for facts');
+      await page.waitForTimeout(300);
+      expect(streamed().length).toBe(before.streams + 1);
+      const body = JSON.stringify(streamed().at(-1));
+      return { body, extracted: extractions() - before.extractions, recalled: await page.getByTestId('messages').getByTestId('recalled').last().textContent() };
+    };
+
+    // On by default: the remembered fact is recalled into the request, and extraction is asked for.
+    await open(ids.own);
+    await expect.poll(() => toggle.isChecked()).toBe(true);
+    expect(await hint.textContent()).toContain('Follows the space’s default (on');
+    await box.fill('/remember My cat is called Miso');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Remembered: “My cat is called Miso”');
+    const on = await ask(ids.own, 'What is my cat called?');
+    expect(on.body).toContain('My cat is called Miso');
+    expect(on.body).toContain('## Things you remember about the user');
+    expect(on.extracted).toBe(1);
+    expect(on.recalled).toContain('1 memory recalled');
+
+    // Off for this conversation, by keyboard: nothing recalled, no extraction, the answer says "Memory off".
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => conversationMemory(ids.own)).toBe(false);
+    await expect.poll(() => hint.textContent()).toContain('This switch overrides the space’s default (on');
+    expect(await hint.textContent()).toContain('/remember and /forget still work');
+    expect(await page.getByRole('checkbox', { name: /Learn memories from each answer/ }).isDisabled()).toBe(true);
+    const off = await ask(ids.own, 'Remind me: what is my cat called?');
+    expect(off.body).not.toContain('Miso');
+    expect(off.body).not.toContain('Things you remember');
+    expect(off.extracted).toBe(0);
+    expect(off.recalled).toContain('Memory off for this conversation');
+
+    // The user asks explicitly: /remember and /forget still work with memory off.
+    await box.fill('/remember My dog is called Rex');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Remembered: “My dog is called Rex”');
+    await box.fill('/forget dog Rex');
+    await box.press('Enter');
+    await expect.poll(() => page.getByTestId('composer-notice').textContent()).toContain('Forgot 1 memory.');
+    const memories = await page.evaluate(async (scope) => (await window.mnemo!.space(scope).memories.list({ kind: 'long' })).items.map((m) => m.content), SCOPE);
+    expect(memories).toEqual(['My cat is called Miso']);
+
+    await page.screenshot({ path: screenshotPath('chat-memory-off-light'), fullPage: true });
+    await page.setViewportSize({ width: 360, height: 780 });
+    await expect.poll(async () => (await toggle.boundingBox())?.width ?? 0).toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath('chat-memory-off-360'), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 860 });
+
+    // Off for the space (Spaces view, by keyboard): a conversation without its own switch follows it.
+    await page.evaluate(() => (location.hash = 'spaces'));
+    const spaceSwitch = page.locator('mn-spaces li[data-space=default]').getByRole('switch', { name: /^Memory in chats of / });
+    await expect.poll(() => spaceSwitch.isChecked(), { timeout: 30_000 }).toBe(true);
+    await spaceSwitch.focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => page.evaluate((scope) => window.mnemo!.space(scope).settings.get('chat.memory'), SCOPE)).toBe(false);
+    await expect.poll(() => spaceSwitch.isChecked()).toBe(false);
+    await page.screenshot({ path: screenshotPath('spaces-memory-off'), fullPage: true });
+
+    await open(ids.follows);
+    await expect.poll(() => toggle.isChecked()).toBe(false);
+    expect(await hint.textContent()).toContain('Follows the space’s default (off');
+    const spaceOff = await ask(ids.follows, 'What is my cat called?');
+    expect(spaceOff.body).not.toContain('Miso');
+    expect(spaceOff.extracted).toBe(0);
+    expect(spaceOff.recalled).toContain('Memory off in this space');
+
+    // The conversation's switch overrides the space's default.
+    await toggle.check();
+    await expect.poll(() => conversationMemory(ids.follows)).toBe(true);
+    const override = await ask(ids.follows, 'And now: what is my cat called?');
+    expect(override.body).toContain('My cat is called Miso');
+    expect(override.extracted).toBe(1);
+
+    // "Use the space’s default" removes the conversation's own switch.
+    await open(ids.own);
+    await page.getByRole('button', { name: 'Use the space’s default' }).click();
+    await expect.poll(() => conversationMemory(ids.own)).toBe('unset');
+    await expect.poll(() => hint.textContent()).toContain('Follows the space’s default (off');
+  } finally {
+    await browser.dispose();
+    await served.close();
+    await server.close();
+  }
+});
+
+test('an API key is in no export, backup or downloaded file unless “Include API keys” is ticked', { timeout: 600_000 }, async () => {
+  const SECRET = 'sk-only-in-this-browser-4d2c';
+  const browser = await launch();
+  const other = await launch();
+  try {
+    const page = await openApp(browser.context, app.url);
+    await page.evaluate(async (scope) => (await window.mnemo!.space(scope).sessions.create({ name: 'Keys stay home' })).id, SCOPE);
+    await page.goto(`${app.url}#settings`);
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    const form = page.getByRole('form', { name: 'Endpoint' });
+    await form.getByLabel('Name').fill('Keyed');
+    await form.getByLabel('Base URL').fill(fake.baseUrl);
+    await form.getByLabel('Model', { exact: true }).fill('chat');
+    await form.getByLabel('API key (optional)').fill(SECRET);
+    await form.getByRole('button', { name: 'Save endpoint' }).click();
+    await expect.poll(() => page.getByTestId('endpoints').textContent()).toContain('key saved');
+
+    // Every export of the database, searched byte by byte: the endpoint (or the space) is there, the key is not.
+    const searched = await page.evaluate(async ([scope, key]) => {
+      const m = window.mnemo!;
+      const encode = (text: string) => new TextEncoder().encode(text);
+      const has = (hay: Uint8Array, text: string) => {
+        const needle = encode(text);
+        outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+          for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+          return true;
+        }
+        return false;
+      };
+      const backup = await m.files.backups.create('keys-check');
+      const files: Record<string, Uint8Array> = {
+        database: await m.files.export({ markDownloaded: false }),
+        space: await m.files.exportSpace(scope),
+        json: encode(await m.files.exportJson(scope)),
+        backup: await m.files.backups.download(backup.id, { markDownloaded: false }),
+      };
+      const refused = await m.settings.set('chat.endpoints', [{ id: 'k', name: 'K', baseUrl: 'http://localhost:1/v1', model: 'm', apiKey: key }]).then(
+        () => 'stored',
+        (error: { code: string }) => error.code,
+      );
+      return {
+        refused,
+        files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, { key: has(bytes, key), endpoint: has(bytes, 'Keyed'), space: has(bytes, 'Keys stay home') }])),
+      };
+    }, [SCOPE, SECRET] as const);
+    expect(searched.refused).toBe('INVALID_INPUT');
+    expect(searched.files).toEqual({
+      database: { key: false, endpoint: true, space: true },
+      space: { key: false, endpoint: false, space: true },
+      json: { key: false, endpoint: false, space: true },
+      backup: { key: false, endpoint: true, space: true },
+    });
+
+    // The Data view's "Download database" file too.
+    await page.goto(`${app.url}#data`);
+    const [database] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download database' }).click()]);
+    const databaseBytes = readFileSync((await database.path())!);
+    expect(databaseBytes.includes('Keyed')).toBe(true);
+    expect(databaseBytes.includes(SECRET)).toBe(false);
+
+    // Settings: the endpoints file leaves out keys by default; with the box ticked it holds them, after a warning.
+    await page.goto(`${app.url}#settings`);
+    const includeKeys = page.getByRole('checkbox', { name: 'Include API keys' });
+    expect(await includeKeys.isChecked()).toBe(false);
+    const [plain] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export endpoints', exact: true }).click()]);
+    const plainText = readFileSync((await plain.path())!, 'utf8');
+    expect(JSON.parse(plainText)).toMatchObject({ format: 'mnemo-endpoints', version: 1, endpoints: [{ name: 'Keyed', model: 'chat' }] });
+    expect(plainText).not.toContain(SECRET);
+
+    expect(await page.getByRole('note').count()).toBe(0);
+    await includeKeys.check();
+    expect(await page.getByRole('note').textContent()).toContain('API keys in plain text');
+    await page.screenshot({ path: screenshotPath('settings-endpoints-with-keys'), fullPage: true });
+    const [keyed] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export endpoints with keys' }).click()]);
+    expect(keyed.suggestedFilename()).toBe('mnemo-endpoints-with-keys.json');
+    const keyedPath = (await keyed.path())!;
+    expect(readFileSync(keyedPath, 'utf8')).toContain(SECRET);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Exported' }).textContent()).toContain('with 1 API key in plain text');
+    expect(await includeKeys.isChecked()).toBe(false);
+
+    // Another browser imports the file: the endpoint goes to its database, the key to its localStorage only.
+    const there = await openApp(other.context, app.url);
+    await there.goto(`${app.url}#settings`);
+    const picker = there.getByLabel('Import endpoints');
+    await picker.setInputFiles({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(plainText.replace('mnemo-endpoints', 'something-else')) });
+    await expect.poll(() => there.getByRole('status').first().textContent()).toContain("field 'format' must be \"mnemo-endpoints\"");
+    await picker.setInputFiles(keyedPath);
+    await expect.poll(() => there.getByRole('status').first().textContent()).toContain('Imported 1 endpoint and 1 API key');
+    await expect.poll(() => there.getByTestId('endpoints').textContent()).toContain('key saved');
+    const stored = await there.evaluate(async () => ({ settings: JSON.stringify(await window.mnemo!.settings.list()), local: JSON.stringify(Object.fromEntries(Object.entries(localStorage))) }));
+    expect(stored.settings).toContain('Keyed');
+    expect(stored.settings).not.toContain(SECRET);
+    expect(stored.local).toContain(SECRET);
+  } finally {
+    await other.dispose();
     await browser.dispose();
   }
 });

@@ -1,8 +1,8 @@
 import { ContextProvider } from '@lit/context';
 import { LitElement, css, html, nothing } from 'lit';
 import type { MnemoClient } from '../client';
-import type { DatabaseInfo } from '../shared/api';
-import type { Scope } from '../shared/models';
+import type { DatabaseInfo, SearchMode } from '../shared/api';
+import { EXECUTION_STATUSES, type ExecutionStatus, type Scope } from '../shared/models';
 import { mnemoContext, scopeContext } from './context';
 import { controls } from './styles';
 import './mn-chats';
@@ -18,9 +18,10 @@ import './mn-spaces';
 import './mn-agents';
 import './mn-executions';
 import './mn-vectors';
-import { isTyping, navigate, parseRoute, VIEWS, type Route } from './route';
+import { filterValue, isTyping, navigate, pageValue, parseRoute, VIEWS, type Route } from './route';
 
 const SCOPE_KEY = 'mnemo.scope';
+const SEARCH_MODES: readonly SearchMode[] = ['keyword', 'vector', 'hybrid'];
 
 function savedScope(): Scope {
   try {
@@ -40,7 +41,6 @@ export class MnApp extends LitElement {
     info: { state: true },
     failure: { state: true },
     scope: { state: true },
-    target: { state: true },
     ownership: { state: true },
   };
 
@@ -49,9 +49,7 @@ export class MnApp extends LitElement {
   declare info: DatabaseInfo | undefined;
   declare failure: string | undefined;
   declare scope: Scope;
-  /** A message to show in context (from a search hit). */
   declare ownership: { isOwner: boolean; ownerId: string; tabId: string } | undefined;
-  declare target: { sessionId?: string; conversationId?: string; messageId?: string } | undefined;
   private readonly clientProvider = new ContextProvider(this, { context: mnemoContext });
   private readonly scopeProvider = new ContextProvider(this, { context: scopeContext });
 
@@ -60,11 +58,6 @@ export class MnApp extends LitElement {
     this.route = parseRoute(location.hash);
     this.scope = savedScope();
     this.scopeProvider.setValue(this.scope);
-    this.addEventListener('mn-open-message', (event) => {
-      const target = (event as CustomEvent<NonNullable<MnApp['target']>>).detail;
-      this.target = target;
-      navigate('chats', target.sessionId, target.conversationId);
-    });
     // Unlocked, locked, enabled or removed: the info says which, and locked shows the lock screen.
     this.addEventListener('mn-encryption-changed', () => this.refreshInfo());
     this.addEventListener('mn-switch-scope', (event) => this.useScope((event as CustomEvent<Scope>).detail));
@@ -82,7 +75,10 @@ export class MnApp extends LitElement {
     if (event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented || isTyping(event.composedPath())) return;
     if (event.key !== '/' && event.key !== 'n') return;
     event.preventDefault();
-    if (event.key === '/') navigate('search');
+    // On Search already, `/` keeps the search shown (its route) and only focuses the field.
+    if (event.key === '/') {
+      if (this.route.view !== 'search') navigate('search');
+    }
     else if (this.route.view !== 'chats') navigate('chats');
     void this.focusAfterRender(event.key === '/' ? 'search' : 'compose');
   }
@@ -200,24 +196,33 @@ export class MnApp extends LitElement {
         return html`<mn-spaces></mn-spaces>`;
       case 'agents':
         return html`<mn-agents .selectedId=${ids[0] ?? null}></mn-agents>`;
-      case 'executions':
-        return html`<mn-executions></mn-executions>`;
+      case 'executions': {
+        const status = filterValue(ids[0]);
+        return html`<mn-executions
+          .status=${(EXECUTION_STATUSES as readonly string[]).includes(status) ? (status as ExecutionStatus) : ''}
+          .agentId=${filterValue(ids[1])}
+          .sessionId=${filterValue(ids[2])}
+        ></mn-executions>`;
+      }
       case 'vectors':
         return html`<mn-vectors .collection=${ids[0] ?? null} .selectedId=${ids[1] ?? null}></mn-vectors>`;
       case 'memories':
-        return html`<mn-memories></mn-memories>`;
+        return html`<mn-memories .kind=${ids[0] === 'short' ? 'short' : 'long'} .page=${pageValue(ids[1])}></mn-memories>`;
       case 'documents':
-        return html`<mn-documents></mn-documents>`;
+        return html`<mn-documents .sessionId=${ids[0] ?? null} .documentId=${ids[1] ?? null}></mn-documents>`;
       case 'data':
         return html`<mn-data></mn-data>`;
       case 'search':
-        return html`<mn-search></mn-search>`;
+        return html`<mn-search .routeMode=${SEARCH_MODES.includes(ids[0] as SearchMode) ? (ids[0] as SearchMode) : null} .query=${ids[1] ?? null}></mn-search>`;
       case 'import':
         return html`<mn-import></mn-import>`;
       case 'settings':
         return html`<mn-settings></mn-settings>`;
       default:
-        return html`<mn-chats .target=${this.target} .sessionId=${ids[0] ?? null} .conversationId=${ids[1] ?? null}></mn-chats>`;
+        // `#chats/<sessionId>/<conversationId>/<messageId>`: a message shown in context (a search hit).
+        return html`<mn-chats
+          .target=${ids[2] ? { sessionId: ids[0], conversationId: ids[1], messageId: ids[2] } : undefined}
+          .sessionId=${ids[0] ?? null} .conversationId=${ids[1] ?? null}></mn-chats>`;
     }
   }
 

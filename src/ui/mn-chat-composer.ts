@@ -3,6 +3,7 @@ import { css, html, nothing } from 'lit';
 import { uuidv7 } from '../shared/ids';
 import type { ScopedClient } from '../client';
 import { MESSAGE_ROLES, type Agent, type Message, type MessageRole } from '../shared/models';
+import { scopeKey } from '../shared/scope';
 import { parseComposer, runCommand } from './chat/commands';
 import {
   DEFAULT_SYSTEM_PROMPT,
@@ -17,6 +18,7 @@ import {
 import { extractMemories, toMemoryInputs } from './chat/extraction';
 import { createChatClient, type ChatClient } from './chat/openai';
 import { branchOff } from './chat/branch';
+import { readMemory, withConversationMemory, type MemoryDecision } from './chat/memory';
 import { applyExtracted, undoApplied, type AppliedMemory } from './chat/remember';
 import { INTERRUPTED, runTurn, streamLockName, type TurnResult } from './chat/turn';
 import { controls, errorText } from './styles';
@@ -56,6 +58,8 @@ export interface ResendRequest {
  * With a model endpoint picked, a message is stored and answered (recall,
  * streamed answer, Stop); `/remember` and `/forget` run without the model;
  * with "No model" the message is only stored, with the chosen role.
+ * The memory switch of the conversation (over the space's default, set in
+ * Spaces) decides before each answer whether anything is recalled or learned.
  */
 export class MnChatComposer extends MnView {
   static override properties = {
@@ -131,6 +135,17 @@ export class MnChatComposer extends MnView {
       .tag {
         font-weight: 600;
       }
+      .memory {
+        display: grid;
+        gap: 0.2rem;
+      }
+      .memory .meta {
+        margin: 0;
+      }
+      .memory button {
+        justify-self: start;
+        padding: 0.2rem 0.6rem;
+      }
     `,
   ];
 
@@ -142,6 +157,25 @@ export class MnChatComposer extends MnView {
     },
     args: () => [this.revision, this.client] as const,
   });
+
+  /** The memory switch of this conversation and the space's default. */
+  private readonly memory = new Task(this, {
+    task: async ([, conversationId]) => (conversationId && this.space ? { conversationId, ...(await readMemory(this.space, conversationId)) } : undefined),
+    args: () => [this.revision, this.conversationId, this.scope && scopeKey(this.scope)] as const,
+  });
+
+  /** Sets the conversation's own switch, or (null) lets it follow the space again. */
+  private async setMemory(on: boolean | null): Promise<void> {
+    const id = this.conversationId;
+    if (!id) return;
+    const space = this.space!;
+    try {
+      const conversation = await space.conversations.get(id);
+      await space.conversations.update(id, { metadata: withConversationMemory(conversation.metadata, on) });
+    } catch (error) {
+      this.notice = { text: errorText(error), error: true };
+    }
+  }
 
   private get chosen() {
     const config = this.config.value;
@@ -254,8 +288,10 @@ export class MnChatComposer extends MnView {
     this.busy = true;
     this.extracted = null;
     let agent: Agent;
+    let memory: MemoryDecision;
     try {
-      agent = await agentFor(space, this.sessionId);
+      // Read now, not from the last render: a switch flipped in another tab counts at once.
+      [agent, { decision: memory }] = await Promise.all([agentFor(space, this.sessionId), readMemory(space, user.conversationId)]);
     } catch (error) {
       this.notice = { text: errorText(error), error: true };
       this.busy = false;
@@ -302,6 +338,7 @@ export class MnChatComposer extends MnView {
           systemPrompt: agent.systemPrompt?.trim() || DEFAULT_SYSTEM_PROMPT,
           budgetTokens: config.preferences.recallBudgetTokens,
           exclude,
+          memory,
           signal: controller.signal,
         }),
       );
@@ -314,7 +351,8 @@ export class MnChatComposer extends MnView {
       this.busy = false;
       this.controller = null;
     }
-    if (result?.ok && config.preferences.extractMemories) await this.extract(client, endpoint, user, result.message);
+    // Memory off: nothing is learned either.
+    if (result?.ok && config.preferences.extractMemories && memory.on) await this.extract(client, endpoint, user, result.message);
   }
 
   /** Memory extraction after an exchange: the facts go through the dedup path and are listed with undo. */
@@ -386,6 +424,26 @@ export class MnChatComposer extends MnView {
     </div>`;
   }
 
+  /** The conversation's memory switch; it overrides the space's default, and says so. */
+  private renderMemory() {
+    const state = this.memory.value;
+    // Not the previous conversation's switch while this one's loads.
+    if (!state || state.conversationId !== this.conversationId) return nothing;
+    const { decision, space } = state;
+    const spaceDefault = html`the space’s default (${space ? 'on' : 'off'}, set in <a href="#spaces">Spaces</a>)`;
+    return html`<div class="memory" data-testid="memory-switch">
+      <label><input type="checkbox" role="switch" name="memory" .checked=${decision.on} aria-describedby="memory-hint"
+        @change=${(e: Event) => this.setMemory((e.target as HTMLInputElement).checked)} /> Memory in this conversation</label>
+      <p id="memory-hint" class="meta">
+        ${decision.by === 'conversation' ? html`This switch overrides ${spaceDefault}.` : html`Follows ${spaceDefault}; switching it here overrides that for this conversation only.`}
+        ${decision.on
+          ? 'Each answer recalls memories, documents and earlier conversations.'
+          : 'Nothing is recalled or learned; /remember and /forget still work, because you ask for them.'}
+      </p>
+      ${decision.by === 'conversation' ? html`<button type="button" class="secondary" @click=${() => this.setMemory(null)}>Use the space’s default</button>` : nothing}
+    </div>`;
+  }
+
   private stop(): void {
     this.controller?.abort();
   }
@@ -412,6 +470,7 @@ export class MnChatComposer extends MnView {
   override render() {
     const { config, endpoint } = this.chosen;
     const selected = endpoint?.id ?? NO_MODEL;
+    const memoryOff = this.memory.value?.conversationId === this.conversationId && this.memory.value?.decision.on === false;
     return html`<form aria-label="New message" @submit=${this.submit}>
       <label class="sr-only" for="composer">Message</label>
       <textarea
@@ -443,8 +502,9 @@ export class MnChatComposer extends MnView {
           <button type="submit" ?disabled=${this.busy}>Send</button>
         </span>
       </div>
+      ${this.renderMemory()}
       ${endpoint
-        ? html`<label class="meta"><input type="checkbox" name="extract" .checked=${config?.preferences.extractMemories ?? false} @change=${this.toggleExtraction} /> ${'Learn memories from each answer (asks the model once more)'}</label>`
+        ? html`<label class="meta"><input type="checkbox" name="extract" .checked=${config?.preferences.extractMemories ?? false} ?disabled=${memoryOff} @change=${this.toggleExtraction} /> ${memoryOff ? 'Learn memories from each answer (not while memory is off)' : 'Learn memories from each answer (asks the model once more)'}</label>`
         : nothing}
       ${this.editing
         ? html`<p class="row hint" role="status" data-testid="editing">

@@ -1,33 +1,38 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { Progress } from '../shared/api';
-import type { DocumentChunk } from '../shared/models';
 import { scopeKey } from '../shared/scope';
+import { navigate } from './route';
 import { controls, errorText } from './styles';
 import { formatBytes, formatTime, MnView, renderTask } from './view';
 
-/** Documents of a session: upload with progress, list, chunks, delete. */
+/**
+ * Documents of a session: upload with progress, list, chunks, delete. The
+ * session and the document whose chunks are open are in the route:
+ * `#documents/<sessionId>/<documentId>`.
+ */
 export class MnDocuments extends MnView {
   static override properties = {
     ...MnView.properties,
-    sessionId: { state: true },
+    sessionId: { attribute: false },
+    documentId: { attribute: false },
     progress: { state: true },
     notice: { state: true },
-    openChunks: { state: true },
   };
 
   declare sessionId: string | null;
+  /** The document whose chunks are shown. */
+  declare documentId: string | null;
   declare progress: Progress | null;
   declare notice: string | null;
-  declare openChunks: { id: string; chunks: DocumentChunk[] } | null;
   private stopProgress: (() => Promise<void>) | undefined;
 
   constructor() {
     super();
     this.sessionId = null;
+    this.documentId = null;
     this.progress = null;
     this.notice = null;
-    this.openChunks = null;
   }
 
   static override styles = [
@@ -62,6 +67,27 @@ export class MnDocuments extends MnView {
     args: () => [this.revision, this.sessionId] as const,
   });
 
+  private readonly chunks = new Task(this, {
+    task: async ([, key, documentId]) => (key && documentId ? this.space!.documents.chunks(documentId) : undefined),
+    args: () => [this.revision, this.scope && scopeKey(this.scope), this.documentId] as const,
+  });
+
+  /** Selects a session and a document (or none), as a new history entry. */
+  private select(sessionId: string | null, documentId: string | null = null): void {
+    this.sessionId = sessionId;
+    this.documentId = sessionId ? documentId : null;
+    navigate('documents', sessionId, documentId);
+  }
+
+  private async deleteDocument(id: string): Promise<void> {
+    try {
+      await this.space!.documents.delete(id);
+      if (this.documentId === id) this.select(this.sessionId);
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
   override disconnectedCallback(): void {
     super.disconnectedCallback();
     void this.stopProgress?.();
@@ -88,18 +114,6 @@ export class MnDocuments extends MnView {
     input.value = '';
   }
 
-  private async showChunks(id: string): Promise<void> {
-    if (this.openChunks?.id === id) {
-      this.openChunks = null;
-      return;
-    }
-    try {
-      this.openChunks = { id, chunks: await this.space!.documents.chunks(id) };
-    } catch (error) {
-      this.notice = errorText(error);
-    }
-  }
-
   override render() {
     return html`<section class="card" aria-labelledby="docs-h">
       <h2 id="docs-h">Documents</h2>
@@ -107,7 +121,7 @@ export class MnDocuments extends MnView {
         key: this.scope && scopeKey(this.scope),
         loading: 'Loading sessions…',
         complete: (page) => html`<label>Session
-          <select @change=${(e: Event) => (this.sessionId = (e.target as HTMLSelectElement).value || null)}>
+          <select .value=${this.sessionId ?? ''} @change=${(e: Event) => this.select((e.target as HTMLSelectElement).value || null)}>
             <option value="">Choose a session…</option>
             ${page.items.map((s) => html`<option value=${s.id} ?selected=${s.id === this.sessionId}>${s.name}</option>`)}
           </select>
@@ -136,13 +150,23 @@ export class MnDocuments extends MnView {
                     <span class="meta">${d.mimeType} · ${formatBytes(d.size)} · ${d.lineCount} lines · ${d.chunkCount} chunks · ${formatTime(d.createdAt)}</span>
                     <div class="preview muted">${d.preview}</div>
                     <div class="row">
-                      <button class="secondary" @click=${() => this.showChunks(d.id)} aria-expanded=${this.openChunks?.id === d.id ? 'true' : 'false'}>Chunks</button>
-                      <button class="danger" @click=${() => this.space!.documents.delete(d.id).catch((e: unknown) => (this.notice = errorText(e)))}>Delete</button>
+                      <button
+                        class="secondary"
+                        @click=${() => this.select(this.sessionId, this.documentId === d.id ? null : d.id)}
+                        aria-expanded=${this.documentId === d.id ? 'true' : 'false'}
+                      >
+                        Chunks
+                      </button>
+                      <button class="danger" @click=${() => this.deleteDocument(d.id)}>Delete</button>
                     </div>
-                    ${this.openChunks?.id === d.id
-                      ? html`<ol class="chunks">
-                          ${this.openChunks.chunks.map((c) => html`<li><span class="meta">lines ${c.startLine}–${c.endLine}${c.heading ? ` · ${c.heading}` : ''}</span>\n${c.text}</li>`)}
-                        </ol>`
+                    ${this.documentId === d.id
+                      ? renderTask(this.chunks, {
+                          key: d.id,
+                          loading: 'Loading chunks…',
+                          complete: (chunks) => html`<ol class="chunks" aria-label="Chunks of ${d.filename}" data-testid="chunks">
+                            ${(chunks ?? []).map((c) => html`<li><span class="meta">lines ${c.startLine}–${c.endLine}${c.heading ? ` · ${c.heading}` : ''}</span>\n${c.text}</li>`)}
+                          </ol>`,
+                        })
                       : nothing}
                   </li>`,
                 )}

@@ -2,8 +2,8 @@ import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import { uuidv7 } from '../shared/ids';
 import {
-  cspAllows, cspBlockedMessage, ENDPOINTS_KEY, loadApiKey, parseEndpoints, parsePreferences, PREFERENCES_KEY, saveApiKey, validateEndpoint,
-  type EndpointConfig,
+  cspAllows, cspBlockedMessage, endpointsFile, ENDPOINTS_KEY, loadApiKey, mergeEndpoints, parseEndpoints, parsePreferences, PREFERENCES_KEY, readEndpointsFile,
+  saveApiKey, validateEndpoint, type EndpointConfig,
 } from './chat/endpoints';
 import { createChatClient, normalizeBaseUrl, type ChatError } from './chat/openai';
 import { controls, errorText } from './styles';
@@ -25,10 +25,23 @@ type TestState =
   | { state: 'ok'; models: string[] }
   | { state: 'failed'; message: string; hint: string; detail?: string };
 
+/** Hands a text file to the browser as a download. */
+function saveText(name: string, text: string): void {
+  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 /**
  * Settings → model endpoints for the chat: name, base URL, model and an
  * optional API key. Endpoints are a database setting; keys stay in this
- * browser's localStorage only (never in the database, so never exported).
+ * browser's localStorage only (never in the database, so never in its
+ * exports or backups). "Export endpoints" writes a file of the endpoints,
+ * with their keys only when "Include API keys" is ticked; "Import endpoints"
+ * reads one back, in this or another browser.
  */
 export class MnEndpoints extends MnView {
   static override properties = {
@@ -36,18 +49,22 @@ export class MnEndpoints extends MnView {
     editing: { state: true },
     test: { state: true },
     notice: { state: true },
+    includeKeys: { state: true },
   };
 
   /** The endpoint in the form: an existing id, or a new one. */
   declare editing: EndpointConfig | null;
   declare test: TestState;
   declare notice: string | null;
+  /** "Include API keys" in the endpoints file; off until ticked, and off again after each export. */
+  declare includeKeys: boolean;
 
   constructor() {
     super();
     this.editing = null;
     this.test = { state: 'idle' };
     this.notice = null;
+    this.includeKeys = false;
   }
 
   static override styles = [
@@ -78,6 +95,14 @@ export class MnEndpoints extends MnView {
       }
       .ok {
         color: var(--mn-ok);
+      }
+      h3 {
+        font-size: 1rem;
+        margin: 1rem 0 0.4rem;
+      }
+      .warning {
+        border-left: 3px solid var(--mn-danger);
+        padding-left: 0.5rem;
       }
     `,
   ];
@@ -156,6 +181,64 @@ export class MnEndpoints extends MnView {
     }
   }
 
+  /** The endpoints as a file; keys only when "Include API keys" is ticked. */
+  private async exportFile(): Promise<void> {
+    try {
+      const endpoints = parseEndpoints(await this.client!.settings.get(ENDPOINTS_KEY));
+      const withKeys = this.includeKeys;
+      const file = endpointsFile(endpoints, { includeKeys: withKeys, store: localStorage, now: Date.now() });
+      const keys = file.endpoints.filter((e) => e.apiKey !== undefined).length;
+      saveText(withKeys ? 'mnemo-endpoints-with-keys.json' : 'mnemo-endpoints.json', `${JSON.stringify(file, null, 2)}\n`);
+      this.includeKeys = false;
+      this.notice = withKeys
+        ? `Exported ${endpoints.length} ${endpoints.length === 1 ? 'endpoint' : 'endpoints'} with ${keys} API ${keys === 1 ? 'key' : 'keys'} in plain text. Keep the file private.`
+        : `Exported ${endpoints.length} ${endpoints.length === 1 ? 'endpoint' : 'endpoints'} without API keys.`;
+    } catch (error) {
+      this.notice = errorText(error);
+    }
+  }
+
+  /** An endpoints file: checked whole first; endpoints with the same id are replaced, keys in the file are kept in this browser. */
+  private async importFile(event: Event): Promise<void> {
+    const input = event.target as HTMLInputElement;
+    const picked = input.files?.[0];
+    if (!picked) return;
+    try {
+      const read = readEndpointsFile(await picked.text());
+      if (!read.ok) {
+        this.notice = read.reason;
+        return;
+      }
+      const current = parseEndpoints(await this.client!.settings.get(ENDPOINTS_KEY));
+      const merged = mergeEndpoints(current, read.endpoints);
+      // The keys first: the list shows "key saved" when the setting's change redraws it.
+      for (const endpoint of read.endpoints) if (endpoint.apiKey !== undefined) saveApiKey(localStorage, endpoint.id, endpoint.apiKey);
+      await this.client!.settings.set(ENDPOINTS_KEY, merged.map((e) => ({ ...e })));
+      const keys = read.endpoints.filter((e) => e.apiKey !== undefined).length;
+      this.notice = `Imported ${read.endpoints.length} ${read.endpoints.length === 1 ? 'endpoint' : 'endpoints'}${keys > 0 ? ` and ${keys} API ${keys === 1 ? 'key' : 'keys'} (kept in this browser only)` : ''}.`;
+    } catch (error) {
+      this.notice = errorText(error);
+    } finally {
+      input.value = '';
+    }
+  }
+
+  private renderTransfer() {
+    return html`<section aria-labelledby="endpoints-file-h">
+      <h3 id="endpoints-file-h">Endpoints file</h3>
+      <p class="meta">Database exports and backups carry the endpoints but never their API keys. To take keys to another browser, export the endpoints with their keys and import the file there.</p>
+      <label><input type="checkbox" name="includeKeys" .checked=${this.includeKeys} aria-describedby=${this.includeKeys ? 'keys-warning' : nothing}
+        @change=${(e: Event) => (this.includeKeys = (e.target as HTMLInputElement).checked)} /> Include API keys</label>
+      ${this.includeKeys
+        ? html`<p id="keys-warning" class="warning" role="note">The file will hold the API keys in plain text: anyone who gets it can use them (and spend what they pay for). Keep it private and delete it once imported.</p>`
+        : nothing}
+      <div class="row">
+        <button type="button" class="secondary" @click=${this.exportFile}>${this.includeKeys ? 'Export endpoints with keys' : 'Export endpoints'}</button>
+        <label>Import endpoints <input type="file" name="endpointsFile" accept=".json,application/json" @change=${this.importFile} /></label>
+      </div>
+    </section>`;
+  }
+
   /** Lists the server's models; says when the page's CSP, not the server, is what fails. */
   private async testConnection(): Promise<void> {
     const { baseUrl: raw, apiKey } = this.fields();
@@ -227,7 +310,7 @@ export class MnEndpoints extends MnView {
       <label>API key (optional)
         <input name="apiKey" type="password" autocomplete="off" placeholder=${hasKey ? 'Saved in this browser — leave empty to remove' : 'Not needed for local servers'} />
       </label>
-      <p class="meta">The key is kept only in this browser (localStorage), never in the database, so it is not in exports or backups.</p>
+      <p class="meta">The key is kept only in this browser (localStorage), never in the database, so it is not in exports or backups; “Export endpoints” with “Include API keys” ticked is the one way it leaves.</p>
       <div class="row">
         <button type="submit">Save endpoint</button>
         <button type="button" class="secondary" @click=${this.testConnection}>Test connection</button>
@@ -261,7 +344,8 @@ export class MnEndpoints extends MnView {
               <input name="budget" type="number" min="0" max="100000" step="100" class="narrow" .value=${String(data.preferences.recallBudgetTokens)} />
             </label>
             <button type="submit" class="secondary">Save budget</button>
-          </form>`,
+          </form>
+          ${this.renderTransfer()}`,
       })}
     </section>`;
   }

@@ -3,18 +3,23 @@ import { css, html, nothing } from 'lit';
 import type { ExecutionListRequest } from '../shared/api';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../shared/models';
 import { scopeKey } from '../shared/scope';
+import { filterIds, navigate } from './route';
 import { controls } from './styles';
 import { formatTime, MnView, renderTask } from './view';
 
 const PAGE_SIZE = 25;
 
-/** Agent executions (each model run of the chat is one), newest first, filtered by agent, session and status. */
+/**
+ * Agent executions (each model run of the chat is one), newest first, filtered
+ * by agent, session and status. The filters are in the route:
+ * `#executions/<status>/<agentId>/<sessionId>`, `all` for an unset one.
+ */
 export class MnExecutions extends MnView {
   static override properties = {
     ...MnView.properties,
-    agentId: { state: true },
-    sessionId: { state: true },
-    status: { state: true },
+    agentId: { attribute: false },
+    sessionId: { attribute: false },
+    status: { attribute: false },
     page: { state: true },
   };
 
@@ -73,6 +78,12 @@ export class MnExecutions extends MnView {
     if (key === 'status') this.status = value as ExecutionStatus | '';
     else this[key] = value;
     this.page = 1;
+    navigate('executions', ...filterIds([this.status, this.agentId, this.sessionId]));
+  }
+
+  override willUpdate(changed: Map<string, unknown>): void {
+    // Filters from the route (back, forward, a link) start at the first page too.
+    if (changed.has('agentId') || changed.has('sessionId') || changed.has('status')) this.page = 1;
   }
 
   override render() {
@@ -84,21 +95,21 @@ export class MnExecutions extends MnView {
       <form class="row filters" aria-label="Filter executions" @submit=${(e: Event) => e.preventDefault()}>
         <label
           >Agent
-          <select name="agent" @change=${(e: Event) => this.filter('agentId', e)}>
+          <select name="agent" .value=${this.agentId} @change=${(e: Event) => this.filter('agentId', e)}>
             <option value="">All agents</option>
             ${names?.agents.map((a) => html`<option value=${a.id} ?selected=${a.id === this.agentId}>${a.name}</option>`)}
           </select>
         </label>
         <label
           >Session
-          <select name="session" @change=${(e: Event) => this.filter('sessionId', e)}>
+          <select name="session" .value=${this.sessionId} @change=${(e: Event) => this.filter('sessionId', e)}>
             <option value="">All sessions</option>
             ${names?.sessions.map((s) => html`<option value=${s.id} ?selected=${s.id === this.sessionId}>${s.name}</option>`)}
           </select>
         </label>
         <label
           >Status
-          <select name="status" @change=${(e: Event) => this.filter('status', e)}>
+          <select name="status" .value=${this.status} @change=${(e: Event) => this.filter('status', e)}>
             <option value="">Any status</option>
             ${EXECUTION_STATUSES.map((s) => html`<option value=${s} ?selected=${s === this.status}>${s}</option>`)}
           </select>

@@ -251,7 +251,8 @@ export class MnFiles extends MnView {
           </div>
           <p class="meta">
             Last download: ${status.lastDownloadedAt === null ? 'never' : formatTime(status.lastDownloadedAt)}. The file opens in any
-            SQLite tool.
+            SQLite tool. Chat model API keys are never in these files or in backups; to move them, use “Export endpoints” in
+            <a href="#settings">Settings → Chat models</a>.
           </p>
 
           <form class="stack" @submit=${this.importFile} aria-label="Import a database file">

@@ -3,6 +3,7 @@ import { css, html, nothing } from 'lit';
 import type { MemoryListRequest } from '../shared/api';
 import type { Memory, MemoryKind } from '../shared/models';
 import { scopeKey } from '../shared/scope';
+import { navigate } from './route';
 import { controls, errorText } from './styles';
 import { formatTime, MnView, renderTask } from './view';
 
@@ -18,16 +19,16 @@ function countdown(expiresAt: number, now: number): string {
   return `expires in ${Math.round(hours / 24)} days`;
 }
 
-/** Long- and short-term memories: add, edit, delete, clear. */
+/** Long- and short-term memories: add, edit, delete, clear. The tab and page are in the route: `#memories/<long|short>/<page>`. */
 export class MnMemories extends MnView {
   static override properties = {
     ...MnView.properties,
-    kind: { state: true },
+    kind: { attribute: false },
     orderBy: { state: true },
     editing: { state: true },
     notice: { state: true },
     now: { state: true },
-    page: { state: true },
+    page: { attribute: false },
     includeExpired: { state: true },
   };
 
@@ -97,6 +98,13 @@ export class MnMemories extends MnView {
     task: async ([, kind, orderBy, page, includeExpired]) => this.space!.memories.list({ kind, orderBy, page, pageSize: PAGE_SIZE, includeExpired }),
     args: () => [this.revision, this.kind, this.orderBy, this.page, this.includeExpired, this.scope] as const,
   });
+
+  /** Shows a tab and page, as a new history entry (`#memories/short/2`). */
+  private go(kind: MemoryKind, page: number): void {
+    this.kind = kind;
+    this.page = page;
+    navigate('memories', kind, page > 1 ? String(page) : null);
+  }
 
   private async act(action: () => Promise<unknown>, done?: string): Promise<void> {
     try {
@@ -191,10 +199,7 @@ export class MnMemories extends MnView {
           (k) => html`<button
             role="tab"
             aria-selected=${this.kind === k ? 'true' : 'false'}
-            @click=${() => {
-              this.kind = k;
-              this.page = 1;
-            }}
+            @click=${() => this.go(k, 1)}
           >
             ${k === 'long' ? 'Long-term' : 'Short-term'}
           </button>`,
@@ -205,7 +210,7 @@ export class MnMemories extends MnView {
           <select
             @change=${(e: Event) => {
               this.orderBy = (e.target as HTMLSelectElement).value as typeof this.orderBy;
-              this.page = 1;
+              this.go(this.kind, 1);
             }}
           >
             <option value="newest">Newest</option>
@@ -221,7 +226,7 @@ export class MnMemories extends MnView {
                   .checked=${this.includeExpired}
                   @change=${(e: Event) => {
                     this.includeExpired = (e.target as HTMLInputElement).checked;
-                    this.page = 1;
+                    this.go(this.kind, 1);
                   }}
                 />
                 Include expired</label
@@ -248,9 +253,9 @@ export class MnMemories extends MnView {
           <ul class="plain" data-testid="memories">${page.items.map((m) => this.renderMemory(m))}</ul>
           ${page.hasNext || page.hasPrev
             ? html`<nav class="row" aria-label="Memory pages">
-                <button class="secondary" ?disabled=${!page.hasPrev} @click=${() => (this.page -= 1)}>Previous page</button>
+                <button class="secondary" ?disabled=${!page.hasPrev} @click=${() => this.go(this.kind, this.page - 1)}>Previous page</button>
                 <span class="meta" data-testid="memories-page">Page ${page.page} of ${Math.ceil(page.total / page.pageSize)}</span>
-                <button class="secondary" ?disabled=${!page.hasNext} @click=${() => (this.page += 1)}>Next page</button>
+                <button class="secondary" ?disabled=${!page.hasNext} @click=${() => this.go(this.kind, this.page + 1)}>Next page</button>
               </nav>`
             : nothing}
           ${page.total > 0 ? html`<button class="danger" @click=${this.clear}>Clear all ${this.kind === 'long' ? 'long-term' : 'short-term'}…</button>` : nothing}

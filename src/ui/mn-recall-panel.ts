@@ -7,6 +7,7 @@ import { controls } from './styles';
  * What an answer recalled: a disclosure "N memories recalled" with each item,
  * its source and score, and a checkbox to leave it out; "Resend without
  * excluded" asks again for the same user message without the unchecked items.
+ * An answer given with memory off says "Memory off" and which switch did it.
  */
 export class MnRecallPanel extends LitElement {
   static override properties = {
@@ -97,6 +98,11 @@ export class MnRecallPanel extends LitElement {
   override render() {
     const recall = this.recall;
     if (!recall) return nothing;
+    if (recall.memoryOff) {
+      return html`<p class="meta" data-testid="recalled">
+        Memory off ${recall.memoryOff === 'conversation' ? 'for this conversation' : 'in this space'}: nothing was recalled for this answer.
+      </p>`;
+    }
     const count = recall.included.length;
     const byUser = recall.excluded.filter((e) => e.reason === 'excluded-by-user');
     const before = new Set(byUser.map((e) => e.key));

@@ -1,6 +1,7 @@
 import { css, html, nothing } from 'lit';
 import type { EmbeddingStatus, HitKind, Progress, SearchHit, SearchMode, SearchRequest } from '../shared/api';
 import { SEARCH_DEFAULTS } from '../shared/search-defaults';
+import { navigate, routeHash } from './route';
 import { controls, errorText } from './styles';
 import { MnView } from './view';
 
@@ -33,10 +34,18 @@ function raw(value: number | undefined): string {
   return value !== 0 && Math.abs(value) < 1e-3 ? value.toExponential(2) : value.toFixed(4);
 }
 
-/** Keyword, semantic and hybrid search with filters and a score breakdown per hit. */
+/**
+ * Keyword, semantic and hybrid search with filters and a score breakdown per
+ * hit. The query and mode of the last search are in the route,
+ * `#search/<mode>/<query>`, so a reload or Back runs it again; each hit links
+ * to where it lives (`#chats/<session>/<conversation>/<message>`,
+ * `#documents/<session>/<document>`, `#memories/<kind>`, `#vectors/<collection>/<entry>`).
+ */
 export class MnSearch extends MnView {
   static override properties = {
     ...MnView.properties,
+    query: { attribute: false },
+    routeMode: { attribute: false },
     hits: { state: true },
     busy: { state: true },
     error: { state: true },
@@ -45,6 +54,10 @@ export class MnSearch extends MnView {
     progress: { state: true },
   };
 
+  /** The query from the route; null: no search yet. */
+  declare query: string | null;
+  /** The mode from the route; null: the saved default. */
+  declare routeMode: SearchMode | null;
   declare hits: SearchHit[] | null;
   declare busy: boolean;
   declare error: string | null;
@@ -53,9 +66,15 @@ export class MnSearch extends MnView {
   declare progress: Progress | null;
   private stopProgress: (() => Promise<void>) | undefined;
   private defaults: { fusion?: 'rrf' | 'weighted'; textWeight?: number } = {};
+  /** `<mode>/<query>` of the search last started, so that its route does not start it again. */
+  private started: string | null = null;
+  /** Ignores the answer of a search overtaken by a newer one. */
+  private generation = 0;
 
   constructor() {
     super();
+    this.query = null;
+    this.routeMode = null;
     this.hits = null;
     this.busy = false;
     this.error = null;
@@ -155,7 +174,7 @@ export class MnSearch extends MnView {
     });
     this.status = await client.embeddings.status().catch(() => null);
     const defaults = (await client.settings.get('search.defaults').catch(() => null)) as { mode?: SearchMode; fusion?: 'rrf' | 'weighted'; textWeight?: number } | null;
-    if (defaults?.mode) this.mode = defaults.mode;
+    if (defaults?.mode && !this.routeMode) this.mode = defaults.mode;
     this.defaults = defaults ?? {};
   }
 
@@ -164,10 +183,36 @@ export class MnSearch extends MnView {
     void this.stopProgress?.();
   }
 
-  private async run(event: SubmitEvent): Promise<void> {
+  override willUpdate(changed: Map<string, unknown>): void {
+    if (!changed.has('query') && !changed.has('routeMode')) return;
+    if (this.routeMode) this.mode = this.routeMode;
+    if (this.query === null) {
+      // Back to `#search`: no search.
+      this.generation += 1;
+      this.started = null;
+      this.hits = null;
+      this.error = null;
+      this.busy = false;
+    } else if (this.started !== `${this.mode}/${this.query}`) {
+      const query = this.query;
+      void this.updateComplete.then(() => this.run(query));
+    }
+  }
+
+  /** Search submitted: its query and mode go into the route (a new history entry when they changed). */
+  private submit(event: SubmitEvent): void {
     event.preventDefault();
-    const data = new FormData(event.target as HTMLFormElement);
-    const query = String(data.get('query') ?? '');
+    const query = String(new FormData(event.target as HTMLFormElement).get('query') ?? '');
+    void this.run(query);
+    navigate('search', this.mode, query);
+  }
+
+  private async run(query: string): Promise<void> {
+    const form = this.renderRoot.querySelector<HTMLFormElement>('form.query');
+    if (!form || !this.space) return;
+    this.started = `${this.mode}/${query}`;
+    const generation = ++this.generation;
+    const data = new FormData(form);
     const request: SearchRequest = { query, mode: this.mode, limit: Number(data.get('limit') ?? 20) };
     const filters: NonNullable<SearchRequest['filters']> = {};
     const kinds = data.getAll('kind').map(String) as HitKind[];
@@ -191,36 +236,30 @@ export class MnSearch extends MnView {
     this.busy = true;
     this.error = null;
     try {
-      this.hits = await this.space!.search(request);
+      const hits = await this.space.search(request);
+      if (generation === this.generation) this.hits = hits;
     } catch (error) {
+      if (generation !== this.generation) return;
       this.error = errorText(error);
       this.hits = null;
     } finally {
-      this.busy = false;
+      if (generation === this.generation) this.busy = false;
     }
   }
 
   private link(hit: SearchHit) {
+    const r = hit.ref;
     switch (hit.kind) {
       case 'message':
-        return html`<a href="#chats" @click=${() => this.open(hit)}>Open conversation</a>`;
+        return html`<a href=${routeHash({ view: 'chats', ids: [r.sessionId ?? '', r.conversationId ?? '', hit.id] })}>Open conversation</a>`;
       case 'memory':
-        return html`<a href="#memories">Open memories</a>`;
+        return html`<a href=${routeHash({ view: 'memories', ids: [r.memoryKind ?? 'long'] })}>Open memories</a>`;
       case 'chunk':
-        return html`<a href="#documents">Open document</a> <span class="meta">lines ${hit.ref.startLine}–${hit.ref.endLine}</span>`;
+        return html`<a href=${routeHash({ view: 'documents', ids: [r.sessionId ?? '', r.contentId ?? ''] })}>Open document</a> <span class="meta">lines ${r.startLine}–${r.endLine}</span>`;
       default:
-        return html`<span class="meta">collection ${hit.ref.collection}${hit.ref.documentId ? ` · ${hit.ref.documentId}` : ''}</span>`;
+        return html`<a href=${routeHash({ view: 'vectors', ids: [r.collection ?? '', hit.id] })}>Open entry</a>
+          <span class="meta">collection ${r.collection}${r.documentId ? ` · ${r.documentId}` : ''}</span>`;
     }
-  }
-
-  private open(hit: SearchHit): void {
-    this.dispatchEvent(
-      new CustomEvent('mn-open-message', {
-        detail: { sessionId: hit.ref.sessionId, conversationId: hit.ref.conversationId, messageId: hit.id },
-        bubbles: true,
-        composed: true,
-      }),
-    );
   }
 
   private renderHit(hit: SearchHit, best: number) {
@@ -257,9 +296,9 @@ export class MnSearch extends MnView {
           ? html`<label> · embedding <progress max=${this.progress.total} value=${this.progress.done}></progress> ${this.progress.done}/${this.progress.total}</label>`
           : nothing}
       </p>
-      <form class="query" role="search" @submit=${this.run}>
+      <form class="query" role="search" @submit=${this.submit}>
         <label for="q" class="sr-only">Search text</label>
-        <input id="q" name="query" type="search" placeholder='Search messages, memories, documents… ("phrase", prefix*, -exclude)' required />
+        <input id="q" name="query" type="search" .value=${this.query ?? ''} placeholder='Search messages, memories, documents… ("phrase", prefix*, -exclude)' required />
         <div class="row" role="radiogroup" aria-label="Search mode">
           ${MODES.map(
             (m) => html`<label><input type="radio" name="mode" value=${m.id} .checked=${this.mode === m.id} @change=${() => (this.mode = m.id)} /><span>${m.label}</span></label>`,

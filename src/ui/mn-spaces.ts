@@ -3,10 +3,11 @@ import { css, html, nothing } from 'lit';
 import type { TableCounts } from '../shared/api';
 import type { Scope, Space } from '../shared/models';
 import { scopeKey } from '../shared/scope';
+import { MEMORY_SETTING, spaceMemory } from './chat/memory';
 import { controls, picking } from './styles';
 import { attempt, MnView, renderTask } from './view';
 
-type Row = Space & { counts: TableCounts | null };
+type Row = Space & { counts: TableCounts | null; memory: boolean };
 
 const KINDS = [
   ['sessions', 'session', 'sessions'],
@@ -34,7 +35,10 @@ export function removalSummary(counts: TableCounts | null): string {
   return summary === '' ? 'It holds nothing yet.' : `This removes ${summary}.`;
 }
 
-/** Spaces: list with counts, create, rename, switch, delete (after a confirmation naming what goes). */
+/**
+ * Spaces: list with counts, create, rename, switch, delete (after a confirmation naming what goes),
+ * and each space's memory default for its chats (a conversation's own switch overrides it).
+ */
 export class MnSpaces extends MnView {
   static override properties = {
     ...MnView.properties,
@@ -67,6 +71,12 @@ export class MnSpaces extends MnView {
         display: grid;
         gap: 0.35rem;
       }
+      .memory {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.2rem 0.6rem;
+        align-items: baseline;
+      }
       .name {
         font-weight: 600;
         overflow-wrap: anywhere;
@@ -90,7 +100,8 @@ export class MnSpaces extends MnView {
       if (!client) return [];
       const [page, stats] = await Promise.all([client.spaces.list({ pageSize: 500 }), client.stats()]);
       const counts = new Map(stats.perSpace.map((p) => [scopeKey(p), p.counts]));
-      return page.items.map((space) => ({ ...space, counts: counts.get(scopeKey(space)) ?? null }));
+      const memory = await Promise.all(page.items.map(async (space) => spaceMemory(await client.space({ userId: space.userId, spaceId: space.spaceId }).settings.get(MEMORY_SETTING))));
+      return page.items.map((space, i) => ({ ...space, counts: counts.get(scopeKey(space)) ?? null, memory: memory[i]! }));
     },
     args: () => [this.revision, this.client] as const,
   });
@@ -132,6 +143,12 @@ export class MnSpaces extends MnView {
     }
   }
 
+  /** The space's default for its chats: off is stored as `chat.memory: false`; on removes the setting. */
+  private setMemory(space: Row, on: boolean): Promise<boolean> {
+    const settings = this.client!.space({ userId: space.userId, spaceId: space.spaceId }).settings;
+    return this.act(() => (on ? settings.delete(MEMORY_SETTING) : settings.set(MEMORY_SETTING, false)), `Memory ${on ? 'on' : 'off'} in the chats of ${space.name}.`);
+  }
+
   private renderSpace(space: Row) {
     const key = scopeKey(space);
     const c = space.counts;
@@ -147,6 +164,13 @@ export class MnSpaces extends MnView {
         >${space.userId} / ${space.spaceId}${this.isCurrent(space) ? ' · current' : ''} ·
         ${countSummary(c) || 'empty'}</span
       >
+      <div class="memory">
+        <label><input type="checkbox" role="switch" .checked=${space.memory} aria-label="Memory in chats of ${space.name}"
+          @change=${(e: Event) => this.setMemory(space, (e.target as HTMLInputElement).checked)} /> Memory in chats</label>
+        <span class="meta">${space.memory
+          ? 'On: answers recall memories, documents and earlier conversations, and may learn new memories.'
+          : 'Off: answers recall and learn nothing.'} A conversation’s own switch overrides this default.</span>
+      </div>
       <div class="row">
         <button class="secondary" ?disabled=${this.isCurrent(space)} @click=${() => this.switchTo(space)} aria-label="Switch to ${space.name}">Switch</button>
         <button class="secondary" @click=${() => (this.renaming = key)} aria-label="Rename ${space.name}">Rename</button>

@@ -5,6 +5,9 @@
 // * A route is `{ view, ids }`: `#chats/<sessionId>/<conversationId>`,
 //   `#agents/<agentId>`, `#vectors/<collection>/<entryId>`, `#spaces`, …
 //   Each part is URI-encoded (collections may hold any character).
+// * Optional filter parts in a fixed order (`#executions/<status>/<agentId>/<sessionId>`)
+//   hold `ANY` when unset; `filterIds` leaves trailing ones out and
+//   `filterValue` reads one back as '' (unset).
 // * `parseRoute(hash)` never throws: an unknown view becomes `chats`, a part
 //   that is not valid percent-encoding is dropped with everything after it.
 // * `routeHash(route)` is the inverse; `parseRoute(routeHash(r))` equals `r`.
@@ -59,6 +62,27 @@ export function navigate(view: ViewId, ...ids: Array<string | null | undefined>)
   }
   const hash = routeHash({ view, ids: kept });
   if (location.hash !== hash) location.hash = hash;
+}
+
+/** The part of an unset filter in a route (`#executions/all/<agentId>`). */
+export const ANY = 'all';
+
+/** Route parts for filters in a fixed order: unset ones become `ANY`, trailing unset ones are left out. */
+export function filterIds(values: ReadonlyArray<string | null | undefined>): string[] {
+  const ids = values.map((v) => (v ? v : ANY));
+  while (ids.at(-1) === ANY) ids.pop();
+  return ids;
+}
+
+/** A filter part of a route: '' when absent or `ANY`. */
+export function filterValue(id: string | undefined): string {
+  return id === undefined || id === ANY ? '' : id;
+}
+
+/** A page number part of a route (`#memories/short/3`): 1 when absent or not a positive integer. */
+export function pageValue(id: string | undefined): number {
+  const n = Number(id);
+  return Number.isSafeInteger(n) && n >= 1 ? n : 1;
 }
 
 /** True when a key press belongs to a text field (shortcuts stay out of its way). */

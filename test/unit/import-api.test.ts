@@ -58,7 +58,7 @@ describe('importConversations', () => {
     expect((await s.conversations.list({ status: 'archived' })).total).toBeGreaterThan(0);
   });
 
-  test('a newer export that grew updates one conversation and adds only the new messages', async () => {
+  test('a newer export that grew and gained a conversation updates one, adds one, and adds only the new messages', async () => {
     await s.importConversations(chatgpt());
     const before = tables();
     const grown = JSON.parse(new TextDecoder().decode(fixture('chatgpt-conversations.json'))) as Array<Record<string, unknown>>;
@@ -73,11 +73,20 @@ describe('importConversations', () => {
     };
     mapping[leaf]!.children.push('added-node');
     last['current_node'] = 'added-node';
+    grown.push({
+      id: 'brand-new',
+      title: 'A new chat',
+      create_time: 1_760_000_100,
+      update_time: 1_760_000_200,
+      current_node: 'q',
+      mapping: { q: { id: 'q', parent: null, children: [], message: { id: 'q', author: { role: 'user' }, create_time: 1_760_000_100, content: { content_type: 'text', parts: ['Where do herons nest?'] } } } },
+    });
     const report = await s.importConversations({ name: 'conversations.json', bytes: encode(JSON.stringify(grown)) });
-    expect(report.conversations).toMatchObject({ imported: 0, updated: 1 });
-    expect(report.messages.imported).toBe(1);
-    expect(tables().messages).toBe(before.messages + 1);
+    expect(report.conversations).toMatchObject({ imported: 1, updated: 1, unchanged: before.conversations - 1 });
+    expect(report.messages.imported).toBe(2);
+    expect(tables()).toMatchObject({ conversations: before.conversations + 1, messages: before.messages + 2 });
     expect((await s.search({ query: 'marmalade', mode: 'keyword' })).length).toBe(1);
+    expect((await s.search({ query: 'herons nest', mode: 'keyword' })).length).toBe(1);
   });
 
   test('a newer export that switched branches moves the messages into the conversation that now holds them', async () => {

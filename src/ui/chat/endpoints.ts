@@ -4,15 +4,23 @@
 // * Endpoints (`{ id, name, baseUrl, model }`) are one database setting,
 //   `ENDPOINTS_KEY`, so they travel with exports and backups. API keys never
 //   do: they stay in this browser's localStorage under `apiKeyStorageKey(id)`
-//   (`loadApiKey` / `saveApiKey`), and `parseEndpoints` drops any `apiKey`
-//   field a hand-edited setting may carry.
+//   (`loadApiKey` / `saveApiKey`), `parseEndpoints` drops any `apiKey` field
+//   a hand-edited setting may carry, and `settings.set` refuses one
+//   (`src/shared/input/endpoints.ts`).
+// * Keys leave this browser only when asked: `endpointsFile(endpoints,
+//   { includeKeys })` is the "Export endpoints" file (keys only with
+//   `includeKeys: true`); `readEndpointsFile(text)` checks such a file
+//   against the shared schema and normalizes each endpoint, or names the first
+//   problem; `mergeEndpoints` puts imported ones over those with the same id.
 // * `validateEndpoint(form)` checks a form's fields and normalizes the base URL
 //   (`normalizeBaseUrl`); it returns the endpoint or the reason to show.
 // * `cspAllows(policy, url)` says whether a Content-Security-Policy's
 //   connect-src (default-src when absent) lets the page fetch `url`. A fetch
 //   the policy blocks fails exactly like an unreachable server, so the settings
 //   check this first and say which origin to add to `MNEMO_CONNECT_SRC`.
+import { ENDPOINTS_FILE_FORMAT, ENDPOINTS_SETTING, endpointsFile as endpointsFileSchema, type EndpointsFile } from '../../shared/input/endpoints';
 import type { Json } from '../../shared/models';
+import { check } from '../../shared/schemas';
 import { normalizeBaseUrl } from './openai';
 
 export interface EndpointConfig {
@@ -32,7 +40,7 @@ export interface ChatPreferences {
   extractMemories: boolean;
 }
 
-export const ENDPOINTS_KEY = 'chat.endpoints';
+export const ENDPOINTS_KEY = ENDPOINTS_SETTING;
 export const PREFERENCES_KEY = 'chat.preferences';
 export const DEFAULT_RECALL_BUDGET = 1500;
 export const DEFAULT_SYSTEM_PROMPT = 'You are a helpful assistant. Answer in the language of the user.';
@@ -91,6 +99,53 @@ export function loadApiKey(store: KeyStore, endpointId: string): string | undefi
 export function saveApiKey(store: KeyStore, endpointId: string, key: string): void {
   if (key.trim() === '') store.removeItem(apiKeyStorageKey(endpointId));
   else store.setItem(apiKeyStorageKey(endpointId), key.trim());
+}
+
+/** An endpoint with the key to import with it, if the file has one. */
+export type PortableEndpoint = EndpointConfig & { apiKey?: string };
+
+/** The "Export endpoints" file; API keys (from `store`) only with `includeKeys`. */
+export function endpointsFile(endpoints: readonly EndpointConfig[], options: { includeKeys: boolean; store: KeyStore; now: number }): EndpointsFile {
+  return {
+    format: ENDPOINTS_FILE_FORMAT,
+    version: 1,
+    exportedAt: options.now,
+    endpoints: endpoints.map(({ id, name, baseUrl, model }) => {
+      const apiKey = options.includeKeys ? loadApiKey(options.store, id) : undefined;
+      return { id, name, baseUrl, model, ...(apiKey === undefined ? {} : { apiKey }) };
+    }),
+  };
+}
+
+export function readEndpointsFile(text: string): { ok: true; endpoints: PortableEndpoint[] } | { ok: false; reason: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, reason: 'This is not an endpoints file: it is not JSON.' };
+  }
+  let file: EndpointsFile;
+  try {
+    file = check(endpointsFileSchema, value, 'Endpoints file');
+  } catch (error) {
+    return { ok: false, reason: `${(error as Error).message}.` };
+  }
+  const endpoints: PortableEndpoint[] = [];
+  for (const [i, entry] of file.endpoints.entries()) {
+    const checked = validateEndpoint(entry);
+    if (!checked.ok) return { ok: false, reason: `Endpoints file: endpoint ${i + 1} (“${entry.name || entry.baseUrl}”): ${checked.reason}` };
+    if (endpoints.some((e) => e.id === entry.id)) return { ok: false, reason: `Endpoints file: endpoint ${i + 1} repeats the id of an earlier one.` };
+    endpoints.push({ ...checked.endpoint, ...(entry.apiKey === undefined ? {} : { apiKey: entry.apiKey }) });
+  }
+  return { ok: true, endpoints };
+}
+
+/** Imported endpoints replace those with the same id, in place; new ones go last. Keys are not part of the result. */
+export function mergeEndpoints(current: readonly EndpointConfig[], imported: readonly PortableEndpoint[]): EndpointConfig[] {
+  const strip = ({ id, name, baseUrl, model }: PortableEndpoint): EndpointConfig => ({ id, name, baseUrl, model });
+  const byId = new Map(imported.map((e) => [e.id, strip(e)]));
+  const merged = current.map((e) => byId.get(e.id) ?? e);
+  return [...merged, ...imported.filter((e) => !current.some((c) => c.id === e.id)).map(strip)];
 }
 
 const DEFAULT_PORTS: Record<string, string> = { 'http:': '80', 'https:': '443', 'ws:': '80', 'wss:': '443' };

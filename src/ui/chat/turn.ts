@@ -24,10 +24,15 @@
 //   the reason `INTERRUPTED`, which finishes the answer the same way;
 //   `finishInterruptedRun` then closes its execution as cancelled.
 // * Recalled memories are counted as accessed by the search itself.
+// * With `memory: { on: false }` (the conversation's or the space's switch,
+//   `./memory.ts`) nothing is searched or read: the system prompt is the
+//   agent's alone, and `metadata.recall` has no items and `memoryOff` naming
+//   the switch that turned it off, so the answer shows "Memory off".
 import type { HitKind, SearchHit } from '../../shared/api';
 import type { Json, JsonObject, Message, MessageRole } from '../../shared/models';
 import type { ChatClient, ChatError, ChatMessage } from './openai';
-import { assembleRecall, type RecallExclusion, type RecallMemory } from './recall';
+import type { MemoryDecision } from './memory';
+import { assembleRecall, estimateTokens, renderSystemPrompt, type RecallExclusion, type RecallMemory } from './recall';
 
 export const HISTORY_LIMIT = 50;
 export const RECALL_SEARCH_LIMIT = 20;
@@ -80,6 +85,8 @@ export interface RecallRecord {
   excluded: RecallEntry[];
   /** Set when the search failed; the answer was then asked without recall. */
   error?: string;
+  /** Set when memory was off for this answer (nothing searched or recalled): the switch that turned it off. */
+  memoryOff?: 'conversation' | 'space';
 }
 
 export type StoredChatError = Pick<ChatError, 'code' | 'message' | 'hint' | 'retryable'> & {
@@ -100,6 +107,8 @@ export interface TurnOptions {
   budgetTokens: number;
   /** Recall keys (`kind:id`) the user took out. */
   exclude?: readonly string[];
+  /** Whether this turn uses memory (`decideMemory`); on when absent. */
+  memory?: MemoryDecision;
   signal?: AbortSignal;
   throttleMs?: number;
   now?: () => number;
@@ -229,11 +238,19 @@ async function recall(options: TurnOptions, now: number) {
   return { systemPrompt: assembled.systemPrompt, record };
 }
 
+/** Memory off: the agent's prompt alone, and a record that says so. */
+function withoutRecall(options: TurnOptions, by: 'conversation' | 'space') {
+  const systemPrompt = renderSystemPrompt(options.systemPrompt, []);
+  const record: RecallRecord = { budgetTokens: options.budgetTokens, tokens: estimateTokens(systemPrompt), included: [], excluded: [], memoryOff: by };
+  return { systemPrompt, record };
+}
+
 export async function runTurn(options: TurnOptions): Promise<TurnResult> {
   const { port, client, user, assistantId } = options;
   const clock = options.now ?? Date.now;
   const throttleMs = options.throttleMs ?? DEFAULT_THROTTLE_MS;
-  const { systemPrompt, record } = await recall(options, clock());
+  const memory = options.memory ?? { on: true, by: 'default' };
+  const { systemPrompt, record } = memory.on ? await recall(options, clock()) : withoutRecall(options, memory.by === 'conversation' ? 'conversation' : 'space');
   const history = await port.messages.recent(user.conversationId, { limit: HISTORY_LIMIT });
   const messages = historyFor(history.items, user.id, systemPrompt);
   if (!history.items.some((m) => m.id === user.id)) messages.push({ role: 'user', content: user.content });
