@@ -14,9 +14,24 @@ import { formatTime, MnView } from './view';
 const PAGE_SIZE = 100;
 
 /**
+ * A row is the same row for the same message: a write reloads the messages as new objects, and keyed
+ * by object every row would be rebuilt, closing the disclosures (reasoning, tool calls, recall) a
+ * person has open. Rows still loading are keyed by position.
+ */
+const rowKey = (message: Message | undefined, index: number): string => message?.id ?? `loading:${index}`;
+/**
+ * Messages in the list at once. The virtualizer clamps its height at 8.2
+ * million pixels (browsers misbehave past that), so a 100,000-message list
+ * could not be scrolled to its newest fifth; 5,000 rows fit below the clamp up
+ * to an average of 1,640 px each. A multiple of PAGE_SIZE, so pages align.
+ */
+export const WINDOW = 5_000;
+
+/**
  * The messages of one conversation in a virtualized list: only the rows in
  * view are in the DOM and pages of 100 are fetched as they scroll into view,
- * so a 100k-message conversation opens as fast as a short one.
+ * so a 100k-message conversation opens as fast as a short one. A longer
+ * conversation than WINDOW shows a window of it, with Older / Newer to move.
  */
 export class MnMessageList extends MnView {
   static override properties = {
@@ -24,13 +39,20 @@ export class MnMessageList extends MnView {
     conversationId: { attribute: false },
     targetId: { attribute: false },
     items: { state: true },
+    total: { state: true },
+    offset: { state: true },
     error: { state: true },
     copied: { state: true },
   };
 
   declare conversationId: string | null;
   declare targetId: string | undefined;
+  /** The window: messages offset … offset + items.length - 1 of the conversation (undefined until their page loads). */
   declare items: Array<Message | undefined>;
+  /** Messages in the conversation. */
+  declare total: number;
+  /** The conversation index of items[0]; a multiple of PAGE_SIZE. */
+  declare offset: number;
   declare error: string | null;
   /** `<message id>:<block index>` of the code block just copied. */
   declare copied: string | null;
@@ -44,6 +66,8 @@ export class MnMessageList extends MnView {
     super();
     this.conversationId = null;
     this.items = [];
+    this.total = 0;
+    this.offset = 0;
     this.error = null;
     this.copied = null;
   }
@@ -58,7 +82,7 @@ export class MnMessageList extends MnView {
     if (width === this.width) return;
     const first = this.width === 0;
     this.width = width;
-    if (!first && this.items.length) this.scrollToMessage(this.items.length - 1, 'end');
+    if (!first && this.items.length) this.scrollToMessage(this.offset + this.items.length - 1, 'end');
   });
   private width = 0;
 
@@ -97,9 +121,15 @@ export class MnMessageList extends MnView {
       }
       article header {
         display: flex;
+        flex-wrap: wrap;
         gap: 0.5rem;
         align-items: baseline;
         justify-content: space-between;
+      }
+      /* On a phone the time and the delete button move under the role as one piece, not split apart. */
+      article header > .row {
+        flex-wrap: nowrap;
+        margin-left: auto;
       }
       .role {
         font-weight: 600;
@@ -141,7 +171,8 @@ export class MnMessageList extends MnView {
       .failure p {
         margin: 0.2rem 0;
       }
-      .actions button {
+      .actions button,
+      .failure button {
         padding: 0.2rem 0.6rem;
         font-size: 0.85rem;
       }
@@ -173,11 +204,21 @@ export class MnMessageList extends MnView {
     if (changed.has('conversationId')) {
       this.scrollToEnd = !this.targetId;
       this.items = [];
+      this.total = 0;
+      this.offset = 0;
       void this.reset(true);
     } else if (changed.has('revision')) {
       this.scrollToEnd = false;
       void this.reset();
+    } else if (changed.has('targetId') && this.targetId) {
+      void this.revealTarget(this.generation);
     }
+  }
+
+  override updated(changed: Map<string, unknown>): void {
+    // The virtualizer renders its rows again only when its own properties change, but the rows also
+    // show this element's state: the "Copied" label and the marked message.
+    if (changed.has('copied') || changed.has('targetId')) this.renderRoot.querySelector<LitVirtualizer>('lit-virtualizer')?.requestUpdate();
   }
 
   /** Reloads the total and the pages in view (after a write anywhere). */
@@ -186,36 +227,75 @@ export class MnMessageList extends MnView {
     this.loading.clear();
     if (!this.space || !this.conversationId) {
       this.items = [];
+      this.total = 0;
       return;
     }
     try {
       const head = await this.space.messages.page(this.conversationId, { page: 1, pageSize: 1 });
       if (generation !== this.generation) return;
-      const grew = head.total > this.items.length;
+      const total = head.total;
+      const atNewest = this.offset + this.items.length >= this.total;
+      const grew = total > this.total && atNewest;
+      // A new conversation, or one that shrank below the window, shows its newest messages; the newest
+      // window grows with the conversation (a few rows past WINDOW are fine).
+      const offset = changedConversation || this.offset >= total ? newestOffset(total) : this.offset;
+      const end = atNewest || changedConversation ? total : Math.min(total, offset + this.items.length);
       // Rows keep their place when the conversation only grew or changed in place (streaming), so open
       // disclosures stay open; the last page is reloaded below.
-      const keep = head.total >= this.items.length && !changedConversation;
-      const next = new Array<Message | undefined>(head.total).fill(undefined);
-      if (keep) this.items.forEach((m, i) => (next[i] = m));
+      const keep = !changedConversation && offset === this.offset && total >= this.total;
+      const next = new Array<Message | undefined>(end - offset).fill(undefined);
+      if (keep) this.items.slice(0, next.length).forEach((m, i) => (next[i] = m));
+      this.total = total;
+      this.offset = offset;
       this.items = next;
-      const lastPage = Math.max(1, Math.ceil(head.total / PAGE_SIZE));
-      await this.load(lastPage, generation);
+      await this.load(Math.max(1, Math.ceil(end / PAGE_SIZE)), generation);
       if (this.targetId) await this.revealTarget(generation);
-      else if (this.scrollToEnd || grew) this.scrollToMessage(head.total - 1, 'end');
+      else if (this.scrollToEnd || grew) this.scrollToMessage(total - 1, 'end');
     } catch (error) {
       this.error = errorText(error);
     }
   }
 
+  /** Loads a page (numbered in the whole conversation) into the window. */
   private async load(page: number, generation = this.generation): Promise<void> {
     if (this.loading.has(page) || !this.space || !this.conversationId) return;
     this.loading.add(page);
     const result = await this.space.messages.page(this.conversationId, { page, pageSize: PAGE_SIZE });
     if (generation !== this.generation) return;
     const next = this.items.slice();
-    result.items.forEach((m, i) => (next[(page - 1) * PAGE_SIZE + i] = m));
+    result.items.forEach((m, i) => {
+      const at = (page - 1) * PAGE_SIZE + i - this.offset;
+      if (at >= 0 && at < next.length) next[at] = m;
+    });
     this.items = next;
     await this.markLeftStreaming(result.items);
+  }
+
+  /** Shows the window that holds message `index` of the conversation, then scrolls to it. */
+  private async showWindow(offset: number, index: number, position: 'start' | 'end' | 'center', generation = this.generation): Promise<void> {
+    const start = Math.max(0, Math.min(offset, newestOffset(this.total)));
+    const aligned = start - (start % PAGE_SIZE);
+    this.loading.clear();
+    this.offset = aligned;
+    this.items = new Array<Message | undefined>(Math.min(this.total, aligned + WINDOW) - aligned).fill(undefined);
+    await this.load(Math.floor(index / PAGE_SIZE) + 1, generation);
+    this.scrollToMessage(index, position);
+  }
+
+  /** Older: the window before this one, at its newest message (where reading upwards left off). */
+  private showOlder(): void {
+    const index = this.offset;
+    void this.showWindow(this.offset + PAGE_SIZE - WINDOW, index, 'end');
+  }
+
+  /** Newer: the window after this one, at its oldest message. */
+  private showNewer(): void {
+    const index = this.offset + this.items.length - 1;
+    void this.showWindow(index - PAGE_SIZE + 1, index, 'start');
+  }
+
+  private showNewest(): void {
+    void this.showWindow(newestOffset(this.total), this.total - 1, 'end');
   }
 
   /**
@@ -294,24 +374,66 @@ export class MnMessageList extends MnView {
     `;
   }
 
-  /** Finds the target message's page by scanning pages from the newest; conversations are read newest-first. */
+  /**
+   * Finds the target message's place in the conversation — pages are in time
+   * order, so a binary search over them by its time (about 10 pages for
+   * 100,000 messages) — then shows the window around it.
+   */
   private async revealTarget(generation: number): Promise<void> {
-    const pages = Math.ceil(this.items.length / PAGE_SIZE);
-    for (let page = pages; page >= 1; page--) {
-      await this.load(page, generation);
-      const index = this.items.findIndex((m) => m?.id === this.targetId);
-      if (index >= 0) {
-        this.scrollToMessage(index, 'center');
-        return;
+    const space = this.space;
+    const targetId = this.targetId;
+    if (!space || !this.conversationId || !targetId) return;
+    const target = await space.messages.get(targetId).catch(() => null);
+    if (!target || generation !== this.generation) return;
+    const conversationId = this.conversationId;
+    const pageAt = async (page: number) => (await space.messages.page(conversationId, { page, pageSize: PAGE_SIZE })).items;
+    const find = async (page: number) => {
+      const i = (await pageAt(page)).findIndex((m) => m.id === targetId);
+      return i < 0 ? -1 : (page - 1) * PAGE_SIZE + i;
+    };
+    let low = 1;
+    let high = Math.max(1, Math.ceil(this.total / PAGE_SIZE));
+    let index = -1;
+    while (low <= high && index < 0) {
+      const mid = (low + high) >> 1;
+      const items = await pageAt(mid);
+      const found = items.findIndex((m) => m.id === targetId);
+      if (found >= 0) index = (mid - 1) * PAGE_SIZE + found;
+      else if (items.length === 0 || target.createdAt < items[0]!.createdAt) high = mid - 1;
+      else if (target.createdAt > items.at(-1)!.createdAt) low = mid + 1;
+      else {
+        // Same time as this page's edge: the neighbours.
+        index = Math.max(await find(mid - 1), await find(mid + 1));
+        break;
       }
+    }
+    if (index < 0 || generation !== this.generation) return;
+    if (index >= this.offset && index < this.offset + this.items.length) {
+      await this.load(Math.floor(index / PAGE_SIZE) + 1, generation);
+      this.scrollToMessage(index, 'center');
+    } else {
+      await this.showWindow(index - WINDOW / 2, index, 'center', generation);
     }
   }
 
-  private scrollToMessage(index: number, position: 'end' | 'center'): void {
-    if (index < 0) return;
-    void this.updateComplete.then(() => {
-      this.renderRoot.querySelector<LitVirtualizer>('lit-virtualizer')?.scrollToIndex(index, position);
-    });
+  /**
+   * A virtualizer made in the same render as its items (a conversation just
+   * opened) takes them in its own later update; until it has, `element(index)`
+   * is undefined and a scroll would be lost, leaving the list on its oldest
+   * message. So: wait for both updates, then for the item, a few frames at most.
+   */
+  private scrollToMessage(index: number, position: 'start' | 'end' | 'center'): void {
+    const local = index - this.offset;
+    if (local < 0 || local >= this.items.length) return;
+    const generation = this.generation;
+    void (async () => {
+      await this.updateComplete;
+      const scroller = this.renderRoot.querySelector<LitVirtualizer>('lit-virtualizer');
+      if (!scroller) return;
+      await scroller.updateComplete;
+      for (let frame = 0; frame < 30 && !scroller.element(local); frame++) await new Promise(requestAnimationFrame);
+      if (generation === this.generation) scroller.element(local)?.scrollIntoView({ block: position });
+    })();
   }
 
   private async deleteMessage(id: string): Promise<void> {
@@ -324,10 +446,10 @@ export class MnMessageList extends MnView {
 
   private renderItem = (message: Message | undefined, index: number) => {
     if (!message) {
-      void this.load(Math.floor(index / PAGE_SIZE) + 1);
+      void this.load(Math.floor((this.offset + index) / PAGE_SIZE) + 1);
       return html`<article class="placeholder" aria-busy="true">Loading…</article>`;
     }
-    return html`<article data-role=${message.role} data-id=${message.id} ?data-target=${message.id === this.targetId} ?data-streaming=${message.isStreaming} data-error=${message.error ?? nothing} aria-posinset=${index + 1} aria-setsize=${this.items.length}>
+    return html`<article data-role=${message.role} data-id=${message.id} ?data-target=${message.id === this.targetId} ?data-streaming=${message.isStreaming} data-error=${message.error ?? nothing} aria-posinset=${this.offset + index + 1} aria-setsize=${this.total}>
       <header>
         <span><span class="role">${message.role}</span>${message.model ? html` <span class="meta">${message.model}${message.tokensUsed ? ` · ${message.tokensUsed} tokens` : ''}</span>` : nothing}</span>
         <span class="row"
@@ -340,13 +462,28 @@ export class MnMessageList extends MnView {
     </article>`;
   };
 
+  /** Only for conversations longer than one window: where the window is, and the ways to move it. */
+  private renderWindowBar() {
+    if (this.items.length === 0 || this.items.length >= this.total) return nothing;
+    const end = this.offset + this.items.length;
+    return html`<div class="row window" data-testid="message-window">
+      <span class="meta" aria-live="polite">Showing ${(this.offset + 1).toLocaleString()}–${end.toLocaleString()} of ${this.total.toLocaleString()}</span>
+      ${this.offset > 0 ? html`<button type="button" class="secondary" @click=${this.showOlder}>Older messages</button>` : nothing}
+      ${end < this.total
+        ? html`<button type="button" class="secondary" @click=${this.showNewer}>Newer messages</button>
+            <button type="button" class="secondary" @click=${this.showNewest}>Newest</button>`
+        : nothing}
+    </div>`;
+  }
+
   override render() {
     return html`
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <p class="meta">${this.items.length.toLocaleString()} ${this.items.length === 1 ? 'message' : 'messages'}</p>
+      <p class="meta">${this.total.toLocaleString()} ${this.total === 1 ? 'message' : 'messages'}</p>
+      ${this.renderWindowBar()}
       ${this.items.length === 0
         ? html`<p class="muted" data-testid="messages">No messages yet.</p>`
-        : html`<lit-virtualizer scroller role="log" aria-live="polite" data-testid="messages" .items=${this.items} .renderItem=${this.renderItem}></lit-virtualizer>`}
+        : html`<lit-virtualizer scroller role="log" aria-live="polite" data-testid="messages" .items=${this.items} .keyFunction=${rowKey} .renderItem=${this.renderItem}></lit-virtualizer>`}
     `;
   }
 }
@@ -357,4 +494,10 @@ declare global {
   interface HTMLElementTagNameMap {
     'mn-message-list': MnMessageList;
   }
+}
+
+/** The window start that shows a conversation's newest messages. */
+function newestOffset(total: number): number {
+  const start = Math.max(0, total - WINDOW);
+  return start - (start % PAGE_SIZE);
 }

@@ -43,6 +43,17 @@ export const controls = css`
     padding: 0.45rem 0.6rem;
     min-width: 0;
   }
+  /* A file chooser has a fixed intrinsic width: on a phone it wraps under its label instead of widening the page. */
+  label:has(> input[type='file']) {
+    display: inline-flex;
+    flex-wrap: wrap;
+    align-items: center;
+    gap: 0.4rem;
+    max-width: 100%;
+  }
+  input[type='file'] {
+    max-width: 100%;
+  }
   :focus-visible {
     outline: 3px solid var(--mn-focus);
     outline-offset: 2px;
