@@ -21,6 +21,8 @@
 // * CORS headers on every answer (and a 204 to preflights) let a page of
 //   another origin call it, and `Retry-After` is exposed to such a page.
 // * `close()` ends open streams too (the `hang` scenario never ends alone).
+// * A request whose client went away before its answer was complete (Stop,
+//   a closed tab) is marked `abandoned` in `requests`.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -47,6 +49,8 @@ export const SCENARIOS = [
   'slow',
   /** One chunk, then nothing: the response never ends. */
   'hang',
+  /** The first piece at once, then each next one `X-Fake-Delay-Ms` apart (default 30 s): an answer still streaming while a test acts on it. */
+  'trickle',
   /** An `{"error": …}` object in the middle of the stream (OpenRouter, vLLM). */
   'stream-error',
   /** The stream ends cleanly but without a finish reason or `[DONE]`. */
@@ -63,6 +67,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body: unknown;
+  /** Set when the client closed the connection before the answer was complete (a Stop). */
+  abandoned?: boolean;
 }
 
 export interface FakeOpenAIOptions {
@@ -153,7 +159,13 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       return;
     }
     const body = await readBody(req);
-    requests.push({ method: req.method ?? '', path, headers: req.headers, body });
+    const record: RecordedRequest = { method: req.method ?? '', path, headers: req.headers, body };
+    requests.push(record);
+    let gone = false;
+    res.on('close', () => {
+      gone = true;
+      if (!res.writableFinished && !closing) record.abandoned = true;
+    });
     const json = (status: number, payload: string, extra: Record<string, string> = {}) =>
       res.writeHead(status, { ...CORS, 'content-type': 'application/json', ...extra }).end(payload);
 
@@ -288,6 +300,16 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       case 'hang':
         await send(chunk({ content: pieces(answer, 4)[0] }));
         return;
+      case 'trickle': {
+        const gap = Number(req.headers['x-fake-delay-ms'] ?? 30_000);
+        for (const part of pieces(answer, 4)) {
+          await send(chunk({ content: part }));
+          // Waits in short steps, so a closed connection or server ends the wait at once.
+          for (let waited = 0; waited < gap && !closing && !gone; waited += 50) await sleep(50);
+        }
+        await finish('stop');
+        return;
+      }
       case 'stream-error':
         await send(chunk({ content: pieces(answer, 4)[0] }));
         await send({ error: { message: 'Upstream provider overloaded', code: 502 } });
