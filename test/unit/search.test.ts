@@ -350,6 +350,30 @@ describe('vector and hybrid search', () => {
     await core.close();
   });
 
+  test('the queue embeds a batch larger than a write slice, drops orphans at the end, and answers calls between slices', async () => {
+    const s = t.mnemo.space(A);
+    const session = await s.sessions.create({ name: 'Bulk' });
+    const conv = await s.conversations.create({ sessionId: session.id });
+    await s.messages.insertMany(Array.from({ length: 300 }, (_, i) => ({ conversationId: conv.id, role: 'user' as const, content: `note ${i} about Lisbon trams` })));
+    // An orphan: queued for a message that no longer exists (as when a delete races the queue).
+    t.sql.run(`INSERT INTO embed_queue (owner_table, owner_id, token) VALUES ('messages', 'gone', 1)`);
+    const writes: number[] = [];
+    const tx = t.sql.tx.bind(t.sql);
+    t.sql.tx = ((fn: () => unknown) => {
+      const before = count(t.sql, 'SELECT count(*) FROM embeddings');
+      const result = tx(fn as never);
+      const added = count(t.sql, 'SELECT count(*) FROM embeddings') - before;
+      if (added > 0) writes.push(added);
+      return result;
+    }) as typeof t.sql.tx;
+    await t.mnemo.embeddings.flush();
+    expect(await t.mnemo.embeddings.status()).toMatchObject({ pending: 0 });
+    expect(count(t.sql, "SELECT count(*) FROM embeddings WHERE owner_table = 'messages'")).toBe(300);
+    // No vector transaction holds more than a slice of rows.
+    expect(Math.max(...writes)).toBeLessThanOrEqual(64);
+    expect(writes.reduce((a, b) => a + b, 0)).toBe(300);
+  });
+
   test('vector search ranks by cosine, honours minSimilarity and filters, and hybrid reports both parts', async () => {
     const { s, conv } = await seed();
     await t.mnemo.embeddings.flush();
