@@ -63,6 +63,7 @@ describe('memory off on a real in-memory database and the fake server', () => {
     const port: TurnPort = {
       messages: s.messages,
       memories: { get: (id) => (calls.memories++, s.memories.get(id)) },
+      conversations: s.conversations,
       search: (request) => (calls.search++, s.search(request)),
     };
     const user = await s.messages.add({ conversationId, role: 'user', content });

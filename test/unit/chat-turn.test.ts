@@ -108,6 +108,31 @@ describe('runTurn on a real in-memory database and the fake server', () => {
     expect(recallOf(result.message)!.excluded).toEqual([expect.objectContaining({ key, reason: 'excluded-by-user' })]);
   });
 
+  test("this conversation's branches and its original are not recalled; another conversation is", async () => {
+    const sessionId = (await s.conversations.get(conversationId)).sessionId;
+    const says = async (id: string, content: string) => s.messages.add({ conversationId: id, role: 'assistant', content });
+    // A branch of this conversation (a regenerated answer), the conversation this one's original would be, and a sibling.
+    const branch = await s.conversations.create({ sessionId, title: 'b1', status: 'archived', metadata: { branchOf: conversationId, forkedAt: 'x' } });
+    const grand = await s.conversations.create({ sessionId, title: 'b1.1', status: 'archived', metadata: { branchOf: branch.id, forkedAt: 'y' } });
+    const other = await s.conversations.create({ sessionId, title: 'another chat' });
+    await says(branch.id, 'Your heron sightings: three by the canal in May');
+    await says(grand.id, 'Your heron sightings: four by the canal in May');
+    await says(other.id, 'Heron nests are built high in trees near the canal');
+    const before = fake.chatBodies().length;
+    const { result } = await ask('Where did I see herons by the canal?', 'chat');
+    const system = String(fake.chatBodies()[before]!.messages![0]!.content);
+    expect(system).toContain('Heron nests are built high');
+    expect(system).not.toContain('sightings');
+    expect(recallOf(result.message)!.included.map((i) => i.line).join(' ')).not.toContain('sightings');
+
+    // Seen from the branch, the original is the same thread too.
+    const fromBranch = await s.messages.add({ conversationId: branch.id, role: 'user', content: 'Heron sightings by the canal?' });
+    await says(conversationId, 'Your heron sightings: two by the canal in May');
+    const at = fake.chatBodies().length;
+    await runTurn({ port: port(), client: createChatClient({ baseUrl: fake.baseUrl }), model: 'chat', endpointName: 'Fake', user: fromBranch, assistantId: uuidv7(), systemPrompt: 'You are Mnemo.', budgetTokens: 1500, throttleMs: 0 });
+    expect(String(fake.chatBodies()[at]!.messages![0]!.content)).not.toContain('sightings');
+  });
+
   test('thinking and tool calls are stored', async () => {
     expect((await ask('Hi', 'reasoning')).result.message.thinking).toBe(FAKE_REASONING);
     const tools = (await ask('Hi', 'tools')).result.message;

@@ -29,7 +29,7 @@
 //   agent's alone, and `metadata.recall` has no items and `memoryOff` naming
 //   the switch that turned it off, so the answer shows "Memory off".
 import type { HitKind, SearchHit } from '../../shared/api';
-import type { Json, JsonObject, Message, MessageRole } from '../../shared/models';
+import type { Conversation, Json, JsonObject, Message, MessageRole } from '../../shared/models';
 import type { ChatClient, ChatError, ChatMessage } from './openai';
 import type { MemoryDecision } from './memory';
 import { assembleRecall, estimateTokens, renderSystemPrompt, type RecallExclusion, type RecallMemory } from './recall';
@@ -63,6 +63,9 @@ export interface TurnPort {
   };
   memories: {
     get(id: string): Promise<RecallMemory>;
+  };
+  conversations: {
+    get(id: string): Promise<Pick<Conversation, 'id' | 'metadata'>>;
   };
   search(request: { query: string; mode: 'hybrid'; limit: number; filters: { kinds: HitKind[] } }): Promise<SearchHit[]>;
 }
@@ -195,6 +198,33 @@ export function historyFor(messages: readonly Message[], userMessageId: string, 
 const reasonOf = (error: unknown) =>
   isRecord(error) && typeof error['message'] === 'string' ? error['message'] : 'unknown error';
 
+/**
+ * The conversations that hold copies of this one's text: itself, the one it
+ * branched from, and the branches (`metadata.branchOf`, see branch.ts) of
+ * either, among the conversations the hits come from.
+ */
+async function sameThread(port: TurnPort, conversationId: string, hits: readonly SearchHit[]): Promise<Set<string>> {
+  const get = (id: string) => port.conversations.get(id).catch(() => null);
+  const branchOf = (c: Pick<Conversation, 'metadata'> | null) => (typeof c?.metadata['branchOf'] === 'string' ? c.metadata['branchOf'] : null);
+  const thread = new Set([conversationId]);
+  const origin = branchOf(await get(conversationId));
+  if (origin !== null) thread.add(origin);
+  const others = [...new Set(hits.flatMap((h) => (h.kind === 'message' && h.ref.conversationId && !thread.has(h.ref.conversationId) ? [h.ref.conversationId] : [])))];
+  const found = await Promise.all(others.map(get));
+  // Branches of branches: repeat until no hit conversation joins.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const c of found) {
+      const parent = branchOf(c);
+      if (c && parent !== null && thread.has(parent) && !thread.has(c.id)) {
+        thread.add(c.id);
+        grew = true;
+      }
+    }
+  }
+  return thread;
+}
+
 async function recall(options: TurnOptions, now: number) {
   const { port, user } = options;
   let hits: SearchHit[] = [];
@@ -204,7 +234,10 @@ async function recall(options: TurnOptions, now: number) {
   } catch (failure) {
     error = `Recall failed: ${reasonOf(failure)}`;
   }
-  hits = hits.filter((h) => !(h.kind === 'message' && (h.id === user.id || h.ref.conversationId === user.conversationId)));
+  // This conversation's messages are in the history already, and its branches (regenerated answers,
+  // edited prompts) hold copies of them: none of them is recalled.
+  const thread = await sameThread(port, user.conversationId, hits);
+  hits = hits.filter((h) => !(h.kind === 'message' && (h.id === user.id || thread.has(h.ref.conversationId ?? ''))));
   const memoryIds = hits.filter((h) => h.kind === 'memory').map((h) => h.id);
   const rows = await Promise.allSettled(memoryIds.map((id) => port.memories.get(id)));
   const memories = new Map<string, RecallMemory>();
