@@ -163,7 +163,8 @@ test('agents drive the chat; every run is an execution; sessions keep role and g
     expect((await executions())[0]!.error).toContain('API key');
     expect((await executions())[0]!.agentId).not.toBe(agentId);
 
-    // Executions view: both runs; filters by status and agent.
+    // Executions view: both runs; filters by status and agent (each filter has its own URL).
+    const chat = await hash(page);
     await page.evaluate(() => (location.hash = 'executions'));
     const rows = page.locator('mn-executions tbody tr');
     await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
@@ -174,6 +175,7 @@ test('agents drive the chat; every run is an execution; sessions keep role and g
     await page.getByRole('form', { name: 'Filter executions' }).getByLabel('Agent').selectOption(agentId);
     await expect.poll(() => rows.count()).toBe(1);
     expect(await rows.first().textContent()).toContain('Planner');
+    await expect.poll(() => hash(page)).toBe(`#executions/all/${agentId}`);
     await shots(page, 'executions');
 
     // An inactive agent does not answer; the message is kept.
@@ -182,7 +184,7 @@ test('agents drive the chat; every run is an execution; sessions keep role and g
       await s.agents.update(id, { isActive: false });
       await s.sessions.update(sid, { agentId: id });
     }, [SCOPE, agentId, session.id] as const);
-    await page.goBack();
+    await page.evaluate((to) => (location.hash = to), chat);
     await expect.poll(() => hash(page)).toMatch(/^#chats\/[^/]+\/[^/]+$/);
     await page.getByLabel('Message', { exact: true }).fill('Still there?');
     await page.getByLabel('Message', { exact: true }).press('Enter');
