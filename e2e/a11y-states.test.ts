@@ -9,16 +9,10 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
-import { seriousViolations } from './axe';
+import { MODES, seriousViolations } from './axe';
 import { launch, openApp, serveApp, type App } from './harness';
 
 const SCOPE = { userId: 'local', spaceId: 'default' };
-const MODES = [
-  { name: 'light', width: 1280, scheme: 'light' },
-  { name: 'dark', width: 1280, scheme: 'dark' },
-  { name: '360-light', width: 360, scheme: 'light' },
-  { name: '360-dark', width: 360, scheme: 'dark' },
-] as const;
 const FACTS = { memories: [{ content: 'The user lives in Porto', kind: 'long', importance: 0.7 }] };
 
 let fake: FakeOpenAI;

@@ -7,7 +7,7 @@
  * and visibly focused.
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { focused, seriousViolations } from './axe';
+import { focused, MODES, seriousViolations } from './axe';
 import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
@@ -21,12 +21,6 @@ afterAll(async () => {
 const SCOPE = { userId: 'local', spaceId: 'default' };
 const WALK_START = 'keyboard-walk-start';
 const WALK_END = 'keyboard-walk-end';
-const MODES = [
-  { name: 'light', width: 1280, scheme: 'light' },
-  { name: 'dark', width: 1280, scheme: 'dark' },
-  { name: '360-light', width: 360, scheme: 'light' },
-  { name: '360-dark', width: 360, scheme: 'dark' },
-] as const;
 
 test('zero serious or critical axe violations in every view and selection, desktop and 360 px, light and dark', { timeout: 600_000 }, async () => {
   const browser = await launch();

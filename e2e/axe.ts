@@ -10,6 +10,14 @@ import type { Page } from 'playwright-core';
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
+/** The widths and colour schemes every accessibility check runs in: desktop and a 360 px phone, light and dark. */
+export const MODES = [
+  { name: 'light', width: 1280, scheme: 'light' },
+  { name: 'dark', width: 1280, scheme: 'dark' },
+  { name: '360-light', width: 360, scheme: 'light' },
+  { name: '360-dark', width: 360, scheme: 'dark' },
+] as const;
+
 export interface AxeProblem {
   id: string;
   impact: string;
