@@ -99,6 +99,9 @@ export class MnMessageList extends MnView {
   static override styles = [
     controls,
     css`
+      .window {
+        margin-bottom: 0.5rem;
+      }
       lit-virtualizer {
         height: min(65vh, 44rem);
         border: 1px solid var(--mn-border);
