@@ -66,7 +66,7 @@ if (!run('Install browser dependencies', 'node', ['scripts/ensure-browsers.mjs']
 // One project per thread (src/*/tsconfig.json) plus the Node side (tsconfig.json).
 check('Typecheck', 'npx', ['tsc', '-b']);
 check('Lint', 'npm', ['run', '--silent', 'lint']);
-check('Import graph: no cycles, no imports across threads', 'npm', ['run', '--silent', 'check:imports']);
+check('Import graph: no cycles, no imports across threads, core.ts only in the wiring, no SQL outside repos/engine', 'npm', ['run', '--silent', 'check:imports']);
 if (!run('Build', 'npx', ['vite', 'build', '--logLevel', 'warn'])) failed += 1;
 
 run('Unit tests (Node, in-memory SQLite)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
