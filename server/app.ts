@@ -52,6 +52,13 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.decorateRequest('caller', null);
 
+  // An idle pooled connection that PostgreSQL closes (a restart, a failover, an administrator) emits
+  // 'error' on the pool; without a listener that is an uncaught exception and the process dies. The
+  // pool drops that client and opens another on the next query, so it is logged, not fatal.
+  // The listener stays for the pool's life: a connection still closing after the app has closed can
+  // report its end the same way.
+  pool.on('error', (error: Error) => app.log.warn({ err: error }, 'an idle database connection was closed by the server'));
+
   // During close(), replies to the requests still in flight close their
   // keep-alive connection, so a graceful shutdown does not wait on idle clients.
   let closing = false;
