@@ -276,8 +276,7 @@ export class MnMessageList extends MnView {
 
   /** Shows the window that holds message `index` of the conversation, then scrolls to it. */
   private async showWindow(offset: number, index: number, position: 'start' | 'end' | 'center', generation = this.generation): Promise<void> {
-    const start = Math.max(0, Math.min(offset, newestOffset(this.total)));
-    const aligned = start - (start % PAGE_SIZE);
+    const aligned = pageStart(Math.min(offset, newestOffset(this.total)));
     this.loading.clear();
     this.offset = aligned;
     this.items = new Array<Message | undefined>(Math.min(this.total, aligned + WINDOW) - aligned).fill(undefined);
@@ -501,6 +500,11 @@ declare global {
 
 /** The window start that shows a conversation's newest messages. */
 function newestOffset(total: number): number {
-  const start = Math.max(0, total - WINDOW);
+  return pageStart(total - WINDOW);
+}
+
+/** The first index of the page holding `index` (0 for anything below 0): windows start on a page. */
+function pageStart(index: number): number {
+  const start = Math.max(0, index);
   return start - (start % PAGE_SIZE);
 }
