@@ -13,6 +13,12 @@ const steps = [];
 let passed = 0;
 let failed = 0;
 
+/** A Vitest run's reporters: the console, the JSON report in `json`, and its unhandled errors beside it. */
+function vitestReporters(json) {
+  return ['--reporter=default', '--reporter=./scripts/errors-reporter.mjs', '--reporter=json', `--outputFile=${json}`];
+}
+const errorsEnv = (json) => ({ MNEMO_ERRORS_FILE: json.replace(/\.json$/, '-errors.json') });
+
 function run(label, command, args, env = {}) {
   console.log(`\n▶ ${label}`);
   const started = Date.now();
@@ -24,7 +30,20 @@ function run(label, command, args, env = {}) {
   return ok;
 }
 
+const unhandled = [];
+
+/**
+ * A Vitest step: its JSON report's tests, plus the unhandled errors that
+ * scripts/errors-reporter.mjs wrote beside it (the JSON report leaves them out).
+ */
 function countVitest(file, label) {
+  const errorsFile = file.replace(/\.json$/, '-errors.json');
+  if (existsSync(errorsFile)) {
+    const errors = JSON.parse(readFileSync(errorsFile, 'utf8'));
+    failed += errors.length;
+    for (const error of errors) unhandled.push(`${label}: ${error.name}: ${error.message}${error.origin ? ` (${error.origin})` : ''}\n${error.stack}`);
+    if (errors.length) console.log(`${label}: ${errors.length} unhandled error(s), counted as failed`);
+  }
   if (!existsSync(file)) {
     console.log(`${label}: no report was written`);
     failed += 1;
@@ -69,19 +88,19 @@ check('Lint', 'npm', ['run', '--silent', 'lint']);
 check('Import graph: no cycles, no imports across threads, core.ts only in the wiring, no SQL outside repos/engine', 'npm', ['run', '--silent', 'check:imports']);
 if (!run('Build', 'npx', ['vite', 'build', '--logLevel', 'warn'])) failed += 1;
 
-run('Unit tests (Node, in-memory SQLite)', 'npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile=test-results/unit.json']);
+run('Unit tests (Node, in-memory SQLite)', 'npx', ['vitest', 'run', ...vitestReporters('test-results/unit.json')], errorsEnv('test-results/unit.json'));
 countVitest('test-results/unit.json', 'unit');
 
 if (run('Install PostgreSQL for the sync server tests', 'node', ['scripts/ensure-postgres.mjs'])) {
   run('Sync server tests (Node, real PostgreSQL, real HTTP)', 'npx', [
-    'vitest', 'run', '-c', 'vitest.server.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/server.json',
-  ]);
+    'vitest', 'run', '-c', 'vitest.server.config.ts', ...vitestReporters('test-results/server.json'),
+  ], errorsEnv('test-results/server.json'));
   countVitest('test-results/server.json', 'server');
 } else failed += 1;
 
 run('Browser tests (headless Chromium, real OPFS)', 'npx', [
-  'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--reporter=default', '--reporter=json', '--outputFile=test-results/e2e.json',
-], { MNEMO_SKIP_BUILD: '1' });
+  'vitest', 'run', '-c', 'vitest.e2e.config.ts', ...vitestReporters('test-results/e2e.json'),
+], { MNEMO_SKIP_BUILD: '1', ...errorsEnv('test-results/e2e.json') });
 countVitest('test-results/e2e.json', 'browser');
 
 // The same suite in Firefox ESR (docs/browsers.md), counted in the same totals. Opt-in
@@ -90,9 +109,8 @@ countVitest('test-results/e2e.json', 'browser');
 // scripts/retry-reporter.mjs names every test that needed it.
 if (process.env.MNEMO_TEST_FIREFOX === '1') {
   run('Browser tests (headless Firefox ESR, real OPFS)', 'npx', [
-    'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--retry=1', '--reporter=default', '--reporter=./scripts/retry-reporter.mjs',
-    '--reporter=json', '--outputFile=test-results/e2e-firefox.json',
-  ], { MNEMO_SKIP_BUILD: '1', MNEMO_BROWSER: 'firefox' });
+    'vitest', 'run', '-c', 'vitest.e2e.config.ts', '--retry=1', '--reporter=./scripts/retry-reporter.mjs', ...vitestReporters('test-results/e2e-firefox.json'),
+  ], { MNEMO_SKIP_BUILD: '1', MNEMO_BROWSER: 'firefox', ...errorsEnv('test-results/e2e-firefox.json') });
   countVitest('test-results/e2e-firefox.json', 'browser (Firefox)');
 } else console.log('\nFirefox browser tests left out (MNEMO_TEST_FIREFOX=1 adds them)');
 
@@ -128,6 +146,7 @@ else failed += 1;
 if (run('Quick sync benchmark', 'node', ['scripts/bench-sync.mjs', '--quick', '--out', 'test-results/bench'], { MNEMO_SKIP_BUILD: '1' })) passed += 1;
 else failed += 1;
 
+for (const error of unhandled) console.log(`\nunhandled error in ${error}`);
 for (const step of steps) if (!step.ok) console.log(`step failed: ${step.label}`);
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && steps.every((s) => s.ok) ? 0 : 1);
