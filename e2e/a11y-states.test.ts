@@ -10,7 +10,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
 import { MODES, seriousViolations } from './axe';
-import { launch, openApp, serveApp, type App } from './harness';
+import { colorScheme, launch, openApp, serveApp, type App } from './harness';
 
 const SCOPE = { userId: 'local', spaceId: 'default' };
 const FACTS = { memories: [{ content: 'The user lives in Porto', kind: 'long', importance: 0.7 }] };
@@ -31,16 +31,14 @@ async function check(page: Page, state: string, shown: Locator, around?: Locator
   const problems: string[] = [];
   for (const mode of MODES) {
     await page.setViewportSize({ width: mode.width, height: 860 });
-    await page.emulateMedia({ colorScheme: mode.scheme });
-    // The theme is CSS custom properties on the color scheme: wait until the page uses this one.
-    await expect.poll(() => page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(mode.scheme === 'dark');
+    await colorScheme(page, mode.scheme);
     // The message list renders only the rows inside the window: bring it (or the state itself) on screen first.
     await (around ?? shown).scrollIntoViewIfNeeded();
     await expect.poll(() => shown.isVisible(), { timeout: 10_000 }).toBe(true);
     for (const v of await seriousViolations(page)) problems.push(`${state} ${mode.name}: ${v.impact} ${v.id} (${v.help}) ${v.targets.join(' ')}`);
   }
   await page.setViewportSize({ width: 1280, height: 860 });
-  await page.emulateMedia({ colorScheme: 'light' });
+  await colorScheme(page, 'light');
   return problems;
 }
 

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { focused, MODES, seriousViolations } from './axe';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -56,12 +56,12 @@ test('zero serious or critical axe violations in every view and selection, deskt
       await page.waitForTimeout(300);
       for (const mode of MODES) {
         await page.setViewportSize({ width: mode.width, height: 860 });
-        await page.emulateMedia({ colorScheme: mode.scheme });
+        await colorScheme(page, mode.scheme);
         await page.waitForTimeout(100);
         for (const v of await seriousViolations(page)) problems.push(`#${route} ${mode.name}: ${v.impact} ${v.id} (${v.help}) ${v.targets.join(' ')}`);
       }
       await page.setViewportSize({ width: 1280, height: 860 });
-      await page.emulateMedia({ colorScheme: 'light' });
+      await colorScheme(page, 'light');
     }
     expect(problems).toEqual([]);
     // The check can fail: a control without a name is reported.

@@ -25,9 +25,24 @@ export interface AxeProblem {
   targets: string[];
 }
 
-/** DevTools evaluation is exempt from the page's CSP, so the served policy stays as it is. */
+/**
+ * DevTools evaluation is exempt from the page's CSP, so the served policy stays as it is.
+ *
+ * In Firefox (ESR 153), reading an element's ARIA element-reflection property
+ * (`section.ariaLabelledByElements`, which axe prefers to the attribute) can crash
+ * the tab's content process: at once or at the next change to the DOM. The app never
+ * reads these properties; axe does, so in Firefox they are taken off the page's
+ * `Element.prototype` before axe loads and axe reads the same relations from the
+ * `aria-*` attributes (its path for browsers without the properties). docs/browsers.md.
+ */
 export async function injectAxe(page: Page): Promise<void> {
   if (await page.evaluate(() => 'axe' in window)) return;
+  await page.evaluate(() => {
+    if (!navigator.userAgent.includes('Firefox/')) return;
+    for (const name of Object.getOwnPropertyNames(Element.prototype)) {
+      if (/^aria[A-Z]\w*Elements?$/.test(name)) delete (Element.prototype as unknown as Record<string, unknown>)[name];
+    }
+  });
   await page.evaluate(AXE_SOURCE);
 }
 

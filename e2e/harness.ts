@@ -11,6 +11,7 @@ import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { selectedBrowser, type LaunchPersistentOptions } from '../scripts/browsers.mjs';
 import { startServer } from '../scripts/serve.mjs';
 
@@ -140,6 +141,56 @@ export function screenshotPath(name: string): string {
 export async function fillNumber(input: Locator, value: string): Promise<void> {
   await input.fill('');
   await input.fill(value);
+}
+
+/**
+ * Shows the page in a light or dark colour scheme. Chromium emulates the media
+ * feature; Firefox ESR 153 over BiDi has no emulation (scripts/firefox-bidi.mjs
+ * answers it as a no-op), so there the page's root gets the `data-theme` the
+ * app's own theme setting sets, which selects the same palette (src/ui/theme.css).
+ * Resolves once the page's colours are the scheme's.
+ */
+export async function colorScheme(page: Page, scheme: 'light' | 'dark'): Promise<void> {
+  if (IS_FIREFOX) {
+    await page.evaluate((wanted) => {
+      const root = document.documentElement;
+      const saved = 'mnTestTheme';
+      if (!(saved in root.dataset)) root.dataset[saved] = root.getAttribute('data-theme') ?? '';
+      const original = root.dataset[saved]!;
+      if (wanted === 'dark') root.setAttribute('data-theme', 'dark');
+      else if (original && original !== 'dark') root.setAttribute('data-theme', original);
+      else root.removeAttribute('data-theme');
+      if (wanted === 'light') delete root.dataset[saved];
+    }, scheme);
+  } else await page.emulateMedia({ colorScheme: scheme });
+  const background = scheme === 'dark' ? '#12131a' : '#f6f7fb';
+  await expect.poll(() => page.evaluate(() => getComputedStyle(document.documentElement).getPropertyValue('--mn-bg').trim().toLowerCase())).toBe(background);
+}
+
+/**
+ * The text on the clipboard, as the page would paste it. Chromium lets the test
+ * read it once granted (`grantClipboard`); Firefox has no such permission name
+ * over BiDi and asks the user before `readText()`, so there the text is pasted
+ * with the keyboard into a scratch field outside the app, read, and the field removed.
+ */
+export async function readClipboard(page: Page): Promise<string> {
+  if (!IS_FIREFOX) return page.evaluate(() => navigator.clipboard.readText());
+  await page.evaluate(() => {
+    const field = Object.assign(document.createElement('textarea'), { id: 'mn-test-paste' });
+    document.body.append(field);
+    field.focus();
+  });
+  try {
+    await page.keyboard.press('Control+V');
+    return await page.evaluate(() => (document.getElementById('mn-test-paste') as HTMLTextAreaElement).value);
+  } finally {
+    await page.evaluate(() => document.getElementById('mn-test-paste')?.remove());
+  }
+}
+
+/** Lets the page read the clipboard where the engine has a permission for it (Chromium); see `readClipboard`. */
+export async function grantClipboard(context: BrowserContext, origin: string): Promise<void> {
+  if (!IS_FIREFOX) await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
 }
 
 /** Bytes a page allocates so that its Firefox content process can be told from the others by its resident size. */

@@ -11,7 +11,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { AgentExecution, Message } from '../src/shared/models';
 import { FAKE_REASONING, FAKE_TOOL_CALLS, startFakeOpenAI, type ChatBody, type FakeOpenAI } from '../test/support/fake-openai';
-import { fillNumber, launch, openApp, screenshotPath, serveApp, type App, type Browser } from './harness';
+import { colorScheme, grantClipboard, readClipboard, fillNumber, launch, openApp, screenshotPath, serveApp, type App, type Browser } from './harness';
 
 const SCOPE = { userId: 'local', spaceId: 'default' };
 const CODE = ['brew("sencha", 70)', 'steep(minutes=2)\nserve()'] as const;
@@ -124,7 +124,7 @@ test('Stop during a slow stream keeps the partial answer, and its execution ends
 test('each code block’s copy button puts that code on the clipboard', async () => {
   const { browser, page, conversation } = await chatWith(['chat']);
   try {
-    await browser.context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(app.url).origin });
+    await grantClipboard(browser.context, new URL(app.url).origin);
     await send(page, 'How do I brew tea?');
     await settledAnswers(page, conversation, 1);
     const answer = articles(page).last();
@@ -132,12 +132,12 @@ test('each code block’s copy button puts that code on the clipboard', async ()
     await expect.poll(() => buttons.allTextContents(), { timeout: 30_000 }).toEqual([expect.stringContaining('Copy code 1'), expect.stringContaining('Copy code 2')]);
 
     await buttons.nth(1).click();
-    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(CODE[1]);
+    await expect.poll(() => readClipboard(page)).toBe(CODE[1]);
     // The button says so, and only that one.
     await expect.poll(() => buttons.allTextContents()).toEqual([expect.stringContaining('Copy code 1'), expect.stringContaining('Copied')]);
 
     await buttons.nth(0).click();
-    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe(CODE[0]);
+    await expect.poll(() => readClipboard(page)).toBe(CODE[0]);
     await expect.poll(() => buttons.allTextContents()).toEqual([expect.stringContaining('Copied'), expect.stringContaining('Copy code 2')]);
   } finally {
     await browser.dispose();
@@ -309,13 +309,13 @@ test('screenshots: branches after Regenerate and Edit, and an answer interrupted
       { suffix: '360', width: 360, scheme: 'light' },
     ] as const) {
       await page.setViewportSize({ width: mode.width, height: mode.width === 360 ? 780 : 860 });
-      await page.emulateMedia({ colorScheme: mode.scheme });
+      await colorScheme(page, mode.scheme);
       await list.scrollIntoViewIfNeeded();
       await expect.poll(() => shown.isVisible(), { timeout: 10_000 }).toBe(true);
       await page.screenshot({ path: screenshotPath(`${name}-${mode.suffix}`), fullPage: true });
     }
     await page.setViewportSize({ width: 1280, height: 860 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await colorScheme(page, 'light');
   };
   try {
     // Branches: Regenerate an answer, then edit the question; both earlier versions are kept.

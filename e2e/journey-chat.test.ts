@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Message } from '../src/shared/models';
 import { FAKE_ANSWER, startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let fake: FakeOpenAI;
 let app: App;
@@ -112,7 +112,7 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
 
   await box.fill('Show me `code`:\n```\nprint("tea")\n```');
   await page.screenshot({ path: screenshotPath('chat-light'), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('chat-dark'), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
   // At phone width the list must still show its messages (the virtualizer lays out again on resize).
@@ -120,7 +120,7 @@ test('a person configures a model, chats with recalled memories, reloads mid-ans
   await expect.poll(async () => (await articles.first().boundingBox())?.width ?? 0).toBeGreaterThan(200);
   await page.screenshot({ path: screenshotPath('chat-360'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
-  await page.emulateMedia({ colorScheme: 'light' });
+  await colorScheme(page, 'light');
   await box.fill('');
 
   // Reload while an answer streams: the partial answer stays, marked interrupted.
@@ -214,12 +214,12 @@ test('after an exchange the model’s facts go through dedup and are shown with 
       { content: 'The user lives in Porto', source: 'extraction' },
     ]);
     await page.screenshot({ path: screenshotPath('chat-extraction-light'), fullPage: true });
-    await page.emulateMedia({ colorScheme: 'dark' });
+    await colorScheme(page, 'dark');
     await page.screenshot({ path: screenshotPath('chat-extraction-dark'), fullPage: true });
     await page.setViewportSize({ width: 360, height: 780 });
     await page.screenshot({ path: screenshotPath('chat-extraction-360'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 860 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await colorScheme(page, 'light');
 
     await list.getByRole('button', { name: 'Undo: The user lives in Porto' }).click();
     await expect.poll(() => list.locator('li').first().textContent()).toContain('Undone: The user lives in Porto');
@@ -291,11 +291,11 @@ test('regenerate and edit-and-resend keep the earlier text in archived branches;
     const countdown = page.getByTestId('messages').getByTestId('retry-countdown').last();
     await expect.poll(() => countdown.textContent(), { timeout: 30_000 }).toMatch(/^Rate limited: retry in [1-7] s\.$/);
     await page.screenshot({ path: screenshotPath('chat-429-light'), fullPage: true });
-    await page.emulateMedia({ colorScheme: 'dark' });
+    await colorScheme(page, 'dark');
     await page.setViewportSize({ width: 360, height: 780 });
     await page.screenshot({ path: screenshotPath('chat-429-dark-360'), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 860 });
-    await page.emulateMedia({ colorScheme: 'light' });
+    await colorScheme(page, 'light');
     await expect.poll(() => countdown.textContent(), { timeout: 20_000 }).toBe('You can retry now.');
     expect((await conversations()).find((c) => c.title === 'Tea')?.messages).toContain('user: Again?');
   } finally {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -40,7 +40,7 @@ test('a person creates a session and a conversation, chats, reloads, and finds e
   await expect.poll(() => page.getByTestId('messages').locator('article').count()).toBe(2);
   expect(await page.getByTestId('messages').textContent()).toContain('easyJet');
 
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('chats-dark'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: screenshotPath('chats-phone'), fullPage: true });

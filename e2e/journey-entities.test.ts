@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { Page } from 'playwright-core';
 import { startFakeOpenAI, type FakeOpenAI } from '../test/support/fake-openai';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let fake: FakeOpenAI;
 let app: App;
@@ -28,13 +28,13 @@ const SCOPE = { userId: 'local', spaceId: 'default' };
 
 async function shots(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: screenshotPath(`${name}-light`), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath(`${name}-dark`), fullPage: true });
   await page.setViewportSize({ width: 360, height: 780 });
   await page.waitForTimeout(200);
   await page.screenshot({ path: screenshotPath(`${name}-360`), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
-  await page.emulateMedia({ colorScheme: 'light' });
+  await colorScheme(page, 'light');
 }
 
 const hash = (page: Page) => page.evaluate(() => location.hash);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { strToU8, zipSync } from 'fflate';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -93,9 +93,9 @@ test('a person imports a ChatGPT export: preview, import, report, re-import, the
   // The bar's total comes from the preview.
   await expect.poll(() => progress.at(-1)).toEqual({ done: n, total: n });
   await page.screenshot({ path: screenshotPath('import-report-light'), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('import-report-dark'), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'light' });
+  await colorScheme(page, 'light');
   await page.setViewportSize({ width: 360, height: 800 });
   await page.screenshot({ path: screenshotPath('import-report-360'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 860 });
@@ -153,7 +153,7 @@ test('a long import shows progress and can be cancelled, keeping only whole conv
   await expect.poll(() => bar.evaluate((el) => (el as HTMLProgressElement).value), { timeout: 60_000 }).toBeGreaterThan(0);
   expect(await bar.getAttribute('max')).toBe('1200');
   await page.screenshot({ path: screenshotPath('import-progress-light'), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('import-progress-dark'), fullPage: true });
   await page.getByRole('button', { name: 'Cancel' }).click();
 

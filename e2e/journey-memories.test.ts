@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { fillNumber, launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, fillNumber, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -78,7 +78,7 @@ test('a person adds memories, uploads Markdown and a PDF, sees the stats change,
   await expect.poll(async () => (await page.getByTestId('data-notice').textContent()) ?? '', { timeout: 30_000 }).toMatch(/^Search index rebuilt: \d+ rows in [\d.]+ s; \d+ queued for embedding\.$/);
   expect(await page.getByTestId('health').textContent()).toBe('Healthy');
   await page.screenshot({ path: screenshotPath('data-light'), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('data-dark'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
   await page.screenshot({ path: screenshotPath('data-phone'), fullPage: true });

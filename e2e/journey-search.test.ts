@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { fillNumber, launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, fillNumber, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 let app: App;
 beforeAll(async () => {
@@ -57,7 +57,7 @@ test('a person searches by keyword, by meaning and both, and sees why each hit r
   expect(breakdown).toMatch(/meaning\s*\d+% similar/);
   expect(await hits.first().getByLabel('Score breakdown').getAttribute('title')).toMatch(/^fused \S+ · bm25 \S+ · cosine \S+$/);
   await page.screenshot({ path: screenshotPath('search-light'), fullPage: true });
-  await page.emulateMedia({ colorScheme: 'dark' });
+  await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('search-dark'), fullPage: true });
 
   await hits.filter({ hasText: 'physician' }).getByRole('link', { name: 'Open conversation' }).click();

@@ -10,7 +10,7 @@ import { join, relative } from 'node:path';
 import type { BrowserContext, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer } from '../scripts/serve.mjs';
-import { IS_FIREFOX, launch, openApp, screenshotPath, serveApp, type App } from './harness';
+import { colorScheme, IS_FIREFOX, launch, openApp, screenshotPath, serveApp, type App } from './harness';
 
 const DIST = process.env.MNEMO_DIST ?? 'dist';
 
@@ -366,7 +366,7 @@ describe('status in the header', () => {
 
     const header = page.locator('mn-app header');
     await header.screenshot({ path: screenshotPath('pwa-header-light') });
-    await page.emulateMedia({ colorScheme: 'dark' });
+    await colorScheme(page, 'dark');
     await header.screenshot({ path: screenshotPath('pwa-header-dark') });
     await page.setViewportSize({ width: 390, height: 844 });
     await page.screenshot({ path: screenshotPath('pwa-phone'), clip: { x: 0, y: 0, width: 390, height: 320 } });

@@ -5,15 +5,22 @@
 // implement yet; Firefox answers "unknown command" and Playwright aborts the
 // launch. The relay answers those commands with an empty success and passes
 // everything else through unchanged, so the stock Debian `firefox-esr` runs
-// the same tests as Chromium. Used as `executablePath`; the arguments are
+// the same tests as Chromium. It also gives Firefox's download events the id
+// Playwright needs (addDownloadId). Used as `executablePath`; the arguments are
 // Firefox's, and FIREFOX_PATH names the real binary (default /usr/bin/firefox-esr).
 import { spawn } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { WebSocket, WebSocketServer } from 'ws';
 
 const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 const LISTENING = /WebDriver BiDi listening on (ws:\/\/\S+)/;
 const stubbed = new Set();
+// MNEMO_BIDI_LOG=<file>: every message both ways, cut to 300 characters, for tracing a driver problem.
+const LOG = process.env.MNEMO_BIDI_LOG;
+const trace = (direction, text) => {
+  if (LOG) appendFileSync(LOG, `${direction} ${text.slice(0, 300)}\n`);
+};
 
 /** A BiDi command this Firefox does not know, answered as a no-op: Playwright's emulation defaults only. */
 function isOptionalCommand(method) {
@@ -37,6 +44,21 @@ createInterface({ input: firefox.stderr }).on('line', (line) => {
   void relay(match[1]).then((url) => process.stderr.write(`WebDriver BiDi listening on ${url}\n`));
 });
 
+/**
+ * Firefox ESR 153 sends `browsingContext.downloadWillBegin` and `downloadEnd` for a
+ * link's download with `navigation: null` and no `download` id, and Playwright drops
+ * download events that carry neither, so `page.waitForEvent('download')` never
+ * resolves. The download's URL (a fresh `blob:` URL for each of the app's files)
+ * names it in both events, so it becomes the id. Returns the rewritten message, or
+ * undefined to pass the original through.
+ */
+function addDownloadId(message) {
+  if (message.type !== 'event' || (message.method !== 'browsingContext.downloadWillBegin' && message.method !== 'browsingContext.downloadEnd')) return undefined;
+  const params = message.params ?? {};
+  if (params.download || params.navigation || typeof params.url !== 'string') return undefined;
+  return JSON.stringify({ ...message, params: { ...params, navigation: `firefox-bidi-download:${params.url}` } });
+}
+
 /** Starts the relay in front of Firefox's endpoint; resolves with the relay's own ws:// URL. */
 function relay(upstream) {
   const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
@@ -46,6 +68,7 @@ function relay(upstream) {
     const methods = new Map();
     client.on('message', (data) => {
       const text = data.toString();
+      trace('>', text);
       try {
         const message = JSON.parse(text);
         if (typeof message.id === 'number') methods.set(message.id, message.method);
@@ -60,6 +83,7 @@ function relay(upstream) {
     });
     browser.on('message', (data) => {
       const text = data.toString();
+      trace('<', text);
       const message = JSON.parse(text);
       if (typeof message.id === 'number') {
         const method = methods.get(message.id);
@@ -71,7 +95,7 @@ function relay(upstream) {
           return;
         }
       }
-      client.send(text);
+      client.send(addDownloadId(message) ?? text);
     });
     browser.on('close', () => client.close());
     client.on('close', () => browser.close());

@@ -6,6 +6,7 @@ import {
   saveApiKey, validateEndpoint, type EndpointConfig,
 } from './chat/endpoints';
 import { createChatClient, normalizeBaseUrl, type ChatError } from './chat/openai';
+import { saveFile } from './download';
 import { controls, errorText } from './styles';
 import { MnView, renderTask } from './view';
 
@@ -24,16 +25,6 @@ type TestState =
   | { state: 'testing' }
   | { state: 'ok'; models: string[] }
   | { state: 'failed'; message: string; hint: string; detail?: string };
-
-/** Hands a text file to the browser as a download. */
-function saveText(name: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
-}
 
 /**
  * Settings → model endpoints for the chat: name, base URL, model and an
@@ -188,7 +179,7 @@ export class MnEndpoints extends MnView {
       const withKeys = this.includeKeys;
       const file = endpointsFile(endpoints, { includeKeys: withKeys, store: localStorage, now: Date.now() });
       const keys = file.endpoints.filter((e) => e.apiKey !== undefined).length;
-      saveText(withKeys ? 'mnemo-endpoints-with-keys.json' : 'mnemo-endpoints.json', `${JSON.stringify(file, null, 2)}\n`);
+      saveFile(withKeys ? 'mnemo-endpoints-with-keys.json' : 'mnemo-endpoints.json', `${JSON.stringify(file, null, 2)}\n`, 'application/json');
       this.includeKeys = false;
       this.notice = withKeys
         ? `Exported ${endpoints.length} ${endpoints.length === 1 ? 'endpoint' : 'endpoints'} with ${keys} API ${keys === 1 ? 'key' : 'keys'} in plain text. Keep the file private.`

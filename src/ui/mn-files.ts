@@ -1,6 +1,7 @@
 import { Task } from '@lit/task';
 import { css, html, nothing } from 'lit';
 import type { BackupInfo, BackupStatus, ImportOptions, Progress } from '../shared/api';
+import { saveFile } from './download';
 import { controls, errorText } from './styles';
 import { formatBytes, formatTime, MnView, renderTask } from './view';
 
@@ -15,19 +16,6 @@ function dateStamp(ms: number): string {
 /** An encrypted export (`MNEMOENC` container, docs/encryption.md) rather than a plain SQLite file. */
 function sealed(bytes: Uint8Array): boolean {
   return new TextDecoder('latin1').decode(bytes.subarray(0, 8)) === 'MNEMOENC';
-}
-
-/** Hands a file to the browser as a download. */
-function saveFile(name: string, content: Uint8Array | string, type: string): void {
-  // Bytes from the worker arrive in a plain (never shared) ArrayBuffer, which is what Blob takes.
-  const part = typeof content === 'string' ? content : (content as Uint8Array<ArrayBuffer>);
-  const url = URL.createObjectURL(new Blob([part], { type }));
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = name;
-  link.click();
-  // The click starts the download synchronously; the URL is not needed after it.
-  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
 
 /** Export, import and backups on the Data page, with the backup reminder. */
