@@ -123,8 +123,9 @@ test('a person imports a ChatGPT export: preview, import, report, re-import, the
 test('a long import shows progress and can be cancelled, keeping only whole conversations', async () => {
   const browser = await launch();
   const page = await openApp(browser.context, `${app.url}#import`);
-  // A Claude export large enough for many write batches.
-  const claude = Array.from({ length: 1200 }, (_, i) => ({
+  // A Claude export large enough for many write batches, and for the import to still run after the
+  // progress screenshots (at 1,200 conversations Firefox once finished before Cancel was clicked).
+  const claude = Array.from({ length: 3000 }, (_, i) => ({
     uuid: `c-${i}`,
     name: `Chat ${i}`,
     created_at: '2025-01-01T00:00:00Z',
@@ -146,12 +147,12 @@ test('a long import shows progress and can be cancelled, keeping only whole conv
   const preview = page.getByTestId('preview');
   await preview.waitFor({ timeout: 60_000 });
   expect(await preview.getByTestId('format').textContent()).toBe('Claude export');
-  expect(await preview.locator('[data-count="imported"]').textContent()).toBe('1200');
-  await preview.getByRole('button', { name: 'Import 1200 conversations' }).click();
+  expect(await preview.locator('[data-count="imported"]').textContent()).toBe('3000');
+  await preview.getByRole('button', { name: 'Import 3000 conversations' }).click();
 
   const bar = page.locator('mn-import progress');
   await expect.poll(() => bar.evaluate((el) => (el as HTMLProgressElement).value), { timeout: 60_000 }).toBeGreaterThan(0);
-  expect(await bar.getAttribute('max')).toBe('1200');
+  expect(await bar.getAttribute('max')).toBe('3000');
   await page.screenshot({ path: screenshotPath('import-progress-light'), fullPage: true });
   await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('import-progress-dark'), fullPage: true });
@@ -162,7 +163,7 @@ test('a long import shows progress and can be cancelled, keeping only whole conv
   expect(await report.getByRole('heading').first().textContent()).toBe('Import cancelled');
   const imported = Number(await report.locator('[data-count="imported"]').textContent());
   expect(imported).toBeGreaterThan(0);
-  expect(imported).toBeLessThan(1200);
+  expect(imported).toBeLessThan(3000);
   const messages = await page.evaluate(() => window.mnemo!.space({ userId: 'local', spaceId: 'default' }).messages.count());
   expect(messages).toBe(imported * 40);
 
