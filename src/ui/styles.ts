@@ -20,6 +20,25 @@ export const controls = css`
     padding: 0.45rem 0.9rem;
     cursor: pointer;
   }
+  /* Progress bars in the theme's colours: the browsers' own track stays light in a dark theme (Firefox). */
+  progress {
+    appearance: none;
+    height: 0.6rem;
+    border: 1px solid var(--mn-border);
+    border-radius: 999px;
+    background: var(--mn-surface-2);
+    overflow: hidden;
+    vertical-align: middle;
+  }
+  progress::-webkit-progress-bar {
+    background: var(--mn-surface-2);
+  }
+  progress::-webkit-progress-value {
+    background: var(--mn-accent);
+  }
+  progress::-moz-progress-bar {
+    background: var(--mn-accent);
+  }
   button.secondary {
     background: var(--mn-surface-2);
     color: var(--mn-text);
