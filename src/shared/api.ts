@@ -106,6 +106,8 @@ export interface MemoryAddResult {
   reason?: 'exact' | 'similar';
   /** Cosine to the existing memory when reason is 'similar'. */
   similarity?: number;
+  /** When updated: the memory as it was before this add, so a caller can undo the merge (`memories.update` with its fields). */
+  previous?: Memory;
 }
 
 

@@ -27,8 +27,11 @@ describe('extracted memories through the dedup path, with undo (real in-memory d
       extracted('The user lives in Porto'),
       extracted('On long flights, user prefers window seats!'),
       extracted('the user is ALLERGIC to peanuts'),
+      // The same words in another order: a near duplicate (not the same text) of the user's own memory.
+      extracted('Allergic to peanuts: the user is!'),
     ]);
-    expect(applied.map((a) => a.action)).toEqual(['added', 'updated', 'ignored']);
+    expect(applied.map((a) => a.action)).toEqual(['added', 'updated', 'ignored', 'ignored']);
+    expect(applied[3]!.previous).toMatchObject({ id: stated.memory.id, metadata: { source: 'user' } });
     expect(applied[1]!.memoryId).toBe(seats.memory.id);
     expect(applied[1]!.previous?.content).toBe('User prefers window seats on long flights');
     // Ignored: the user's own memory is exactly as it was.

@@ -434,6 +434,9 @@ describe('memory dedup', () => {
     await t.mnemo.embeddings.flush();
     const exact = await s.memories.add({ kind: 'long', content: '  user PREFERS window seats on long flights ' });
     expect(exact).toMatchObject({ action: 'updated', reason: 'exact' });
+    // An update reports the memory as it was, so a caller can undo the merge.
+    expect(exact.previous).toMatchObject({ id: first.memory.id, content: 'User prefers window seats on long flights', importance: 0.4, metadata: {} });
+    expect(exact.memory.content).toBe('  user PREFERS window seats on long flights ');
     // The hash test embedder gives identical vectors for the same bag of words.
     const similar = await s.memories.add({ kind: 'long', content: 'On long flights, user prefers window seats!', metadata: { source: 'chat' } });
     expect(similar).toMatchObject({ action: 'updated', reason: 'similar' });
@@ -441,8 +444,11 @@ describe('memory dedup', () => {
     expect(similar.memory.id).toBe(first.memory.id);
     expect(similar.memory.importance).toBeGreaterThan(0.4);
     expect(similar.memory.metadata).toEqual({ source: 'chat' });
+    expect(similar.previous).toMatchObject({ id: first.memory.id, content: '  user PREFERS window seats on long flights ', metadata: {} });
+    expect(similar.previous!.updatedAt).toBe(exact.memory.updatedAt);
     const different = await s.memories.add({ kind: 'long', content: 'User is allergic to peanuts' });
     expect(different.action).toBe('added');
+    expect(different.previous).toBeUndefined();
     // Same words in the other kind are not duplicates.
     expect((await s.memories.add({ kind: 'short', content: 'User prefers window seats on long flights', ttlMs: 1000 })).action).toBe('added');
     expect(count(t.sql, "SELECT count(*) FROM memories WHERE kind = 'long'")).toBe(2);

@@ -2,21 +2,18 @@
 //
 // Contract:
 // * `applyExtracted(port, inputs)` adds each memory with `memories.add` (the
-//   database's near-duplicate detection decides added or merged). Before each
-//   add, the memories that could match (a hybrid search of its text) are read,
-//   so a merge can be told apart and undone:
+//   database's near-duplicate detection decides added or merged; a merge
+//   reports the memory as it was in `previous`):
 //   - `added`: a new row; undo deletes it.
 //   - `updated`: merged into a similar memory; undo restores that memory's
 //     content, importance, expiry and metadata as they were.
 //   - `ignored`: the same fact was already stored, or the match was stated by
 //     the user (`metadata.source: 'user'`, which extraction never rewrites):
 //     the merge is reverted at once and nothing changes.
-//   A merge into a memory the search did not return (rare) is `updated` with
-//   `previous: null` and cannot be undone.
 // * `undoApplied(port, item)` reverses one item; it resolves to false when
 //   there is nothing to undo. Errors of the database reject, and the caller
 //   shows them.
-import type { MemoryAddResult, SearchHit } from '../../shared/api';
+import type { MemoryAddResult } from '../../shared/api';
 import type { JsonObject, Memory } from '../../shared/models';
 
 export type AppliedAction = 'added' | 'updated' | 'ignored';
@@ -26,7 +23,7 @@ export interface AppliedMemory {
   kind: 'long' | 'short';
   action: AppliedAction;
   memoryId: string;
-  /** The matched memory before the merge (for `updated` and `ignored`). */
+  /** The matched memory before the merge (for `updated` and `ignored`; null only from a database that does not report it). */
   previous: Memory | null;
 }
 
@@ -40,15 +37,10 @@ export interface RememberPort {
       metadata: JsonObject;
       sourceMessageId?: string;
     }): Promise<MemoryAddResult>;
-    get(id: string): Promise<Memory>;
     update(id: string, patch: { content: string; importance: number; metadata: JsonObject; expiresAt?: number | null }): Promise<Memory>;
     delete(id: string): Promise<boolean>;
   };
-  search(request: { query: string; mode: 'hybrid'; limit: number; filters: { kinds: Array<'memory'> } }): Promise<SearchHit[]>;
 }
-
-/** How many candidate matches are read before each add. */
-export const CANDIDATES = 8;
 
 const restore = (port: RememberPort, previous: Memory) =>
   port.memories.update(previous.id, {
@@ -58,28 +50,16 @@ const restore = (port: RememberPort, previous: Memory) =>
     ...(previous.kind === 'short' ? { expiresAt: previous.expiresAt } : {}),
   });
 
-async function candidates(port: RememberPort, content: string): Promise<Map<string, Memory>> {
-  const hits = await port.search({ query: content, mode: 'hybrid', limit: CANDIDATES, filters: { kinds: ['memory'] } }).catch(() => []);
-  const found = new Map<string, Memory>();
-  for (const hit of hits) {
-    if (hit.kind !== 'memory' || found.has(hit.id)) continue;
-    const memory = await port.memories.get(hit.id).catch(() => null);
-    if (memory) found.set(memory.id, memory);
-  }
-  return found;
-}
-
 export async function applyExtracted(port: RememberPort, inputs: Parameters<RememberPort['memories']['add']>[0][]): Promise<AppliedMemory[]> {
   const applied: AppliedMemory[] = [];
   for (const input of inputs) {
-    const before = await candidates(port, input.content);
     const result = await port.memories.add(input);
     const base = { content: input.content, kind: input.kind, memoryId: result.memory.id };
     if (result.action === 'added') {
       applied.push({ ...base, action: 'added', previous: null });
       continue;
     }
-    const previous = before.get(result.memory.id) ?? null;
+    const previous = result.previous ?? null;
     if (previous && (result.reason === 'exact' || previous.metadata['source'] === 'user')) {
       await restore(port, previous);
       applied.push({ ...base, action: 'ignored', previous });

@@ -16,7 +16,7 @@ export function memoriesApi(ctx: ScopedContext, adder: Pick<MemoryAdder, 'add' |
       const rows = values.length === 0 ? [] : await adder.addMany(scope, values, { context: 'memories.insertMany', batch: true });
       const tally = (action: string) => rows.filter((row) => row.action === action).length;
       return {
-        rows: rows.map(({ memory, ...row }) => ({ id: memory.id, ...row })),
+        rows: rows.map(({ memory, previous: _previous, ...row }) => ({ id: memory.id, ...row })),
         added: tally('added'),
         updated: tally('updated'),
         ignored: tally('ignored'),

@@ -35,6 +35,8 @@ export interface MemoryRowResult {
   action: 'added' | 'updated' | 'ignored';
   reason?: 'exact' | 'similar';
   similarity?: number;
+  /** When updated: the memory before the merge. */
+  previous?: Memory;
 }
 
 /** A row checked and ready to write. */
@@ -136,14 +138,15 @@ export class MemoryAdder {
       if (batch && this.unchanged(existing, row)) return { memory: existing, action: 'ignored', reason: 'exact' };
       const memory = memories.merge(scope, duplicate, value, now);
       keepVectors(memory.id, false);
-      return { memory, action: 'updated', reason: 'exact' };
+      return { memory, action: 'updated', reason: 'exact', previous: existing };
     }
     const probe = this.cosineCaller(row) ?? own;
     const similar: SimilarMemory | undefined = probe && findSimilarMemory(this.deps, scope, value, probe.modelId, probe.vector, threshold);
     if (similar) {
+      const previous = memories.get(scope, similar.id, { includeExpired: true, now });
       const memory = memories.merge(scope, similar.id, { ...value, importance: bumped(similar.importance, value.importance) }, now);
       keepVectors(memory.id, false);
-      return { memory, action: 'updated', reason: 'similar', similarity: similar.similarity };
+      return { memory, action: 'updated', reason: 'similar', similarity: similar.similarity, previous };
     }
     const memory = memories.insert(scope, value, now);
     keepVectors(memory.id, true);
