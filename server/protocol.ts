@@ -40,6 +40,12 @@ export interface ChangeRecord {
 }
 
 const ID = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' } as const;
+/**
+ * A row's id: an app id of up to 128 characters, or one outside the id rule sent as `x:` + the hex
+ * of its UTF-8 (at most 3 bytes per UTF-16 unit, so 2 + 128 × 6 characters; docs/sync.md).
+ */
+export const MAX_ROW_ID = 2 + 128 * 6;
+const ROW_ID = { type: 'string', minLength: 1, maxLength: MAX_ROW_ID, pattern: '^[A-Za-z0-9._:-]+$' } as const;
 const NAME = { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._-]+$' } as const;
 const PASSWORD = { type: 'string', minLength: 10, maxLength: 256 } as const;
 
@@ -87,7 +93,7 @@ export const schemas = {
           properties: {
             id: ID,
             table: { enum: SYNCED_TABLES },
-            rowId: ID,
+            rowId: ROW_ID,
             hlc: { type: 'string', pattern: '^[0-9]{13}-[0-9]{5}$' },
             device: ID,
             deleted: { type: 'boolean' },

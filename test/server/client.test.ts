@@ -202,6 +202,26 @@ describe('sync client against the server', () => {
     expect((await pullAll(servers[0]!.url, owner.token, scope.spaceId)).rows).toHaveLength(1);
   });
 
+  test('row ids of any characters the API accepts, up to its 128, reach the other device unchanged', async () => {
+    const owner = await account(servers[0]!.url, 'ids-c9', 'laptop');
+    const phoneToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'ids-c9', password: 'correct horse battery', device: 'phone' })).body.token;
+    const scope = { userId: 'u', spaceId: 'ids-9' };
+    const laptop = await device(owner.token, [scope]);
+    const s1 = laptop.mnemo.space(scope);
+    const session = await s1.sessions.create({ name: 'ids' });
+    const conv = await s1.conversations.create({ sessionId: session.id, title: 'odd ids' });
+    const ids = ['中'.repeat(128), 'with space', 'é'.repeat(100), `x:${'a'.repeat(126)}`];
+    for (const id of ids) await s1.messages.upsert({ id, conversationId: conv.id, role: 'user', content: `message ${id.length}` });
+    const pushed = await laptop.mnemo.sync.now();
+    expect(pushed.pushed).toBeGreaterThanOrEqual(ids.length + 2);
+    expect((await laptop.mnemo.sync.status()).pending).toBe(0);
+
+    const phone = await device(phoneToken, [scope]);
+    await phone.mnemo.sync.now();
+    const got = (await phone.mnemo.space(scope).messages.page(conv.id, { pageSize: 10 })).items.map((m) => m.id).sort();
+    expect(got).toEqual([...ids].sort());
+  });
+
   test('automatic sync: a local change is pushed after the debounce; a failure retries with backoff until the server is back', async () => {
     const user = await account(servers[0]!.url, 'auto-c5');
     const scope = { userId: 'a', spaceId: 'auto-5' };

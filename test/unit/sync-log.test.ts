@@ -216,7 +216,13 @@ describe('applying pulled changes', () => {
       expect(wire).toMatch(/^x:[0-9a-f]+$/);
       expect(fromWireId(wire)).toBe(id);
     }
-    expect(toWireId('é'.repeat(64))).toBeNull();
+    // Every id the API accepts (up to 128 UTF-16 units) fits the server's row id rule, whatever its characters.
+    for (const id of ['é'.repeat(128), '中'.repeat(128), '🎉'.repeat(64)]) {
+      const wire = toWireId(id)!;
+      expect(wire.length).toBeLessThanOrEqual(2 + 128 * 6);
+      expect(fromWireId(wire)).toBe(id);
+    }
+    expect(toWireId('中'.repeat(129))).toBeNull();
   });
 });
 

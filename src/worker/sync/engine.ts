@@ -61,11 +61,17 @@ function fromBase64(text: string): Float32Array {
   return new Float32Array(bytes.buffer, 0, bytes.byteLength >> 2);
 }
 
+/**
+ * The longest row id the server takes: `x:` + the hex of an id's UTF-8, at most 3 bytes per UTF-16
+ * unit of an id of at most 128 (server/protocol.ts, MAX_ROW_ID), so every id the API accepts fits.
+ */
+const MAX_WIRE_ID = 2 + 128 * 6;
+
 /** Row ids the server's id rule refuses travel hex-encoded behind `x:` (and so does any id starting with `x:`). */
 export function toWireId(id: string): string | null {
   if (SYNC_ID.test(id) && !id.startsWith('x:')) return id;
   const hex = toHex(new TextEncoder().encode(id));
-  return hex.length + 2 <= 128 ? `x:${hex}` : null;
+  return hex.length + 2 <= MAX_WIRE_ID ? `x:${hex}` : null;
 }
 
 export function fromWireId(wire: string): string {
