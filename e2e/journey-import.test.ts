@@ -153,6 +153,8 @@ test('a long import shows progress and can be cancelled, keeping only whole conv
   const bar = page.locator('mn-import progress');
   await expect.poll(() => bar.evaluate((el) => (el as HTMLProgressElement).value), { timeout: 60_000 }).toBeGreaterThan(0);
   expect(await bar.getAttribute('max')).toBe('3000');
+  // The label says how far, at what pace: the time left comes with each step's progress event.
+  await expect.poll(() => page.locator('mn-import').getByText(/^Importing/).textContent(), { timeout: 30_000 }).toMatch(/conversations, \d+ messages · about \d+ (s|min) left/);
   await page.screenshot({ path: screenshotPath('import-progress-light'), fullPage: true });
   await colorScheme(page, 'dark');
   await page.screenshot({ path: screenshotPath('import-progress-dark'), fullPage: true });

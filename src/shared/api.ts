@@ -142,6 +142,10 @@ export interface Progress {
   done: number;
   total: number;
   detail?: string;
+  /** Items per second since the task began (from the first step on). */
+  ratePerSecond?: number;
+  /** At that rate, milliseconds until `total` (from the first step on; absent once done). */
+  remainingMs?: number;
 }
 
 export type ProgressCallback = (progress: Progress) => void;

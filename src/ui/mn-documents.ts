@@ -4,7 +4,7 @@ import type { Progress } from '../shared/api';
 import { scopeKey } from '../shared/scope';
 import { navigate } from './route';
 import { controls, errorText } from './styles';
-import { formatBytes, formatTime, MnView, renderTask } from './view';
+import { formatBytes, formatTime, MnView, renderTask, timeLeft } from './view';
 
 /**
  * Documents of a session: upload with progress, list, chunks, delete. The
@@ -135,7 +135,7 @@ export class MnDocuments extends MnView {
           </p>`
         : nothing}
       ${this.progress
-        ? html`<label>Processing <progress max=${this.progress.total} value=${this.progress.done}></progress></label>`
+        ? html`<label>Processing <progress max=${this.progress.total} value=${this.progress.done}></progress>${timeLeft(this.progress)}</label>`
         : nothing}
       ${this.notice ? html`<p role="status">${this.notice}</p>` : nothing}
       ${renderTask(this.documents, {

@@ -3,7 +3,7 @@ import { css, html, nothing } from 'lit';
 import type { BackupInfo, BackupStatus, ImportOptions, Progress } from '../shared/api';
 import { saveFile } from './download';
 import { controls, errorText } from './styles';
-import { formatBytes, formatTime, MnView, renderTask } from './view';
+import { formatBytes, formatTime, MnView, renderTask, timeLeft } from './view';
 
 const DAY_MS = 86_400_000;
 
@@ -228,7 +228,7 @@ export class MnFiles extends MnView {
           ${status.reminderDue ? this.renderReminder(status.lastDownloadedAt, status.remindAfterDays) : nothing}
           ${this.notice ? html`<p role="status" data-testid="files-notice">${this.notice}</p>` : nothing}
           ${this.progress
-            ? html`<label>Importing: ${this.progress.detail ?? ''}
+            ? html`<label>Importing: ${this.progress.detail ?? ''}${timeLeft(this.progress)}
                 <progress max=${this.progress.total} value=${this.progress.done}></progress></label>`
             : nothing}
 

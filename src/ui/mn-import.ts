@@ -2,7 +2,7 @@ import { css, html, nothing } from 'lit';
 import type { ConversationImportReport, Progress } from '../shared/api';
 import { routeHash } from './route';
 import { controls, errorText } from './styles';
-import { formatBytes, MnView } from './view';
+import { formatBytes, MnView, timeLeft } from './view';
 
 type Stage = 'idle' | 'previewing' | 'ready' | 'importing' | 'done';
 
@@ -331,7 +331,7 @@ export class MnImport extends MnView {
             ${this.stage === 'previewing'
               ? html`<p>Reading the export…</p>`
               : html`<label
-                  >Importing ${progress ? html`<span class="meta">${progress.detail ?? `${progress.done} of ${progress.total}`}</span>` : nothing}
+                  >Importing ${progress ? html`<span class="meta">${progress.detail ?? `${progress.done} of ${progress.total}`}${timeLeft(progress)}</span>` : nothing}
                   <progress max=${progress?.total || 1} .value=${progress && progress.total > 0 ? progress.done : 0}></progress>
                 </label>`}
             <div class="row"><button type="button" class="secondary" @click=${this.cancel}>Cancel</button></div>

@@ -3,7 +3,7 @@ import type { EmbeddingStatus, HitKind, Progress, SearchHit, SearchMode, SearchR
 import { SEARCH_DEFAULTS } from '../shared/search-defaults';
 import { navigate, routeHash } from './route';
 import { controls, errorText } from './styles';
-import { MnView } from './view';
+import { MnView, timeLeft } from './view';
 
 const KIND_LABEL: Record<HitKind, string> = { message: 'Message', memory: 'Memory', vector: 'Vector entry', chunk: 'Document' };
 const MODES: Array<{ id: SearchMode; label: string }> = [
@@ -293,7 +293,7 @@ export class MnSearch extends MnView {
           ? html`Model ${status.modelId}${status.dims ? ` (${status.dims} dims)` : ''} · ${status.embedded} embedded · ${status.pending} waiting${status.error ? html` · <span class="error">${status.error}</span>` : nothing}`
           : 'Embedding model loading…'}
         ${this.progress
-          ? html`<label> · embedding <progress max=${this.progress.total} value=${this.progress.done}></progress> ${this.progress.done}/${this.progress.total}</label>`
+          ? html`<label> · embedding <progress max=${this.progress.total} value=${this.progress.done}></progress> ${this.progress.done}/${this.progress.total}${timeLeft(this.progress)}</label>`
           : nothing}
       </p>
       <form class="query" role="search" @submit=${this.submit}>

@@ -87,6 +87,14 @@ export function formatTime(ms: number): string {
   return new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+/** The time a progress event says is left, for a label: ' · about 12 s left' (nothing before the first estimate). */
+export function timeLeft(progress: { remainingMs?: number } | null | undefined): string {
+  const ms = progress?.remainingMs;
+  if (ms === undefined) return '';
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return seconds < 90 ? ` · about ${seconds} s left` : ` · about ${Math.round(seconds / 60)} min left`;
+}
+
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined) return 'unknown';
   const units = ['B', 'KB', 'MB', 'GB', 'TB'];

@@ -61,11 +61,31 @@ export class Events implements Changes, ProgressReporter {
     for (const hook of this.hooks) hook(table);
   }
 
+  /**
+   * A task's events: each step carries the rate since it began and, when the
+   * total is known, the time left at that rate; the last event of a finished
+   * task carries the overall rate.
+   */
   begin(task: string, total: number): ProgressTask {
+    const started = performance.now();
+    let reached = 0;
     this.emit({ type: 'progress', task, done: 0, total });
     return {
-      step: (done, detail) => this.emit({ type: 'progress', task, done, total, ...(detail ? { detail } : {}) }),
-      end: (detail = 'done') => this.emit({ type: 'progress', task, done: total, total, detail }),
+      step: (done, detail) => {
+        reached = Math.max(reached, done);
+        const seconds = (performance.now() - started) / 1000;
+        const timing: { ratePerSecond?: number; remainingMs?: number } = {};
+        if (done > 0 && seconds > 0) {
+          timing.ratePerSecond = done / seconds;
+          if (done < total) timing.remainingMs = Math.round(((total - done) / timing.ratePerSecond) * 1000);
+        }
+        this.emit({ type: 'progress', task, done, total, ...(detail ? { detail } : {}), ...timing });
+      },
+      end: (detail = 'done') => {
+        const seconds = (performance.now() - started) / 1000;
+        const count = Math.max(total, reached);
+        this.emit({ type: 'progress', task, done: total, total, detail, ...(detail === 'done' && count > 0 && seconds > 0 ? { ratePerSecond: count / seconds } : {}) });
+      },
     };
   }
 }

@@ -222,16 +222,32 @@ describe('importConversations', () => {
   });
 
   test('progress: steps while writing, and a last event also when the import fails', async () => {
-    const events: Array<{ type: string; task?: string; detail?: string }> = [];
+    const events: Array<{ type: string; task?: string; detail?: string; done?: number; total?: number; ratePerSecond?: number; remainingMs?: number }> = [];
     t.core.subscribe((event) => events.push(event as never));
     await s.importConversations(chatgpt());
     const ok = events.filter((e) => e.type === 'progress' && e.task === 'import');
     expect(ok.length).toBeGreaterThanOrEqual(3);
     expect(ok.at(-1)!.detail).toBe('done');
+    // Every step after the first carries its rate, and while unfinished the time left at that rate.
+    expect(ok[0]!.ratePerSecond).toBeUndefined();
+    for (const step of ok.slice(1).filter((e) => e.done! > 0)) {
+      expect(step.ratePerSecond).toBeGreaterThan(0);
+      if (step.done! < step.total!) expect(step.remainingMs).toBeCloseTo(((step.total! - step.done!) / step.ratePerSecond!) * 1000, -1);
+      else expect(step.remainingMs).toBeUndefined();
+    }
+    expect(ok.at(-1)!.ratePerSecond).toBeGreaterThan(0);
+    // With the total known (as the app passes it from the preview), unfinished steps also say the time left.
+    events.length = 0;
+    const conversations = (await t.mnemo.space({ userId: 'u', spaceId: 'timed' }).importConversations(chatgpt(), { dryRun: true })).conversations.imported;
+    await t.mnemo.space({ userId: 'u', spaceId: 'timed' }).importConversations(chatgpt(), { expectedConversations: conversations * 4 });
+    const timed = events.filter((e) => e.type === 'progress' && e.task === 'import' && e.done! > 0 && e.done! < e.total!);
+    expect(timed.length).toBeGreaterThan(0);
+    for (const step of timed) expect(step.remainingMs).toBeCloseTo(((step.total! - step.done!) / step.ratePerSecond!) * 1000, -1);
     events.length = 0;
     await errorOf(s.importConversations({ name: 'conversations.json', bytes: encode('[1, 2, 3]') }));
     const failed = events.filter((e) => e.type === 'progress' && e.task === 'import');
     expect(failed.at(-1)!.detail).toBe('failed');
+    expect(failed.at(-1)!.ratePerSecond).toBeUndefined();
   });
 
   test('a generated export of 10,000 conversations imports once, then not again', async () => {
