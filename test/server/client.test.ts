@@ -9,7 +9,7 @@ import type { MnemoEvent, SpaceJsonExport } from '../../src/shared/api';
 import { isLater } from '../../src/shared/hlc';
 import type { Scope } from '../../src/shared/models';
 import { errorOf, openTest } from '../unit/helpers';
-import { account, call, pullAll, useServers } from './harness';
+import { account, call, PASSWORD, pullAll, useServers } from './harness';
 
 const servers = useServers(1);
 
@@ -18,6 +18,11 @@ async function device(token: string, spaces: Scope[], fetchFn?: typeof fetch) {
   const { core, mnemo } = await openTest({ name: `dev${++seq}`, syncOptions: { debounceMs: 60_000, ...(fetchFn ? { fetch: fetchFn } : {}) } });
   await mnemo.sync.configure({ url: servers[0]!.url, token, spaces, auto: false });
   return { core, mnemo };
+}
+
+/** Another device token for an account made by `account()` (the harness's password). */
+async function deviceToken(name: string, device: string): Promise<string> {
+  return (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name, password: PASSWORD, device })).body.token;
 }
 
 /** A space's content without the fields that differ by design between devices (none should). */
@@ -38,7 +43,7 @@ function content(json: string) {
 describe('sync client against the server', () => {
   test('two devices: offline edits on both converge row by row; a conflict goes to the later HLC; deletes propagate', async () => {
     const alice = await account(servers[0]!.url, 'alice-c1', 'laptop');
-    const phoneToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'alice-c1', password: 'correct horse battery', device: 'phone' })).body.token;
+    const phoneToken = await deviceToken('alice-c1', 'phone');
     const scope = { userId: 'alice', spaceId: 'notes-1' };
     const laptop = await device(alice.token, [scope]);
     const s1 = laptop.mnemo.space(scope);
@@ -109,7 +114,7 @@ describe('sync client against the server', () => {
     expect((await source.mnemo.sync.now()).pushed).toBe(1202);
 
     const second = await openTest({ name: `dev${++seq}` });
-    await second.mnemo.sync.configure({ url: servers[0]!.url, token: (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'owner-c2', password: 'correct horse battery', device: 'tablet' })).body.token, spaces: [scope], auto: false });
+    await second.mnemo.sync.configure({ url: servers[0]!.url, token: await deviceToken('owner-c2', 'tablet'), spaces: [scope], auto: false });
     const events: MnemoEvent[] = [];
     await second.mnemo.subscribe((e) => events.push(e));
     const report = await second.mnemo.sync.now();
@@ -204,7 +209,7 @@ describe('sync client against the server', () => {
 
   test('row ids of any characters the API accepts, up to its 128, reach the other device unchanged', async () => {
     const owner = await account(servers[0]!.url, 'ids-c9', 'laptop');
-    const phoneToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'ids-c9', password: 'correct horse battery', device: 'phone' })).body.token;
+    const phoneToken = await deviceToken('ids-c9', 'phone');
     const scope = { userId: 'u', spaceId: 'ids-9' };
     const laptop = await device(owner.token, [scope]);
     const s1 = laptop.mnemo.space(scope);
@@ -261,7 +266,7 @@ describe('caller-supplied vectors', () => {
     const user = await account(servers[0]!.url, 'vectors-c6');
     const scope = { userId: 'v', spaceId: 'vectors-6' };
     const first = await device(user.token, [scope]);
-    const secondToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'vectors-c6', password: 'correct horse battery', device: 'two' })).body.token;
+    const secondToken = await deviceToken('vectors-c6', 'two');
     const second = await device(secondToken, [scope]);
     for (const d of [first, second]) await d.mnemo.embeddings.register({ id: 'ext-3', dims: 3 });
     const s1 = first.mnemo.space(scope);
@@ -293,7 +298,7 @@ describe('caller-supplied vectors', () => {
 describe('pull after push', () => {
   test("a device's own pushed rows are not pulled back; rows another device wrote in between still are", async () => {
     const alice = await account(servers[0]!.url, 'alice-own', 'laptop');
-    const phoneToken = (await call<{ token: string }>(servers[0]!.url, 'POST', '/tokens', { name: 'alice-own', password: 'correct horse battery', device: 'phone' })).body.token;
+    const phoneToken = await deviceToken('alice-own', 'phone');
     const scope = { userId: 'alice', spaceId: 'own-rows' };
     const laptop = await device(alice.token, [scope]);
     const s1 = laptop.mnemo.space(scope);
