@@ -275,6 +275,24 @@ describe('import rejects bad files and changes nothing', () => {
     await expectRejected(await withData(), bytes, /migration history does not match this app/);
   });
 
+  test('a chat.endpoints setting holding an API key (which settings.set refuses); the same file without the key imports', async () => {
+    const source = await open();
+    await seed(source, BOB, 5);
+    const endpoints = [{ id: 'e1', name: 'Local', baseUrl: 'http://localhost:11434/v1', model: 'llama3' }];
+    await source.mnemo.settings.set('chat.endpoints', endpoints);
+    const clean = await source.mnemo.files.export({ markDownloaded: false });
+    const edited = await openBytes(clean);
+    edited.db.exec({ sql: "UPDATE settings SET value = ? WHERE key = 'chat.endpoints'", bind: [JSON.stringify([{ ...endpoints[0], apiKey: 'sk-secret-123' }])] });
+    const sqlite3 = await loadSqlite();
+    const keyed = sqlite3.capi.sqlite3_js_db_export(edited.db.pointer!);
+    edited.close();
+    await expectRejected(await withData(), keyed, /chat\.endpoints setting is not one this app writes/);
+
+    const target = await withData();
+    await target.mnemo.files.import(clean, { mode: 'merge' });
+    expect(await target.mnemo.settings.get('chat.endpoints')).toEqual(endpoints);
+  });
+
   test('over the size limit', async () => {
     const bytes = await validExport();
     const t = await open({ limits: { maxImportBytes: bytes.byteLength - 1 } });

@@ -7,11 +7,15 @@ import * as Comlink from 'comlink';
 import * as v from 'valibot';
 import type { ExportOptions, FilesApi, ImportOptions, ImportResult, Limits, SpaceExportOptions } from '../../shared/api';
 import { fail } from '../../shared/errors';
+import { ENDPOINTS_SETTING } from '../../shared/input/endpoints';
 import { check, type Schemas } from '../../shared/schemas';
 import { copySpace, mergeFile, tableCounts } from '../engine/copy';
 import type { Migration } from '../engine/migrations';
 import { snapshotOpen } from '../engine/snapshot';
 import { scopedTables } from '../engine/tables';
+import { rejectImport } from '../engine/reject';
+import { SettingsRepo } from '../repos/settings';
+import type { Sql } from '../engine/sql';
 import { validateDatabaseFile, type ValidatedFile } from '../engine/validate';
 import type { Changes, ProgressReporter } from '../events';
 import { BACKUP_ID, backupStatus, findBackup, listBackups, markDownloaded, takeAutomaticBackup, takeBackup, type BackupDeps } from '../files/backups';
@@ -102,16 +106,34 @@ export function createFilesApi(deps: FilesDeps): FilesApi {
     return { mode: 'merge', rows, schemaVersion: file.schemaVersion, migratedFrom: file.migratedFrom, backup };
   }
 
+  /**
+   * What an imported file may not bring: a `chat.endpoints` setting with an API key in it
+   * (`settings.set` refuses one, so no export of this app holds one; keys stay in the browser).
+   */
+  function inspect(scratch: Sql): void {
+    for (const value of new SettingsRepo(scratch).valuesOf(ENDPOINTS_SETTING)) {
+      try {
+        check(s.endpointsSetting, value, 'files.import');
+      } catch (error) {
+        rejectImport(`its ${ENDPOINTS_SETTING} setting is not one this app writes (${error instanceof Error ? error.message : 'invalid'})`);
+      }
+    }
+  }
+
   /** Validation, then the swap or merge; progress steps: validated, (backed up, one per table | replaced). */
   async function importFile(input: Uint8Array, mode: ImportOptions['mode'], task: string, reason: string): Promise<ImportResult> {
     const total = mode === 'replace' ? 2 : 2 + scopedTables(connection.sql.raw, 'main').length;
     const progress = deps.events.begin(task, total);
     try {
-      const file = await validateDatabaseFile({ driver, file: connection.file, sql: connection.sql, migrations: deps.migrations, maxImportBytes: deps.limits.maxImportBytes, now: deps.now }, input);
+      const target = { driver, file: connection.file, sql: connection.sql, migrations: deps.migrations, maxImportBytes: deps.limits.maxImportBytes, now: deps.now, inspect };
+      const file = await validateDatabaseFile(target, input);
       progress.step(1, 'validated');
-      return mode === 'replace' ? await replace(file, reason) : await merge(file, progress);
-    } finally {
+      const result = mode === 'replace' ? await replace(file, reason) : await merge(file, progress);
       progress.end();
+      return result;
+    } catch (error) {
+      progress.end('failed');
+      throw error;
     }
   }
 

@@ -28,6 +28,8 @@ export interface ImportTarget {
   migrations: Migration[];
   maxImportBytes: number;
   now: () => number;
+  /** The app's own checks of the file's content, on the migrated copy; they refuse it by throwing (`rejectImport`). */
+  inspect?: (scratch: Sql) => void;
 }
 
 /** Integrity problems reported, at most; one is enough to refuse. */
@@ -84,6 +86,7 @@ function checkAndMigrate(target: ImportTarget, scratch: Sql): ValidatedFile {
   }
   const violations = scratch.all('PRAGMA foreign_key_check').length;
   if (violations > 0) rejectImport(`corrupt: ${violations} rows reference rows that do not exist`);
+  target.inspect?.(scratch);
   return { bytes: serialize(target.driver.sqlite3, scratch.raw), schemaVersion: latest, migratedFrom: state.version };
 }
 

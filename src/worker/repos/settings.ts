@@ -22,6 +22,11 @@ export class SettingsRepo {
     return this.sql.run('DELETE FROM settings WHERE user_id = ? AND space_id = ? AND key = ?', [...scopeParams(scope), key]) > 0;
   }
 
+  /** A key's value in every scope that has it (an import checks a setting's values before they join the database). */
+  valuesOf(key: string): Json[] {
+    return this.sql.all<{ value: string }>('SELECT value FROM settings WHERE key = ?', [key]).map((row) => fromJson(row.value) as Json);
+  }
+
   list(scope: Scope): Record<string, Json> {
     const rows = this.sql.all<{ key: string; value: string }>('SELECT key, value FROM settings WHERE user_id = ? AND space_id = ? ORDER BY key', scopeParams(scope));
     // fromEntries defines own properties, so a key like '__proto__' stays a key, not a prototype.
