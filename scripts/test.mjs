@@ -17,7 +17,9 @@ let failed = 0;
 function vitestReporters(json) {
   return ['--reporter=default', '--reporter=./scripts/errors-reporter.mjs', '--reporter=json', `--outputFile=${json}`];
 }
-const errorsEnv = (json) => ({ MNEMO_ERRORS_FILE: json.replace(/\.json$/, '-errors.json') });
+/** Where scripts/errors-reporter.mjs writes the unhandled errors of the run whose JSON report is `json`. */
+const errorsFileOf = (json) => json.replace(/\.json$/, '-errors.json');
+const errorsEnv = (json) => ({ MNEMO_ERRORS_FILE: errorsFileOf(json) });
 
 function run(label, command, args, env = {}) {
   console.log(`\n▶ ${label}`);
@@ -37,7 +39,7 @@ const unhandled = [];
  * scripts/errors-reporter.mjs wrote beside it (the JSON report leaves them out).
  */
 function countVitest(file, label) {
-  const errorsFile = file.replace(/\.json$/, '-errors.json');
+  const errorsFile = errorsFileOf(file);
   if (existsSync(errorsFile)) {
     const errors = JSON.parse(readFileSync(errorsFile, 'utf8'));
     failed += errors.length;

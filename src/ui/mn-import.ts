@@ -116,7 +116,6 @@ export class MnImport extends MnView {
         width: 100%;
         height: 0.8rem;
         margin: 0.4rem 0 0.7rem;
-        accent-color: var(--mn-accent);
       }
       h3 {
         font-size: 1rem;
